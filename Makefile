@@ -1,0 +1,32 @@
+# `make run` and `make test` are all a newcomer needs: both build the virtualenv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint schema token clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/uvicorn graph.app:app --host 127.0.0.1 --port $${PORT:-8000} --ws-per-message-deflate false
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy domain
+
+schema: $(STAMP)
+	$(BIN)/python -m graph.export_schema > schema.graphql
+
+token: $(STAMP)
+	$(BIN)/mission-planner token $${USER_ID:-dev-user}
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,62 @@
+"""Expected failures of the operations; the API turns each into a typed result."""
+
+from __future__ import annotations
+
+from domain.validation import FieldError
+
+
+class DomainError(Exception):
+    message: str = "operation failed"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+
+
+class ReportNotFound(DomainError):
+    message = "No mission report with this id."
+
+
+class NotificationNotFound(DomainError):
+    message = "No notification with this id."
+
+
+class InvalidInput(DomainError):
+    def __init__(self, errors: tuple[FieldError, ...]) -> None:
+        first = errors[0]
+        super().__init__(f"{first.field}: {first.message}")
+        self.errors = errors
+
+
+class ActiveJobLimitReached(DomainError):
+    def __init__(self, limit: int, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"You already have {limit} plans generating; wait for one to finish or cancel one."
+        )
+        self.limit = limit
+        self.retry_after_seconds = retry_after_seconds
+
+
+class CannotCancelCompleted(DomainError):
+    message = "This plan is already complete; completed plans cannot be cancelled."
+
+
+class NotRetryable(DomainError):
+    message = "Only a failed plan can be retried."
+
+
+class LLMServiceUnavailable(DomainError):
+    def __init__(self, detail: str, retry_after_seconds: int = 10) -> None:
+        super().__init__(
+            f"The plan generator is unavailable right now ({detail}); nothing was changed, "
+            "try again shortly."
+        )
+        self.retry_after_seconds = retry_after_seconds
+
+
+class IdempotencyKeyConflict(DomainError):
+    message = "This idempotency key is already used by another request."
+
+
+class NotAuthorized(DomainError):
+    message = "You are not allowed to do this."

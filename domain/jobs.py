@@ -1,0 +1,54 @@
+"""What the LLM service tells us about a job, as the domain needs it.
+
+Webhooks and status polls both become a `JobUpdate`, so one function applies
+them and the two paths cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from domain.report import ReportError
+
+
+class JobUpdateType(str, Enum):
+    STARTED = "workflow.started"
+    STEP_STARTED = "workflow.step_started"
+    PROGRESS = "workflow.progress"
+    COMPLETED = "workflow.completed"
+    FAILED = "workflow.failed"
+    CANCELLED = "workflow.cancelled"
+    # The service answered that it does not know the job (reconciliation only).
+    LOST = "job.lost"
+
+
+@dataclass(frozen=True)
+class LLMUsage:
+    model: str
+    input_tokens: int
+    output_tokens: int
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class JobOutput:
+    mission_plan: str
+    usage: LLMUsage | None
+
+
+@dataclass(frozen=True)
+class JobUpdate:
+    job_id: str
+    type: JobUpdateType
+    sequence: int
+    occurred_at: datetime
+    report_id: str | None = None
+    attempt: int | None = None
+    step_id: str | None = None
+    step_display_name: str | None = None
+    # True when the step has finished (workflow.progress), False when it starts.
+    step_finished: bool = False
+    output: JobOutput | None = None
+    error: ReportError | None = None

@@ -1,0 +1,267 @@
+"""Business operations on mission reports: submit, cancel, retry, dismiss.
+
+Each takes its collaborators in `Dependencies`, runs short transactions and
+publishes the events it wrote only after they are committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+from domain.errors import (
+    ActiveJobLimitReached,
+    CannotCancelCompleted,
+    InvalidInput,
+    LLMServiceUnavailable,
+    NotificationNotFound,
+    NotRetryable,
+    ReportNotFound,
+)
+from domain.events import EventType, MissionEvent
+from domain.notifications import Notification
+from domain.ports import (
+    BundleCatalog,
+    Clock,
+    DuplicateIdempotencyKey,
+    EventPublisher,
+    IdGenerator,
+    LLMService,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from domain.report import MissionReport, MissionStatus
+from domain.validation import FieldError, InvalidMissionInput, validate_mission_input
+from domain.wizard import MissionPlanInput
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    uow: UnitOfWorkFactory
+    llm: LLMService
+    publisher: EventPublisher
+    catalog: BundleCatalog
+    clock: Clock
+    new_id: IdGenerator
+    workflow_name: str = "mission_generation"
+    max_active_jobs: int = 3
+    # What a user is told to wait when at the active-job limit: about one generation.
+    retry_after_seconds: int = 60
+
+
+async def submit_mission_plan(
+    deps: Dependencies,
+    user_id: str,
+    candidate: MissionPlanInput,
+    idempotency_key: str | None = None,
+) -> MissionReport:
+    plan_input = _validated(candidate, idempotency_key)
+    async with deps.uow() as uow:
+        await uow.reports.lock_user(user_id)
+        if idempotency_key:
+            existing = await uow.reports.get_by_idempotency_key(user_id, idempotency_key)
+            if existing is not None:
+                return existing
+        await _ensure_below_active_limit(deps, uow, user_id)
+        now = deps.clock.now()
+        report = MissionReport(
+            id=deps.new_id(),
+            user_id=user_id,
+            input=plan_input,
+            status=MissionStatus.GENERATING,
+            created_at=now,
+            updated_at=now,
+            idempotency_key=idempotency_key,
+        )
+        report, queued = _queued_event(report)
+        try:
+            await uow.reports.add(report)
+        except DuplicateIdempotencyKey:
+            # A concurrent request with the same key won the insert.
+            return await _existing_by_key(deps, user_id, idempotency_key)
+        await uow.events.append(queued)
+        await uow.commit()
+    return await _start_attempt(deps, report, queued, on_failure=_discard_new_report)
+
+
+async def retry_mission_plan(deps: Dependencies, user_id: str, report_id: str) -> MissionReport:
+    async with deps.uow() as uow:
+        await uow.reports.lock_user(user_id)
+        failed = await _owned_report(uow, user_id, report_id, for_update=True)
+        if failed.status is not MissionStatus.FAILED:
+            raise NotRetryable()
+        await _ensure_below_active_limit(deps, uow, user_id)
+        report, queued = _queued_event(failed.new_attempt(deps.clock.now()))
+        await uow.reports.save(report)
+        await uow.events.append(queued)
+        await uow.commit()
+
+    async def restore_failed(deps: Dependencies, report: MissionReport) -> None:
+        await _restore_failure(deps, report, failed)
+
+    return await _start_attempt(deps, report, queued, on_failure=restore_failed)
+
+
+async def cancel_mission_plan(deps: Dependencies, user_id: str, report_id: str) -> None:
+    """Stops the job and deletes the report. Cancelling again succeeds and changes nothing."""
+    async with deps.uow() as uow:
+        report = await uow.reports.get(report_id)
+        if report is None or report.user_id != user_id:
+            if await uow.events.find_cancellation(report_id, user_id) is not None:
+                return
+            raise ReportNotFound()
+    if report.status is MissionStatus.COMPLETED:
+        raise CannotCancelCompleted()
+    if report.job_id is not None:
+        await deps.llm.cancel_jobs([report.job_id])
+    async with deps.uow() as uow:
+        current = await uow.reports.get(report_id, for_update=True)
+        if current is None:
+            return  # a concurrent cancel finished first
+        if current.status is MissionStatus.COMPLETED:
+            raise CannotCancelCompleted()
+        current, sequence = current.next_sequence()
+        event = MissionEvent(
+            current.id, user_id, sequence, EventType.CANCELLED, deps.clock.now(), {}
+        )
+        await uow.events.append(event)
+        await uow.reports.delete(report_id)
+        await uow.commit()
+    await deps.publisher.publish([event])
+
+
+async def dismiss_notification(
+    deps: Dependencies, user_id: str, notification_id: str
+) -> Notification:
+    async with deps.uow() as uow:
+        notification = await uow.notifications.get(notification_id)
+        if notification is None or notification.user_id != user_id:
+            raise NotificationNotFound()
+        dismissed = notification.dismissed(deps.clock.now())
+        if dismissed is not notification:
+            await uow.notifications.save(dismissed)
+            await uow.commit()
+    return dismissed
+
+
+def _validated(candidate: MissionPlanInput, idempotency_key: str | None) -> MissionPlanInput:
+    errors: list[FieldError] = []
+    plan_input = candidate
+    try:
+        plan_input = validate_mission_input(candidate)
+    except InvalidMissionInput as invalid:
+        errors.extend(invalid.errors)
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+        errors.append(
+            FieldError(
+                "idempotencyKey",
+                f"must be between 1 and {MAX_IDEMPOTENCY_KEY_LENGTH} characters",
+                "out_of_range",
+            )
+        )
+    if errors:
+        raise InvalidInput(tuple(errors))
+    return plan_input
+
+
+async def _ensure_below_active_limit(deps: Dependencies, uow: UnitOfWork, user_id: str) -> None:
+    active = await uow.reports.count_by_status(user_id, MissionStatus.GENERATING)
+    if active >= deps.max_active_jobs:
+        raise ActiveJobLimitReached(deps.max_active_jobs, deps.retry_after_seconds)
+
+
+async def _owned_report(
+    uow: UnitOfWork, user_id: str, report_id: str, *, for_update: bool = False
+) -> MissionReport:
+    report = await uow.reports.get(report_id, for_update=for_update)
+    # Another user's report is indistinguishable from a missing one.
+    if report is None or report.user_id != user_id:
+        raise ReportNotFound()
+    return report
+
+
+async def _existing_by_key(deps: Dependencies, user_id: str, key: str | None) -> MissionReport:
+    assert key is not None
+    async with deps.uow() as uow:
+        existing = await uow.reports.get_by_idempotency_key(user_id, key)
+    if existing is None:
+        raise ReportNotFound()
+    return existing
+
+
+def _queued_event(report: MissionReport) -> tuple[MissionReport, MissionEvent]:
+    report, sequence = report.next_sequence()
+    payload = {"progress": report.progress.to_dict(), "attempt": report.attempt}
+    event = MissionEvent(
+        report.id, report.user_id, sequence, EventType.PROGRESS, report.updated_at, payload
+    )
+    return report, event
+
+
+# Undoes what an attempt committed when its job could not be submitted.
+FailureHandler = Callable[["Dependencies", MissionReport], Awaitable[None]]
+
+
+async def _start_attempt(
+    deps: Dependencies,
+    report: MissionReport,
+    queued: MissionEvent,
+    *,
+    on_failure: FailureHandler,
+) -> MissionReport:
+    """Submit the attempt's job; the report is committed first so no webhook can miss it."""
+    bundles = await deps.catalog.bundles_for_scenarios([s.value for s in report.input.scenarios])
+    metadata = {"report_id": report.id, "user_id": report.user_id, "attempt": report.attempt}
+    try:
+        job_id = await deps.llm.submit_workflow(
+            deps.workflow_name, {"wizard": report.input.to_dict(), "bundles": bundles}, metadata
+        )
+    except LLMServiceUnavailable:
+        await on_failure(deps, report)
+        raise
+    async with deps.uow() as uow:
+        current = await uow.reports.get(report.id, for_update=True)
+        if current is None or current.attempt != report.attempt:
+            orphan = True
+        else:
+            orphan = False
+            if current.job_id is None:
+                current = current.with_job(job_id, deps.clock.now())
+                await uow.reports.save(current)
+                await uow.commit()
+    if orphan:
+        # Cancelled while the job was being submitted: stop the job we just started.
+        await deps.llm.cancel_jobs([job_id])
+        raise ReportNotFound()
+    await deps.publisher.publish([queued])
+    assert current is not None
+    return current
+
+
+async def _discard_new_report(deps: Dependencies, report: MissionReport) -> None:
+    async with deps.uow() as uow:
+        await uow.reports.delete(report.id)
+        await uow.events.delete_for_report(report.id)
+        await uow.commit()
+
+
+async def _restore_failure(
+    deps: Dependencies, report: MissionReport, failed: MissionReport
+) -> None:
+    async with deps.uow() as uow:
+        current = await uow.reports.get(report.id, for_update=True)
+        if current is None or current.attempt != report.attempt or current.job_id is not None:
+            return
+        restored = replace(failed, last_sequence=current.last_sequence)
+        assert failed.error is not None
+        restored, sequence = restored.next_sequence()
+        payload = {"error": failed.error.to_dict(), "attempt": restored.attempt}
+        event = MissionEvent(
+            report.id, report.user_id, sequence, EventType.FAILED, deps.clock.now(), payload
+        )
+        await uow.reports.save(restored)
+        await uow.events.append(event)
+        await uow.commit()
+    await deps.publisher.publish([event])

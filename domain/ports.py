@@ -1,0 +1,114 @@
+"""What the operations need from the outside world, as protocols.
+
+infra/ implements them; tests/unit/fakes.py has in-memory fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from domain.events import MissionEvent
+from domain.jobs import JobUpdate
+from domain.notifications import Notification
+from domain.report import MissionReport, MissionStatus
+from domain.workflow import WorkflowDefinition
+
+
+class DuplicateIdempotencyKey(Exception):
+    """Raised by `ReportRepository.add` when (user, key) is already taken."""
+
+
+class ReportRepository(Protocol):
+    async def add(self, report: MissionReport) -> None: ...
+    async def get(self, report_id: str, *, for_update: bool = False) -> MissionReport | None: ...
+    async def get_by_idempotency_key(self, user_id: str, key: str) -> MissionReport | None: ...
+    async def get_by_job_id(self, job_id: str) -> MissionReport | None: ...
+    async def count_by_status(self, user_id: str, status: MissionStatus) -> int: ...
+    async def save(self, report: MissionReport) -> None: ...
+    async def delete(self, report_id: str) -> None: ...
+    async def list_stale_generating(
+        self, updated_before: datetime, limit: int
+    ) -> list[MissionReport]: ...
+    async def lock_user(self, user_id: str) -> None:
+        """Serialise writers of one user (PostgreSQL advisory lock; SQLite is serial)."""
+        ...
+
+
+class EventLog(Protocol):
+    async def append(self, event: MissionEvent) -> None: ...
+    async def list_after(
+        self, report_id: str, after_sequence: int, limit: int = 500
+    ) -> list[MissionEvent]: ...
+    async def find_cancellation(self, report_id: str, user_id: str) -> MissionEvent | None: ...
+    async def delete_for_report(self, report_id: str) -> None: ...
+
+
+class NotificationRepository(Protocol):
+    async def add(self, notification: Notification) -> None: ...
+    async def get(self, notification_id: str) -> Notification | None: ...
+    async def save(self, notification: Notification) -> None: ...
+
+
+class WebhookReceipts(Protocol):
+    async def record(self, webhook_id: str, job_id: str, event_type: str) -> bool:
+        """Store the receipt; False when this webhook id was already recorded."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction. `async with uow:` begins; leaving without commit rolls back."""
+
+    reports: ReportRepository
+    events: EventLog
+    notifications: NotificationRepository
+    receipts: WebhookReceipts
+
+    async def __aenter__(self) -> UnitOfWork: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class LLMService(Protocol):
+    async def submit_workflow(
+        self, workflow_name: str, input_data: dict[str, Any], metadata: dict[str, Any]
+    ) -> str:
+        """Returns the job id. Raises `domain.errors.LLMServiceUnavailable`."""
+        ...
+
+    async def get_job(self, job_id: str) -> JobUpdate | None:
+        """The job's state as an update; None when the service does not know it."""
+        ...
+
+    async def cancel_jobs(self, job_ids: Sequence[str]) -> int: ...
+    async def get_workflow(self, name: str) -> WorkflowDefinition: ...
+
+
+class EventPublisher(Protocol):
+    async def publish(self, events: Sequence[MissionEvent]) -> None:
+        """Best effort, after commit: the event log is the truth, the bus only a wake-up."""
+        ...
+
+
+class BundleCatalog(Protocol):
+    async def bundles_for_scenarios(self, scenarios: Sequence[str]) -> list[dict[str, Any]]: ...
+    async def known_ids(self) -> set[str]: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class IdGenerator(Protocol):
+    def __call__(self) -> str: ...

@@ -1,0 +1,96 @@
+"""Applying what the LLM service says about a job: webhooks, status polls, the sweeper."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain.jobs import JobUpdate, JobUpdateType
+from domain.operations import Dependencies
+from domain.ports import UnitOfWork
+from domain.report import MissionReport
+from domain.transitions import TransitionContext, apply_update
+
+
+async def apply_job_update(
+    deps: Dependencies, update: JobUpdate, webhook_id: str | None = None
+) -> bool:
+    """Apply one update exactly once. Returns True when the report changed.
+
+    The webhook receipt is stored in the same transaction as the change, so a
+    duplicate delivery, even a concurrent one, finds it and changes nothing.
+    """
+    definition = await deps.llm.get_workflow(deps.workflow_name)
+    known_bundles = await deps.catalog.known_ids()
+    async with deps.uow() as uow:
+        if webhook_id is not None:
+            first_delivery = await uow.receipts.record(webhook_id, update.job_id, update.type.value)
+            if not first_delivery:
+                return False
+        report = await _target_report(uow, update)
+        if report is None:
+            await uow.commit()  # keep the receipt: unknown jobs are acknowledged and ignored
+            return False
+        ctx = TransitionContext(definition, known_bundles, deps.clock.now(), deps.new_id())
+        transition = apply_update(report, update, ctx)
+        if transition.changed:
+            await uow.reports.save(transition.report)
+            for event in transition.events:
+                await uow.events.append(event)
+            if transition.notification is not None:
+                await uow.notifications.add(transition.notification)
+        await uow.commit()
+    if transition.events:
+        await deps.publisher.publish(transition.events)
+    return transition.changed
+
+
+async def reconcile_report(deps: Dependencies, report: MissionReport) -> bool:
+    """Ask the LLM service where the report's job is and apply the answer."""
+    if report.status.is_terminal:
+        return False
+    if report.job_id is None:
+        update = _lost(report, "", deps.clock.now())
+    else:
+        fetched = await deps.llm.get_job(report.job_id)
+        update = fetched or _lost(report, report.job_id, deps.clock.now())
+    return await apply_job_update(deps, update)
+
+
+async def sweep_stale_reports(deps: Dependencies, stale_after: timedelta, limit: int = 100) -> int:
+    """Reconcile each GENERATING report without news for `stale_after`; count the changed."""
+    updated_before = deps.clock.now() - stale_after
+    async with deps.uow() as uow:
+        stale = await uow.reports.list_stale_generating(updated_before, limit)
+    changed = 0
+    for report in stale:
+        if await reconcile_report(deps, report):
+            changed += 1
+    return changed
+
+
+async def _target_report(uow: UnitOfWork, update: JobUpdate) -> MissionReport | None:
+    if update.report_id is not None:
+        report = await uow.reports.get(update.report_id, for_update=True)
+    else:
+        report = await uow.reports.get_by_job_id(update.job_id)
+        if report is not None:
+            report = await uow.reports.get(report.id, for_update=True)
+    if report is None:
+        return None
+    # A webhook of an earlier attempt, or of a job this report no longer owns, is stale.
+    if update.attempt is not None and update.attempt != report.attempt:
+        return None
+    if report.job_id is not None and update.job_id and report.job_id != update.job_id:
+        return None
+    return report
+
+
+def _lost(report: MissionReport, job_id: str, now: datetime) -> JobUpdate:
+    return JobUpdate(
+        job_id=job_id,
+        type=JobUpdateType.LOST,
+        sequence=report.last_job_sequence + 1,
+        occurred_at=now,
+        report_id=report.id,
+        attempt=report.attempt,
+    )

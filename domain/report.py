@@ -1,0 +1,192 @@
+"""A mission report and the rules of its life: status only moves forward."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from domain.plan import PlanSections
+from domain.wizard import MissionPlanInput
+
+
+class MissionStatus(str, Enum):
+    GENERATING = "GENERATING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self is not MissionStatus.GENERATING
+
+
+@dataclass(frozen=True)
+class Progress:
+    step_id: str
+    step_name: str
+    step_index: int
+    step_count: int
+    percentage: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "step_id": self.step_id,
+            "step_name": self.step_name,
+            "step_index": self.step_index,
+            "step_count": self.step_count,
+            "percentage": self.percentage,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Progress:
+        return cls(
+            step_id=str(data["step_id"]),
+            step_name=str(data["step_name"]),
+            step_index=int(data["step_index"]),
+            step_count=int(data["step_count"]),
+            percentage=float(data["percentage"]),
+        )
+
+
+QUEUED_PROGRESS = Progress("queued", "Queued", 0, 0, 0.0)
+
+
+@dataclass(frozen=True)
+class ReportError:
+    code: str
+    message: str
+    retryable: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "retryable": self.retryable}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReportError:
+        return cls(str(data["code"]), str(data["message"]), bool(data["retryable"]))
+
+
+@dataclass(frozen=True)
+class Usage:
+    model: str
+    input_tokens: int
+    output_tokens: int
+    duration_ms: int
+    cost_usd: float | None
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "duration_ms": self.duration_ms,
+            "cost_usd": self.cost_usd,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Usage:
+        cost = data.get("cost_usd")
+        return cls(
+            model=str(data["model"]),
+            input_tokens=int(data["input_tokens"]),
+            output_tokens=int(data["output_tokens"]),
+            duration_ms=int(data["duration_ms"]),
+            cost_usd=None if cost is None else float(cost),
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    content: str
+    sections: PlanSections
+
+
+@dataclass(frozen=True)
+class MissionReport:
+    id: str
+    user_id: str
+    input: MissionPlanInput
+    status: MissionStatus
+    created_at: datetime
+    updated_at: datetime
+    attempt: int = 1
+    job_id: str | None = None
+    idempotency_key: str | None = None
+    progress: Progress = QUEUED_PROGRESS
+    error: ReportError | None = None
+    plan: Plan | None = None
+    usage: Usage | None = None
+    completed_at: datetime | None = None
+    # Highest event-log sequence written for this report (the log is per report).
+    last_sequence: int = 0
+    # Highest LLM-service job sequence applied in this attempt: older webhooks are stale.
+    last_job_sequence: int = 0
+
+    @property
+    def location_label(self) -> str:
+        loc = self.input.location
+        return f"{loc.city}, {loc.state}"
+
+    def with_progress(self, progress: Progress, job_sequence: int, now: datetime) -> MissionReport:
+        """Progress never goes down and never moves a finished report."""
+        if self.status.is_terminal or job_sequence <= self.last_job_sequence:
+            return self
+        if progress.percentage < self.progress.percentage:
+            return replace(self, last_job_sequence=job_sequence)
+        return replace(self, progress=progress, last_job_sequence=job_sequence, updated_at=now)
+
+    def completed(self, plan: Plan, usage: Usage | None, now: datetime) -> MissionReport:
+        final = Progress(
+            step_id=self.progress.step_id if self.progress.step_count else "completed",
+            step_name=self.progress.step_name if self.progress.step_count else "Completed",
+            step_index=max(self.progress.step_count - 1, 0),
+            step_count=self.progress.step_count,
+            percentage=100.0,
+        )
+        return replace(
+            self,
+            status=MissionStatus.COMPLETED,
+            plan=plan,
+            usage=usage,
+            progress=final,
+            error=None,
+            completed_at=now,
+            updated_at=now,
+        )
+
+    def failed(self, error: ReportError, now: datetime) -> MissionReport:
+        # The idempotency key is released so the same key may submit again.
+        return replace(
+            self,
+            status=MissionStatus.FAILED,
+            error=error,
+            completed_at=now,
+            updated_at=now,
+            idempotency_key=None,
+        )
+
+    def new_attempt(self, now: datetime) -> MissionReport:
+        return replace(
+            self,
+            status=MissionStatus.GENERATING,
+            attempt=self.attempt + 1,
+            job_id=None,
+            progress=QUEUED_PROGRESS,
+            error=None,
+            plan=None,
+            usage=None,
+            completed_at=None,
+            updated_at=now,
+            last_job_sequence=0,
+        )
+
+    def with_job(self, job_id: str, now: datetime) -> MissionReport:
+        return replace(self, job_id=job_id, updated_at=now)
+
+    def next_sequence(self) -> tuple[MissionReport, int]:
+        sequence = self.last_sequence + 1
+        return replace(self, last_sequence=sequence), sequence

@@ -1,0 +1,84 @@
+"""Workflow definitions as the API sees them, and the progress math on them.
+
+The LLM service owns the definition file; the API fetches it and derives step
+names and percentages from it, so there is no second hard-coded map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class WorkflowStepDefinition:
+    id: str
+    display_name: str
+    description: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    step_id: str
+    display_name: str
+    index: int
+    start_percentage: float
+    end_percentage: float
+
+
+class UnknownStep(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class WorkflowDefinition:
+    name: str
+    steps: tuple[WorkflowStepDefinition, ...]
+    version: int = 1
+    description: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorkflowDefinition:
+        steps = tuple(
+            WorkflowStepDefinition(
+                id=str(s["id"]),
+                display_name=str(s.get("display_name") or s["id"]),
+                description=str(s.get("description") or ""),
+                weight=max(int(s.get("weight", 1)), 0),
+            )
+            for s in data["steps"]
+        )
+        return cls(
+            name=str(data["name"]),
+            steps=steps,
+            version=int(data.get("version", 1)),
+            description=str(data.get("description") or ""),
+        )
+
+    @property
+    def step_count(self) -> int:
+        return len(self.steps)
+
+    def progress_of_steps(self) -> tuple[StepProgress, ...]:
+        """Each step with the percentage done when it starts and when it ends."""
+        total = sum(step.weight for step in self.steps) or 1
+        done = 0
+        result: list[StepProgress] = []
+        for index, step in enumerate(self.steps):
+            start = _percentage(done, total)
+            done += step.weight
+            result.append(
+                StepProgress(step.id, step.display_name, index, start, _percentage(done, total))
+            )
+        return tuple(result)
+
+    def step(self, step_id: str) -> StepProgress:
+        for progress in self.progress_of_steps():
+            if progress.step_id == step_id:
+                return progress
+        raise UnknownStep(step_id)
+
+
+def _percentage(done: int, total: int) -> float:
+    return round(done * 100.0 / total, 1)

@@ -1,0 +1,76 @@
+"""The per-request context and the long-lived state it points to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from domain.operations import Dependencies
+from infra.auth import AuthError, TokenAuthenticator, Viewer
+from infra.bus import EventBus
+from infra.db.queries import BundleRow, ReadQueries
+from infra.llm_client import HttpLLMService
+from infra.settings import Settings
+from infra.webhook_signing import WebhookVerifier
+
+
+@dataclass
+class AppState:
+    """Everything created once in the lifespan and shared by all requests."""
+
+    settings: Settings
+    deps: Dependencies
+    queries: ReadQueries
+    authenticator: TokenAuthenticator
+    bus: EventBus
+    llm: HttpLLMService
+    webhook_verifier: WebhookVerifier
+
+
+class Loaders:
+    """DataLoaders live for one request (or one subscription event), never longer."""
+
+    def __init__(self, queries: ReadQueries) -> None:
+        self.bundle: DataLoader[str, BundleRow | None] = DataLoader(
+            load_fn=lambda ids: _bundles_by_id(queries, ids)
+        )
+
+
+async def _bundles_by_id(queries: ReadQueries, ids: Sequence[str]) -> list[BundleRow | None]:
+    rows = {row.id: row for row in await queries.bundles()}
+    return [rows.get(bundle_id) for bundle_id in ids]
+
+
+class NotAuthenticated(Exception):
+    """No valid bearer token: the only error GraphQL clients see for auth."""
+
+    def __init__(self) -> None:
+        super().__init__("Authentication required: send a valid 'Authorization: Bearer <jwt>'.")
+
+
+@dataclass
+class Context:
+    state: AppState
+    request: Any
+    response: Any
+    viewer: Viewer | None = None
+    connection_params: dict[str, Any] | None = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.state.queries)
+
+    def require_viewer(self) -> Viewer:
+        if self.viewer is None:
+            raise NotAuthenticated()
+        return self.viewer
+
+    def authenticate_header(self, authorization: str | None) -> None:
+        if authorization:
+            try:
+                self.viewer = self.state.authenticator.viewer_from_header(authorization)
+            except AuthError:
+                self.viewer = None

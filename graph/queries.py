@@ -1,0 +1,100 @@
+"""Query resolvers: a few lines each, reading through ReadQueries."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import Info
+
+from domain import wizard
+from domain.report import MissionStatus as DomainStatus
+from graph.context import Context
+from graph.reads import read_report
+from graph.types import (
+    Bundle,
+    MissionReport,
+    MissionReportConnection,
+    MissionReportEdge,
+    MissionStatus,
+    Notification,
+    PageInfo,
+    Scenario,
+    Viewer,
+    WorkflowStep,
+)
+from infra.db.queries import encode_cursor
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def viewer(self, info: Info[Context, None]) -> Viewer:
+        viewer = info.context.require_viewer()
+        return Viewer(
+            id=strawberry.ID(viewer.user_id), is_admin=viewer.is_admin, email=viewer.email
+        )
+
+    @strawberry.field(description="Null when absent or not yours.")
+    async def mission_report(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> MissionReport | None:
+        report = await read_report(info.context, str(id))
+        return MissionReport.from_domain(report) if report else None
+
+    @strawberry.field(description="Your reports, newest first. `first` is capped at 100.")
+    async def mission_reports(
+        self,
+        info: Info[Context, None],
+        status: MissionStatus | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> MissionReportConnection:
+        viewer = info.context.require_viewer()
+        limit = max(1, min(first or 20, info.context.state.settings.max_page_size))
+        page = await info.context.state.queries.report_page(
+            viewer.user_id, DomainStatus(status.value) if status else None, limit, after
+        )
+        nodes = [MissionReport.from_domain(r) for r in page.reports]
+        edges = [
+            MissionReportEdge(cursor=encode_cursor(r), node=node)
+            for r, node in zip(page.reports, nodes, strict=True)
+        ]
+        end = edges[-1].cursor if edges else None
+        return MissionReportConnection(
+            edges=edges,
+            nodes=nodes,
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end),
+        )
+
+    @strawberry.field(description="Your plans still generating, newest first (the dashboard).")
+    async def active_missions(self, info: Info[Context, None]) -> list[MissionReport]:
+        viewer = info.context.require_viewer()
+        reports = await info.context.state.queries.active_reports(viewer.user_id)
+        return [MissionReport.from_domain(r) for r in reports]
+
+    @strawberry.field(description="The workflow's steps with the percentage done at each.")
+    async def workflow_steps(
+        self, info: Info[Context, None], workflow: str = "mission_generation"
+    ) -> list[WorkflowStep]:
+        definition = await info.context.state.llm.get_workflow(workflow)
+        by_id = {s.id: s for s in definition.steps}
+        return [
+            WorkflowStep.from_domain(p, by_id[p.step_id].description, by_id[p.step_id].weight)
+            for p in definition.progress_of_steps()
+        ]
+
+    @strawberry.field
+    async def notifications(
+        self, info: Info[Context, None], include_dismissed: bool = False
+    ) -> list[Notification]:
+        viewer = info.context.require_viewer()
+        found = await info.context.state.queries.notifications(viewer.user_id, include_dismissed)
+        return [Notification.from_domain(n) for n in found]
+
+    @strawberry.field(description="The product bundle catalog, optionally for one scenario.")
+    async def bundles(
+        self, info: Info[Context, None], scenario: Scenario | None = None
+    ) -> list[Bundle]:
+        rows = await info.context.state.queries.bundles(
+            wizard.Scenario(scenario.value).value if scenario else None
+        )
+        return [Bundle.from_row(row) for row in rows]

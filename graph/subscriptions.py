@@ -1,0 +1,44 @@
+"""Subscription resolvers over graph.streams."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry import Info
+
+from domain.report import MissionReport as DomainReport
+from graph.context import Context
+from graph.events import MissionEvent, event_from_domain, snapshot_event
+from graph.streams import report_events, user_events
+from infra.publisher import user_channel
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="The report's current state, then every later event in order; completes "
+        "after a terminal event. With afterSequence: the logged events after it."
+    )
+    async def mission_events(
+        self, info: Info[Context, None], report_id: strawberry.ID, after_sequence: int | None = None
+    ) -> AsyncGenerator[MissionEvent, None]:
+        viewer = info.context.require_viewer()
+        state = info.context.state
+        async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
+            stream = report_events(state, viewer, str(report_id), after_sequence, subscription)
+            async for item in stream:
+                if isinstance(item, DomainReport):
+                    yield snapshot_event(item)
+                else:
+                    yield event_from_domain(item)
+
+    @strawberry.subscription(description="Every event of all your reports, plus notifications.")
+    async def my_mission_events(
+        self, info: Info[Context, None]
+    ) -> AsyncGenerator[MissionEvent, None]:
+        viewer = info.context.require_viewer()
+        state = info.context.state
+        async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
+            async for event in user_events(state, viewer, subscription):
+                yield event_from_domain(event)

@@ -1,0 +1,67 @@
+"""POST /api/webhooks/llm-callback: verify the raw bytes, then apply exactly once."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from domain.errors import LLMServiceUnavailable
+from domain.reconciliation import apply_job_update
+from infra.llm_events import InvalidJobPayload, is_known_event_type, webhook_to_update
+from infra.webhook_signing import InvalidSignature
+
+log = logging.getLogger(__name__)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def llm_callback(request: Request) -> JSONResponse:
+    state = request.app.state.mission_planner
+    limit = state.settings.webhook_max_body_bytes
+    try:
+        body = await _read_capped(request, limit)
+    except BodyTooLarge:
+        return JSONResponse({"error": "body_too_large", "limit_bytes": limit}, status_code=413)
+    try:
+        webhook_id = state.webhook_verifier.verify(body, request.headers)
+    except InvalidSignature as exc:
+        return JSONResponse({"error": "invalid_signature", "detail": str(exc)}, status_code=401)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return JSONResponse({"error": "invalid_json"}, status_code=400)
+    if not isinstance(payload, dict):
+        return JSONResponse(
+            {"error": "invalid_payload", "detail": "not an object"}, status_code=400
+        )
+    if not is_known_event_type(payload):
+        return JSONResponse({"status": "ignored", "reason": "unknown event type"}, status_code=202)
+    try:
+        update = webhook_to_update(payload)
+    except InvalidJobPayload as exc:
+        return JSONResponse({"error": "invalid_payload", "detail": str(exc)}, status_code=400)
+    try:
+        applied = await apply_job_update(state.deps, update, webhook_id)
+    except LLMServiceUnavailable:
+        # We need the workflow definition to apply progress; the sender will retry.
+        return JSONResponse({"error": "temporarily_unavailable"}, status_code=503)
+    return JSONResponse({"status": "applied" if applied else "ignored"})
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,238 @@
+"""Our event bus: one backend subscription per process, local fan-out.
+
+It stands in front of broadcaster because broadcaster 0.3.1 races when two
+tasks subscribe to a new channel at once, keeps unbounded queues and never
+reconnects. Here:
+- the process subscribes once, at connect, to one wire channel; messages carry
+  their logical channel and are routed locally, so there is no per-channel
+  backend subscribe to race on;
+- each subscriber has a bounded queue; on overflow the queue is emptied and the
+  subscriber is told to RESYNC from the event log (nothing is lost: the log is
+  the truth); a subscriber that overflows again and again is closed;
+- a failing backend, or a heartbeat that does not come back, triggers a
+  reconnect and a RESYNC to every subscriber.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Final
+
+from broadcaster._backends.base import BroadcastBackend
+
+from infra.bus_backends import create_backend
+
+log = logging.getLogger(__name__)
+
+WIRE_CHANNEL: Final = "mission_planner_events"
+HEARTBEAT_CHANNEL: Final = "__heartbeat__"
+
+
+class Resync:
+    """Marker: messages may have been missed; re-read the event log."""
+
+    def __repr__(self) -> str:
+        return "RESYNC"
+
+
+RESYNC: Final = Resync()
+
+
+class SlowSubscriber(Exception):
+    """The subscriber stayed behind; its subscription was closed."""
+
+
+class Subscription:
+    def __init__(self, channel: str, queue_size: int, max_overflows: int) -> None:
+        self.channel = channel
+        self._queue: asyncio.Queue[str | Resync | None] = asyncio.Queue(queue_size)
+        self._overflows = 0
+        self._max_overflows = max_overflows
+        self.closed_reason: str | None = None
+
+    def deliver(self, message: str | Resync) -> None:
+        try:
+            self._queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self._overflow()
+
+    def _overflow(self) -> None:
+        self._overflows += 1
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        if self._overflows > self._max_overflows:
+            self.closed_reason = "slow subscriber"
+            self._queue.put_nowait(None)
+        else:
+            self._queue.put_nowait(RESYNC)
+
+    def close(self) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(None)
+
+    async def get(self, timeout: float | None = None) -> str | Resync | None:  # noqa: ASYNC109
+        """The next message; None on timeout. Raises SlowSubscriber when closed for lag."""
+        try:
+            item = await asyncio.wait_for(self._queue.get(), timeout)
+        except TimeoutError:
+            return None
+        if item is None:
+            raise SlowSubscriber(self.closed_reason or "closed")
+        if self._queue.empty():
+            self._overflows = 0  # caught up: only lag that never drains counts
+        return item
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+
+class EventBus:
+    def __init__(
+        self,
+        backend: BroadcastBackend,
+        *,
+        queue_size: int = 100,
+        max_overflows: int = 3,
+        heartbeat_seconds: float = 5.0,
+    ) -> None:
+        self._backend = backend
+        self._queue_size = queue_size
+        self._max_overflows = max_overflows
+        self._heartbeat_seconds = heartbeat_seconds
+        self._subscriptions: dict[str, set[Subscription]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._connected = asyncio.Event()
+        self._last_heartbeat = time.monotonic()
+        self._instance = uuid.uuid4().hex
+        self.reconnects = 0
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: float) -> EventBus:
+        return cls(create_backend(url), **kwargs)  # type: ignore[arg-type]
+
+    async def connect(self) -> None:
+        await self._connect_backend()
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="bus-listener"),
+            asyncio.create_task(self._watch_heartbeat(), name="bus-heartbeat"),
+        ]
+
+    async def disconnect(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        for subs in self._subscriptions.values():
+            for sub in subs:
+                sub.close()
+        with contextlib.suppress(Exception):
+            await self._backend.disconnect()
+
+    async def __aenter__(self) -> EventBus:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.disconnect()
+
+    async def publish(self, channel: str, message: str) -> None:
+        envelope = json.dumps({"c": channel, "m": message}, separators=(",", ":"))
+        await self._backend.publish(WIRE_CHANNEL, envelope)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
+        # Registration is synchronous: concurrent first subscribers cannot race.
+        subscription = Subscription(channel, self._queue_size, self._max_overflows)
+        self._subscriptions.setdefault(channel, set()).add(subscription)
+        try:
+            yield subscription
+        finally:
+            subs = self._subscriptions.get(channel)
+            if subs is not None:
+                subs.discard(subscription)
+                if not subs:
+                    del self._subscriptions[channel]
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(len(subs) for subs in self._subscriptions.values())
+
+    async def _connect_backend(self) -> None:
+        await self._backend.connect()
+        await self._backend.subscribe(WIRE_CHANNEL)
+        self._last_heartbeat = time.monotonic()
+        self._connected.set()
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                event = await self._backend.next_published()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("event bus connection lost: %s", exc)
+                await self._reconnect()
+                continue
+            self._route(event.message)
+
+    def _route(self, envelope: str) -> None:
+        try:
+            decoded = json.loads(envelope)
+            channel, message = decoded["c"], decoded["m"]
+        except (ValueError, KeyError, TypeError):
+            log.warning("dropping malformed bus message")
+            return
+        if channel == HEARTBEAT_CHANNEL:
+            if message == self._instance:
+                self._last_heartbeat = time.monotonic()
+            return
+        for subscription in list(self._subscriptions.get(channel, ())):
+            subscription.deliver(message)
+
+    async def _watch_heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat_seconds)
+            with contextlib.suppress(Exception):
+                await self.publish(HEARTBEAT_CHANNEL, self._instance)
+            # A backend that silently stopped delivering (dropped LISTEN connection,
+            # Redis restarted) is found when our own heartbeat does not come back.
+            if time.monotonic() - self._last_heartbeat > 3 * self._heartbeat_seconds:
+                log.warning("event bus heartbeat lost; reconnecting")
+                self._tasks[0].cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._tasks[0]
+                await self._reconnect()
+                self._tasks[0] = asyncio.create_task(self._listen(), name="bus-listener")
+
+    async def _reconnect(self) -> None:
+        self._connected.clear()
+        self._resync_all()
+        delay = 0.1
+        while True:
+            with contextlib.suppress(Exception):
+                await self._backend.disconnect()
+            try:
+                await self._connect_backend()
+            except Exception as exc:
+                log.warning("event bus reconnect failed: %s; retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self.reconnects += 1
+            # Anything published while we were away is only in the log.
+            self._resync_all()
+            return
+
+    def _resync_all(self) -> None:
+        for subs in self._subscriptions.values():
+            for subscription in subs:
+                subscription.deliver(RESYNC)

@@ -1,0 +1,108 @@
+"""Rows to domain objects and back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import RowMapping
+
+from domain.events import EventType, MissionEvent
+from domain.notifications import Notification
+from domain.plan import PlanSections
+from domain.report import MissionReport, MissionStatus, Plan, Progress, ReportError, Usage
+from domain.wizard import MissionPlanInput
+
+
+def report_to_row(report: MissionReport) -> dict[str, Any]:
+    return {
+        "id": report.id,
+        "user_id": report.user_id,
+        "status": report.status.value,
+        "attempt": report.attempt,
+        "job_id": report.job_id,
+        "idempotency_key": report.idempotency_key,
+        "location_label": report.location_label,
+        "input": report.input.to_dict(),
+        "progress": report.progress.to_dict(),
+        "error": report.error.to_dict() if report.error else None,
+        "plan_markdown": report.plan.content if report.plan else None,
+        "plan_sections": report.plan.sections.to_dict() if report.plan else None,
+        "usage": report.usage.to_dict() if report.usage else None,
+        "last_sequence": report.last_sequence,
+        "last_job_sequence": report.last_job_sequence,
+        "created_at": report.created_at,
+        "updated_at": report.updated_at,
+        "completed_at": report.completed_at,
+    }
+
+
+def report_from_row(row: RowMapping) -> MissionReport:
+    plan = None
+    if row["plan_markdown"] is not None and row["plan_sections"] is not None:
+        plan = Plan(row["plan_markdown"], PlanSections.from_dict(row["plan_sections"]))
+    return MissionReport(
+        id=row["id"],
+        user_id=row["user_id"],
+        input=MissionPlanInput.from_dict(row["input"]),
+        status=MissionStatus(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        attempt=row["attempt"],
+        job_id=row["job_id"],
+        idempotency_key=row["idempotency_key"],
+        progress=Progress.from_dict(row["progress"]),
+        error=ReportError.from_dict(row["error"]) if row["error"] else None,
+        plan=plan,
+        usage=Usage.from_dict(row["usage"]) if row["usage"] else None,
+        completed_at=row["completed_at"],
+        last_sequence=row["last_sequence"],
+        last_job_sequence=row["last_job_sequence"],
+    )
+
+
+def event_to_row(event: MissionEvent) -> dict[str, Any]:
+    return {
+        "report_id": event.report_id,
+        "sequence": event.sequence,
+        "user_id": event.user_id,
+        "event_type": event.type.value,
+        "payload": event.payload,
+        "occurred_at": event.occurred_at,
+    }
+
+
+def event_from_row(row: RowMapping) -> MissionEvent:
+    return MissionEvent(
+        report_id=row["report_id"],
+        user_id=row["user_id"],
+        sequence=row["sequence"],
+        type=EventType(row["event_type"]),
+        occurred_at=row["occurred_at"],
+        payload=row["payload"],
+    )
+
+
+def notification_to_row(notification: Notification) -> dict[str, Any]:
+    return {
+        "id": notification.id,
+        "user_id": notification.user_id,
+        "report_id": notification.report_id,
+        "kind": notification.kind,
+        "title": notification.title,
+        "body": notification.body,
+        "created_at": notification.created_at,
+        "dismissed_at": notification.dismissed_at,
+    }
+
+
+def notification_from_row(row: RowMapping) -> Notification:
+    return Notification(
+        id=row["id"],
+        user_id=row["user_id"],
+        report_id=row["report_id"],
+        kind=row["kind"],
+        title=row["title"],
+        body=row["body"],
+        created_at=row["created_at"],
+        dismissed_at=row["dismissed_at"],
+    )

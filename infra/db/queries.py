@@ -1,0 +1,200 @@
+"""Read-side queries for the GraphQL API (reader engine, no transactions held)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.events import MissionEvent
+from domain.notifications import Notification
+from domain.report import MissionReport, MissionStatus
+from infra.db.mapping import event_from_row, notification_from_row, report_from_row
+from infra.db.tables import (
+    bundle_scenarios,
+    bundles,
+    mission_events,
+    mission_reports,
+    notifications,
+)
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    reports: list[MissionReport]
+    has_next_page: bool
+    total_hint: int | None = None
+
+
+def encode_cursor(report: MissionReport) -> str:
+    raw = f"{report.created_at.isoformat()}|{report.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, report_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(created), report_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursor("after: not a cursor returned by this API") from exc
+
+
+@dataclass(frozen=True)
+class BundleRow:
+    id: str
+    name: str
+    description: str
+    price_usd: str
+    budget_tier: str
+    scenarios: tuple[str, ...]
+    items: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "price_usd": self.price_usd,
+            "budget_tier": self.budget_tier,
+            "scenarios": list(self.scenarios),
+            "items": list(self.items),
+        }
+
+
+class ReadQueries:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def report(self, report_id: str) -> MissionReport | None:
+        found = await self.reports_by_ids([report_id])
+        return found.get(report_id)
+
+    async def reports_by_ids(self, ids: Sequence[str]) -> dict[str, MissionReport]:
+        query = select(mission_reports).where(mission_reports.c.id.in_(list(ids)))
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return {row["id"]: report_from_row(row) for row in rows}
+
+    async def report_page(
+        self, user_id: str, status: MissionStatus | None, first: int, after: str | None
+    ) -> ReportPage:
+        t = mission_reports.c
+        query = select(mission_reports).where(t.user_id == user_id)
+        if status is not None:
+            query = query.where(t.status == status.value)
+        if after:
+            created, report_id = decode_cursor(after)
+            query = query.where(
+                or_(t.created_at < created, and_(t.created_at == created, t.id < report_id))
+            )
+        query = query.order_by(t.created_at.desc(), t.id.desc()).limit(first + 1)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        reports = [report_from_row(row) for row in rows[:first]]
+        return ReportPage(reports, has_next_page=len(rows) > first)
+
+    async def active_reports(self, user_id: str) -> list[MissionReport]:
+        page = await self.report_page(user_id, MissionStatus.GENERATING, 100, None)
+        return page.reports
+
+    async def notifications(self, user_id: str, include_dismissed: bool) -> list[Notification]:
+        t = notifications.c
+        query = select(notifications).where(t.user_id == user_id)
+        if not include_dismissed:
+            query = query.where(t.dismissed_at.is_(None))
+        query = query.order_by(t.created_at.desc()).limit(200)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [notification_from_row(row) for row in rows]
+
+    async def notifications_by_ids(self, ids: Sequence[str]) -> dict[str, Notification]:
+        query = select(notifications).where(notifications.c.id.in_(list(ids)))
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return {row["id"]: notification_from_row(row) for row in rows}
+
+    async def events_after(
+        self, report_id: str, after_sequence: int, limit: int = 500
+    ) -> list[MissionEvent]:
+        t = mission_events.c
+        query = (
+            select(mission_events)
+            .where(t.report_id == report_id, t.sequence > after_sequence)
+            .order_by(t.sequence)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [event_from_row(row) for row in rows]
+
+    async def user_events_since(self, user_id: str, since: datetime) -> list[MissionEvent]:
+        t = mission_events.c
+        query = (
+            select(mission_events)
+            .where(t.user_id == user_id, t.occurred_at >= since)
+            .order_by(t.occurred_at, t.report_id, t.sequence)
+            .limit(1000)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [event_from_row(row) for row in rows]
+
+    async def event_owner(self, report_id: str) -> str | None:
+        query = select(mission_events.c.user_id).where(mission_events.c.report_id == report_id)
+        async with self._engine.connect() as conn:
+            return (await conn.execute(query.limit(1))).scalar_one_or_none()
+
+    async def bundles(self, scenario: str | None = None) -> list[BundleRow]:
+        query = select(bundles).order_by(bundles.c.price_usd, bundles.c.id)
+        if scenario is not None:
+            ids = select(bundle_scenarios.c.bundle_id).where(
+                bundle_scenarios.c.scenario == scenario
+            )
+            query = query.where(bundles.c.id.in_(ids))
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+            links = (await conn.execute(select(bundle_scenarios))).all()
+        scenarios_of: dict[str, list[str]] = {}
+        for bundle_id, name in links:
+            scenarios_of.setdefault(bundle_id, []).append(name)
+        return [
+            BundleRow(
+                id=row["id"],
+                name=row["name"],
+                description=row["description"],
+                price_usd=f"{row['price_usd']:.2f}",
+                budget_tier=row["budget_tier"],
+                scenarios=tuple(sorted(scenarios_of.get(row["id"], []))),
+                items=tuple(row["items"]),
+            )
+            for row in rows
+        ]
+
+
+class SqlBundleCatalog:
+    """The catalog port; the catalog only changes by migration, so it is read once."""
+
+    def __init__(self, queries: ReadQueries) -> None:
+        self._queries = queries
+        self._all: list[BundleRow] | None = None
+
+    async def _load(self) -> list[BundleRow]:
+        if self._all is None:
+            self._all = await self._queries.bundles()
+        return self._all
+
+    async def bundles_for_scenarios(self, scenarios: Sequence[str]) -> list[dict[str, Any]]:
+        wanted = set(scenarios)
+        return [b.to_dict() for b in await self._load() if wanted & set(b.scenarios)]
+
+    async def known_ids(self) -> set[str]:
+        return {b.id for b in await self._load()}

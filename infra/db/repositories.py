@@ -1,0 +1,170 @@
+"""Repositories for the operations (all the SQL that writes lives here)."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.events import EventType, MissionEvent
+from domain.notifications import Notification
+from domain.ports import DuplicateIdempotencyKey
+from domain.report import MissionReport, MissionStatus
+from infra.db.mapping import (
+    event_from_row,
+    event_to_row,
+    notification_from_row,
+    notification_to_row,
+    report_from_row,
+    report_to_row,
+)
+from infra.db.tables import mission_events, mission_reports, notifications, webhook_receipts
+
+
+class SqlReportRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._postgres = conn.dialect.name == "postgresql"
+
+    async def add(self, report: MissionReport) -> None:
+        try:
+            async with self._conn.begin_nested():
+                await self._conn.execute(insert(mission_reports).values(report_to_row(report)))
+        except IntegrityError as exc:
+            raise DuplicateIdempotencyKey(report.idempotency_key) from exc
+
+    async def get(self, report_id: str, *, for_update: bool = False) -> MissionReport | None:
+        query = select(mission_reports).where(mission_reports.c.id == report_id)
+        if for_update and self._postgres:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).mappings().first()
+        return report_from_row(row) if row else None
+
+    async def get_by_idempotency_key(self, user_id: str, key: str) -> MissionReport | None:
+        query = select(mission_reports).where(
+            mission_reports.c.user_id == user_id, mission_reports.c.idempotency_key == key
+        )
+        row = (await self._conn.execute(query)).mappings().first()
+        return report_from_row(row) if row else None
+
+    async def get_by_job_id(self, job_id: str) -> MissionReport | None:
+        query = select(mission_reports).where(mission_reports.c.job_id == job_id)
+        row = (await self._conn.execute(query)).mappings().first()
+        return report_from_row(row) if row else None
+
+    async def count_by_status(self, user_id: str, status: MissionStatus) -> int:
+        query = select(func.count()).where(
+            mission_reports.c.user_id == user_id, mission_reports.c.status == status.value
+        )
+        return int((await self._conn.execute(query)).scalar_one())
+
+    async def save(self, report: MissionReport) -> None:
+        values = report_to_row(report)
+        del values["id"]
+        await self._conn.execute(
+            update(mission_reports).where(mission_reports.c.id == report.id).values(values)
+        )
+
+    async def delete(self, report_id: str) -> None:
+        await self._conn.execute(delete(mission_reports).where(mission_reports.c.id == report_id))
+
+    async def list_stale_generating(
+        self, updated_before: datetime, limit: int
+    ) -> list[MissionReport]:
+        query = (
+            select(mission_reports)
+            .where(
+                mission_reports.c.status == MissionStatus.GENERATING.value,
+                mission_reports.c.updated_at < updated_before,
+            )
+            .order_by(mission_reports.c.updated_at)
+            .limit(limit)
+        )
+        rows = (await self._conn.execute(query)).mappings().all()
+        return [report_from_row(row) for row in rows]
+
+    async def lock_user(self, user_id: str) -> None:
+        if self._postgres:
+            key = zlib.crc32(user_id.encode())
+            await self._conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+class SqlEventLog:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def append(self, event: MissionEvent) -> None:
+        await self._conn.execute(insert(mission_events).values(event_to_row(event)))
+
+    async def list_after(
+        self, report_id: str, after_sequence: int, limit: int = 500
+    ) -> list[MissionEvent]:
+        query = (
+            select(mission_events)
+            .where(
+                mission_events.c.report_id == report_id,
+                mission_events.c.sequence > after_sequence,
+            )
+            .order_by(mission_events.c.sequence)
+            .limit(limit)
+        )
+        rows = (await self._conn.execute(query)).mappings().all()
+        return [event_from_row(row) for row in rows]
+
+    async def find_cancellation(self, report_id: str, user_id: str) -> MissionEvent | None:
+        query = select(mission_events).where(
+            mission_events.c.report_id == report_id,
+            mission_events.c.user_id == user_id,
+            mission_events.c.event_type == EventType.CANCELLED.value,
+        )
+        row = (await self._conn.execute(query)).mappings().first()
+        return event_from_row(row) if row else None
+
+    async def delete_for_report(self, report_id: str) -> None:
+        await self._conn.execute(
+            delete(mission_events).where(mission_events.c.report_id == report_id)
+        )
+
+
+class SqlNotificationRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, notification: Notification) -> None:
+        await self._conn.execute(insert(notifications).values(notification_to_row(notification)))
+
+    async def get(self, notification_id: str) -> Notification | None:
+        query = select(notifications).where(notifications.c.id == notification_id)
+        row = (await self._conn.execute(query)).mappings().first()
+        return notification_from_row(row) if row else None
+
+    async def save(self, notification: Notification) -> None:
+        await self._conn.execute(
+            update(notifications)
+            .where(notifications.c.id == notification.id)
+            .values(dismissed_at=notification.dismissed_at)
+        )
+
+
+class SqlWebhookReceipts:
+    def __init__(self, conn: AsyncConnection, now: datetime) -> None:
+        self._conn = conn
+        self._now = now
+
+    async def record(self, webhook_id: str, job_id: str, event_type: str) -> bool:
+        try:
+            async with self._conn.begin_nested():
+                await self._conn.execute(
+                    insert(webhook_receipts).values(
+                        webhook_id=webhook_id,
+                        job_id=job_id,
+                        event_type=event_type,
+                        received_at=self._now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True

@@ -1,0 +1,131 @@
+"""The API's tables (SQLAlchemy Core). The LLM service's tables live in llm_service.store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+mission_reports = Table(
+    "mission_reports",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("job_id", String(64), nullable=True, index=True),
+    Column("idempotency_key", String(255), nullable=True),
+    Column("location_label", String(255), nullable=False),
+    Column("input", JSON, nullable=False),
+    Column("progress", JSON, nullable=False),
+    Column("error", JSON, nullable=True),
+    Column("plan_markdown", Text, nullable=True),
+    Column("plan_sections", JSON, nullable=True),
+    Column("usage", JSON, nullable=True),
+    Column("last_sequence", Integer, nullable=False),
+    Column("last_job_sequence", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("completed_at", UTCDateTime, nullable=True),
+    UniqueConstraint("user_id", "idempotency_key", name="uq_mission_reports_idempotency"),
+    Index("ix_mission_reports_user_created", "user_id", "created_at", "id"),
+    Index("ix_mission_reports_status_updated", "status", "updated_at"),
+)
+
+mission_events = Table(
+    "mission_events",
+    metadata,
+    # No foreign key: a cancelled report is deleted but its events stay replayable.
+    Column("report_id", String(36), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("event_type", String(32), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Index("ix_mission_events_user_occurred", "user_id", "occurred_at"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("report_id", String(36), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("title", String(255), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("dismissed_at", UTCDateTime, nullable=True),
+    Index("ix_notifications_user_created", "user_id", "created_at"),
+)
+
+webhook_receipts = Table(
+    "webhook_receipts",
+    metadata,
+    Column("webhook_id", String(255), primary_key=True),
+    Column("job_id", String(64), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
+bundles = Table(
+    "bundles",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("price_usd", Numeric(10, 2), nullable=False),
+    Column("budget_tier", String(16), nullable=False),
+    Column("items", JSON, nullable=False),
+)
+
+bundle_scenarios = Table(
+    "bundle_scenarios",
+    metadata,
+    Column("bundle_id", String(64), primary_key=True),
+    Column("scenario", String(32), primary_key=True),
+    Index("ix_bundle_scenarios_scenario", "scenario"),
+)

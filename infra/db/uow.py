@@ -1,0 +1,63 @@
+"""The unit of work: one short transaction on the writer engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from infra.db.repositories import (
+    SqlEventLog,
+    SqlNotificationRepository,
+    SqlReportRepository,
+    SqlWebhookReceipts,
+)
+
+
+class SqlUnitOfWork:
+    reports: SqlReportRepository
+    events: SqlEventLog
+    notifications: SqlNotificationRepository
+    receipts: SqlWebhookReceipts
+
+    def __init__(self, engine: AsyncEngine, clock: Callable[[], datetime] | None = None) -> None:
+        self._engine = engine
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        self._conn = await self._engine.connect()
+        await self._conn.begin()
+        self.reports = SqlReportRepository(self._conn)
+        self.events = SqlEventLog(self._conn)
+        self.notifications = SqlNotificationRepository(self._conn)
+        self.receipts = SqlWebhookReceipts(self._conn, self._clock())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._conn is not None
+        try:
+            if self._conn.in_transaction():
+                await self._conn.rollback()
+        finally:
+            await self._conn.close()
+            self._conn = None
+
+    async def commit(self) -> None:
+        assert self._conn is not None
+        await self._conn.commit()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._engine)

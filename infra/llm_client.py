@@ -1,0 +1,83 @@
+"""The httpx client of the LLM service: the same code for embedded and remote."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from domain.errors import LLMServiceUnavailable
+from domain.jobs import JobUpdate
+from domain.workflow import WorkflowDefinition
+from infra.llm_events import job_status_to_update
+
+# The workflow definition changes only on deploy; re-read it now and then.
+DEFINITION_TTL_SECONDS = 300.0
+
+
+class HttpLLMService:
+    def __init__(self, client: httpx.AsyncClient, api_secret: str, webhook_url: str) -> None:
+        self._client = client
+        self._headers = {"X-API-Secret": api_secret}
+        self._webhook_url = webhook_url
+        self._definitions: dict[str, tuple[float, WorkflowDefinition]] = {}
+
+    async def submit_workflow(
+        self, workflow_name: str, input_data: dict[str, Any], metadata: dict[str, Any]
+    ) -> str:
+        body = {
+            "workflow_name": workflow_name,
+            "input_data": input_data,
+            "webhook_url": self._webhook_url,
+            "metadata": metadata,
+        }
+        response = await self._request("POST", "/api/v1/workflow", json=body)
+        if response.status_code != 202:
+            raise LLMServiceUnavailable(f"submit answered {response.status_code}")
+        return str(response.json()["job_id"])
+
+    async def get_job(self, job_id: str) -> JobUpdate | None:
+        response = await self._request("GET", f"/api/v1/jobs/{job_id}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise LLMServiceUnavailable(f"job status answered {response.status_code}")
+        return job_status_to_update(response.json())
+
+    async def cancel_jobs(self, job_ids: Sequence[str]) -> int:
+        response = await self._request(
+            "DELETE", "/api/v1/jobs/bulk", json={"job_ids": list(job_ids)}
+        )
+        if response.status_code != 200:
+            raise LLMServiceUnavailable(f"cancel answered {response.status_code}")
+        return int(response.json().get("deleted", 0))
+
+    async def cleanup_jobs(
+        self, older_than_days: int, statuses: Sequence[str], dry_run: bool
+    ) -> dict[str, int]:
+        body = {"older_than_days": older_than_days, "statuses": list(statuses), "dry_run": dry_run}
+        response = await self._request("POST", "/api/v1/jobs/cleanup", json=body)
+        if response.status_code != 200:
+            raise LLMServiceUnavailable(f"cleanup answered {response.status_code}")
+        return {k: int(v) for k, v in response.json().items()}
+
+    async def get_workflow(self, name: str) -> WorkflowDefinition:
+        cached = self._definitions.get(name)
+        if cached and time.monotonic() - cached[0] < DEFINITION_TTL_SECONDS:
+            return cached[1]
+        response = await self._request("GET", f"/api/v1/workflows/{name}")
+        if response.status_code != 200:
+            if cached:
+                return cached[1]
+            raise LLMServiceUnavailable(f"workflow definition answered {response.status_code}")
+        definition = WorkflowDefinition.from_dict(response.json())
+        self._definitions[name] = (time.monotonic(), definition)
+        return definition
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self._client.request(method, path, headers=self._headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise LLMServiceUnavailable(type(exc).__name__) from exc

@@ -1,0 +1,110 @@
+"""Settings from the environment (names are part of the contract, DESIGN.md section 3)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    environment: str = Field("development", validation_alias="ENVIRONMENT")
+    data_dir: Path = Field(Path(".data"), validation_alias="DATA_DIR")
+    database_url: str | None = Field(None, validation_alias="DATABASE_URL")
+    broadcast_url: str = Field("memory://", validation_alias="BROADCAST_URL")
+    public_base_url: str = Field("http://127.0.0.1:8000", validation_alias="PUBLIC_BASE_URL")
+
+    llm_service_url: str | None = Field(None, validation_alias="LLM_SERVICE_URL")
+    llm_service_api_secret: str | None = Field(None, validation_alias="LLM_SERVICE_API_SECRET")
+    # Comma-separated: several secrets verify at once while one is being rotated.
+    llm_webhook_secret: str | None = Field(None, validation_alias="LLM_WEBHOOK_SECRET")
+    offline_step_delay_ms: int = Field(300, ge=0, validation_alias="OFFLINE_STEP_DELAY_MS")
+    llm_timeout_seconds: float = Field(10.0, validation_alias="LLM_TIMEOUT_SECONDS")
+
+    auth_jwt_secret: str | None = Field(None, validation_alias="AUTH_JWT_SECRET")
+    auth_jwt_audience: str | None = Field(None, validation_alias="AUTH_JWT_AUDIENCE")
+    auth_jwt_issuer: str | None = Field(None, validation_alias="AUTH_JWT_ISSUER")
+    auth_jwks_url: str | None = Field(None, validation_alias="AUTH_JWKS_URL")
+
+    max_active_jobs_per_user: int = Field(
+        3, validation_alias=AliasChoices("MAX_ACTIVE_JOBS_PER_USER", "MAX_ACTIVE_JOBS")
+    )
+    reconcile_after_seconds: float = Field(60.0, validation_alias="RECONCILE_AFTER_SECONDS")
+    sweep_interval_seconds: float = Field(30.0, validation_alias="SWEEP_INTERVAL_SECONDS")
+    webhook_max_body_bytes: int = Field(2_000_000, validation_alias="WEBHOOK_MAX_BODY_BYTES")
+    # Comma-separated browser origins allowed to open websockets; empty: same-origin only.
+    allowed_origins: str = Field("", validation_alias="ALLOWED_ORIGINS")
+    connection_init_wait_seconds: float = Field(5.0, validation_alias="WS_INIT_TIMEOUT_SECONDS")
+    max_subscriptions_per_connection: int = Field(20, validation_alias="WS_MAX_SUBSCRIPTIONS")
+    max_page_size: int = Field(100, validation_alias="MAX_PAGE_SIZE")
+    subscriber_queue_size: int = Field(100, validation_alias="SUBSCRIBER_QUEUE_SIZE")
+
+    @property
+    def allowed_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment.lower() == "production"
+
+    @property
+    def embedded_llm_service(self) -> bool:
+        return not self.llm_service_url
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return _async_driver_url(self.database_url)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'mission_planner.db').resolve()}"
+
+    @cached_property
+    def jwt_secret(self) -> str:
+        return self.auth_jwt_secret or _generated_secret(self.data_dir, "jwt_secret", raw=True)
+
+    @cached_property
+    def webhook_secrets(self) -> list[str]:
+        if self.llm_webhook_secret:
+            return [s.strip() for s in self.llm_webhook_secret.split(",") if s.strip()]
+        return [_generated_secret(self.data_dir, "webhook_secret", raw=False)]
+
+    @cached_property
+    def service_api_secret(self) -> str:
+        return self.llm_service_api_secret or _generated_secret(
+            self.data_dir, "llm_service_api_secret", raw=True
+        )
+
+
+def _async_driver_url(url: str) -> str:
+    for plain in ("postgres://", "postgresql://"):
+        if url.startswith(plain):
+            return "postgresql+asyncpg://" + url.removeprefix(plain)
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url
+
+
+def _generated_secret(data_dir: Path, name: str, *, raw: bool) -> str:
+    """A secret made on first run and kept in the data dir, so restarts agree on it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / f"{name}.txt"
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    if not raw:
+        value = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    # O_EXCL: two processes starting at once keep whichever was written first.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value

@@ -1,0 +1,129 @@
+"""The LLM service as a Starlette app.
+
+Embedded: the API calls `create_app(settings, engine=its_engine, webhook_client=...)`
+and runs `app.router.lifespan_context(app)` inside its own lifespan; its
+migrations already created the tables. Standalone: `uvicorn llm_service.app:app`
+reads the environment and creates its own tables with `metadata.create_all`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from functools import cache
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+from standardwebhooks import Webhook
+from starlette.applications import Starlette
+
+from llm_service.db import create_db_engine
+from llm_service.engine import JobRunner
+from llm_service.outbox import OutboxStore
+from llm_service.providers import LLMProvider, build_provider
+from llm_service.routes import ServiceState, routes
+from llm_service.settings import LLMServiceSettings
+from llm_service.steps import build_step_registry
+from llm_service.store import JobStore, metadata
+from llm_service.webhooks import DeliveryPolicy, WebhookSender
+from llm_service.workflows import load_workflow
+
+__all__ = ["LLMServiceSettings", "create_app"]
+
+
+def create_app(
+    settings: LLMServiceSettings,
+    *,
+    engine: AsyncEngine | None = None,
+    webhook_client: httpx.AsyncClient | None = None,
+    provider: LLMProvider | None = None,
+    create_tables: bool = False,
+) -> Starlette:
+    """The service app; resources are opened by its lifespan and closed when it ends.
+
+    `engine` and `webhook_client` are borrowed (never closed here); without them
+    the lifespan creates its own. `provider` overrides `LLM_PROVIDER` (tests).
+    `create_tables` is for standalone use only: when embedded, migrations own the schema.
+    """
+    _check_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            db = engine or _owned_engine(settings, stack)
+            if create_tables:
+                async with db.begin() as conn:
+                    await conn.run_sync(metadata.create_all)
+            client = webhook_client or await stack.enter_async_context(httpx.AsyncClient())
+            llm = provider or await _owned_provider(settings, stack)
+            sender = WebhookSender(
+                OutboxStore(db), client, settings.webhook_secret, policy=_policy(settings)
+            )
+            store = JobStore(db, on_outbox_write=sender.wake)
+            runner = JobRunner(
+                store,
+                build_step_registry(llm),
+                max_concurrent_jobs=settings.max_concurrent_jobs,
+                step_timeout_seconds=settings.step_timeout_seconds,
+                step_delay_seconds=settings.step_delay_seconds,
+                lease_seconds=settings.job_lease_seconds,
+            )
+            sender.start()
+            stack.push_async_callback(sender.stop)
+            await runner.start()
+            # Unwound first: jobs stop before the sender, the client and the engine go.
+            stack.push_async_callback(runner.stop)
+            app.state.llm_service = ServiceState(
+                api_secret=settings.api_secret, store=store, runner=runner
+            )
+            try:
+                yield
+            finally:
+                del app.state.llm_service
+
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _check_settings(settings: LLMServiceSettings) -> None:
+    if not settings.api_secret:
+        raise ValueError("LLM_SERVICE_API_SECRET (api_secret) must be set")
+    if not settings.webhook_secret:
+        raise ValueError("LLM_WEBHOOK_SECRET (webhook_secret) must be set, as whsec_<base64>")
+    Webhook(settings.webhook_secret)  # fails now on a malformed secret, not at the first send
+    load_workflow("mission_generation")  # a broken definition file fails at start-up
+
+
+def _owned_engine(settings: LLMServiceSettings, stack: AsyncExitStack) -> AsyncEngine:
+    engine = create_db_engine(settings.database_url)
+    stack.push_async_callback(engine.dispose)
+    return engine
+
+
+async def _owned_provider(settings: LLMServiceSettings, stack: AsyncExitStack) -> LLMProvider:
+    if settings.llm_provider != "openai":
+        return build_provider(settings, client=None)
+    client = await stack.enter_async_context(httpx.AsyncClient())
+    return build_provider(settings, client=client)
+
+
+def _policy(settings: LLMServiceSettings) -> DeliveryPolicy:
+    return DeliveryPolicy(
+        timeout_seconds=settings.webhook_timeout_seconds,
+        retry_base_seconds=settings.webhook_retry_base_seconds,
+        retry_max_seconds=settings.webhook_retry_max_seconds,
+        poll_seconds=settings.webhook_poll_seconds,
+    )
+
+
+@cache
+def _standalone_app() -> Starlette:
+    return create_app(LLMServiceSettings(), create_tables=True)
+
+
+def __getattr__(name: str) -> Any:
+    # `uvicorn llm_service.app:app` gets an app built from the environment, but only when
+    # asked: importing create_app from here must not read settings or fail without them.
+    if name == "app":
+        return _standalone_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,282 @@
+"""Runs workflow jobs as asyncio tasks and records every state change as an event.
+
+Each runner holds a lease on the jobs it runs (`runner_id` + `heartbeat_at`), so
+several service instances can share one database: a job whose runner died is
+taken over once its lease goes stale, and restarted from the first step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import uuid4
+
+from llm_service.db import utcnow
+from llm_service.errors import WorkflowError
+from llm_service.steps import StepFunction
+from llm_service.store import (
+    ACTIVE_STATUSES,
+    COMPLETED,
+    FAILED,
+    RUNNING,
+    JobRecord,
+    JobStore,
+    NewJob,
+)
+from llm_service.workflows import StepDefinition, WorkflowDefinition, load_workflow
+
+logger = logging.getLogger(__name__)
+
+_CANCEL_WAIT_SECONDS = 10.0
+
+
+class JobRunner:
+    def __init__(
+        self,
+        store: JobStore,
+        registry: Mapping[str, StepFunction],
+        *,
+        max_concurrent_jobs: int = 8,
+        step_timeout_seconds: float = 180.0,
+        step_delay_seconds: float = 0.0,
+        lease_seconds: float = 15.0,
+    ) -> None:
+        self.runner_id = f"runner-{uuid4().hex[:16]}"
+        self._store = store
+        self._config = _ExecutionConfig(
+            store=store,
+            registry=registry,
+            runner_id=self.runner_id,
+            step_timeout_seconds=step_timeout_seconds,
+            step_delay_seconds=step_delay_seconds,
+        )
+        self._slots = asyncio.Semaphore(max_concurrent_jobs)
+        self._lease = timedelta(seconds=lease_seconds)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._maintenance: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Resumes jobs a previous process left unfinished, then keeps leases alive."""
+        await self._resume_stale_jobs()
+        self._maintenance = asyncio.create_task(self._maintain(), name="llm-job-leases")
+
+    async def stop(self) -> None:
+        if self._maintenance is not None:
+            self._maintenance.cancel()
+            await asyncio.gather(self._maintenance, return_exceptions=True)
+            self._maintenance = None
+        unfinished = list(self._tasks)
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._store.release_jobs(unfinished, runner_id=self.runner_id)
+
+    async def submit(self, job: NewJob) -> JobRecord:
+        record = await self._store.create_job(job, runner_id=self.runner_id)
+        self._spawn(record.id)
+        return record
+
+    async def cancel_and_delete(self, job_ids: Iterable[str]) -> int:
+        """Stops local tasks first, so no step event can follow `workflow.cancelled`."""
+        deleted = 0
+        for job_id in dict.fromkeys(job_ids):
+            task = self._tasks.get(job_id)
+            if task is not None:
+                task.cancel()
+                await asyncio.wait({task}, timeout=_CANCEL_WAIT_SECONDS)
+            if await self._store.cancel_and_delete(job_id):
+                deleted += 1
+        return deleted
+
+    def _spawn(self, job_id: str) -> None:
+        existing = self._tasks.get(job_id)
+        if existing is not None and not existing.done():
+            return
+        task = asyncio.create_task(self._run(job_id), name=f"llm-job-{job_id}")
+        self._tasks[job_id] = task
+        task.add_done_callback(lambda done: self._forget(job_id, done))
+
+    def _forget(self, job_id: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(job_id) is task:
+            del self._tasks[job_id]
+        if not task.cancelled() and task.exception() is not None:
+            # The lease goes stale and the job is retried from the start by a runner.
+            logger.error("job %s crashed", job_id, exc_info=task.exception())
+
+    async def _maintain(self) -> None:
+        interval = self._lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._store.heartbeat(list(self._tasks), runner_id=self.runner_id)
+                await self._resume_stale_jobs()
+            except Exception:
+                logger.exception("job lease maintenance failed")
+
+    async def _resume_stale_jobs(self) -> None:
+        stale_before = utcnow() - self._lease
+        for job_id in await self._store.claim_stale_jobs(
+            runner_id=self.runner_id, stale_before=stale_before
+        ):
+            logger.info("resuming interrupted job %s from the first step", job_id)
+            self._spawn(job_id)
+
+    async def _run(self, job_id: str) -> None:
+        async with self._slots:
+            job = await self._store.get_job(job_id)
+            if job is None or job.status not in ACTIVE_STATUSES or job.runner_id != self.runner_id:
+                return
+            await _Execution(self._config, job).run()
+
+
+@dataclass(frozen=True)
+class _ExecutionConfig:
+    store: JobStore
+    registry: Mapping[str, StepFunction]
+    runner_id: str
+    step_timeout_seconds: float
+    step_delay_seconds: float
+
+
+class _Execution:
+    """One attempt at one job: the step loop and the events it writes."""
+
+    def __init__(self, config: _ExecutionConfig, job: JobRecord) -> None:
+        self._config = config
+        self._job = job
+        self._step_status: dict[str, str] = {}
+
+    async def run(self) -> None:
+        try:
+            workflow = load_workflow(self._job.workflow_name)
+        except LookupError:
+            error = WorkflowError(
+                "unknown_workflow", f"no workflow named {self._job.workflow_name}", retryable=False
+            )
+            await self._emit(
+                "workflow.failed",
+                {"error": error.to_dict(), "step_id": None},
+                {"status": FAILED, "error": error.to_dict()},
+            )
+            return
+        self._step_status = dict.fromkeys(workflow.step_ids, "pending")
+        if not await self._emit(
+            "workflow.started",
+            {"step_count": len(workflow.steps)},
+            {
+                "status": RUNNING,
+                "steps": dict(self._step_status),
+                "progress": 0.0,
+                "current_step_id": None,
+                "result": None,
+                "error": None,
+                "usage": None,
+            },
+        ):
+            return
+        context: dict[str, Any] = {"input_data": self._job.input_data}
+        for index, step in enumerate(workflow.steps):
+            if not await self._run_step(workflow, index, step, context):
+                return
+        output = context.get("output") or {}
+        await self._emit(
+            "workflow.completed",
+            {"output": output, "progress": 100},
+            {
+                "status": COMPLETED,
+                "result": output,
+                "usage": output.get("llm_usage"),
+                "progress": 100.0,
+                "current_step_id": None,
+            },
+        )
+
+    async def _run_step(
+        self,
+        workflow: WorkflowDefinition,
+        index: int,
+        step: StepDefinition,
+        context: dict[str, Any],
+    ) -> bool:
+        """Runs one step between its two events; False once the job is over or lost."""
+        info = {
+            "step_id": step.id,
+            "display_name": step.display_name,
+            "step_index": index,
+            "step_count": len(workflow.steps),
+        }
+        self._step_status[step.id] = "running"
+        started = {"current_step_id": step.id, "steps": dict(self._step_status)}
+        if not await self._emit(
+            "workflow.step_started", {**info, "progress": workflow.progress_after(index)}, started
+        ):
+            return False
+        if self._config.step_delay_seconds:
+            await asyncio.sleep(self._config.step_delay_seconds)
+        error = await self._call_step(step, context)
+        if error is not None:
+            await self._fail(step, error)
+            return False
+        self._step_status[step.id] = "completed"
+        progress = workflow.progress_after(index + 1)
+        return await self._emit(
+            "workflow.progress",
+            {**info, "progress": progress},
+            {"steps": dict(self._step_status), "progress": progress},
+        )
+
+    async def _call_step(
+        self, step: StepDefinition, context: dict[str, Any]
+    ) -> WorkflowError | None:
+        function = self._config.registry.get(step.id)
+        if function is None:
+            return WorkflowError(
+                "unknown_step", f"no implementation for {step.id}", retryable=False
+            )
+        timeout = self._config.step_timeout_seconds
+        try:
+            async with asyncio.timeout(timeout):
+                await function(context)
+        except WorkflowError as error:
+            return error
+        except TimeoutError:
+            message = f"{step.display_name} took longer than {timeout:g} s"
+            return WorkflowError("step_timeout", message, retryable=True)
+        except Exception as exc:
+            logger.exception("step %s of job %s failed", step.id, self._job.id)
+            return WorkflowError("internal_error", f"{type(exc).__name__}: {exc}", retryable=True)
+        return None
+
+    async def _fail(self, step: StepDefinition, error: WorkflowError) -> None:
+        self._step_status[step.id] = "failed"
+        for step_id, status in self._step_status.items():
+            if status == "pending":
+                self._step_status[step_id] = "skipped"
+        await self._emit(
+            "workflow.failed",
+            {"error": error.to_dict(), "step_id": step.id},
+            {"status": FAILED, "error": error.to_dict(), "steps": dict(self._step_status)},
+        )
+
+    async def _emit(self, event_type: str, data: dict[str, Any], changes: dict[str, Any]) -> bool:
+        """Writes the event; False when the job was cancelled, finished or taken over.
+
+        Shielded: a cancellation (bulk delete, shutdown) waits for the write in
+        flight instead of abandoning a connection mid-transaction.
+        """
+        write = asyncio.ensure_future(
+            self._config.store.record_event(
+                self._job.id, event_type, data, changes, runner_id=self._config.runner_id
+            )
+        )
+        try:
+            sequence = await asyncio.shield(write)
+        except asyncio.CancelledError:
+            await asyncio.wait({write})
+            raise
+        return sequence is not None

@@ -1,0 +1,201 @@
+"""Typed, validated view of a job's `input_data` (wizard answers and bundle catalog).
+
+The service reads the JSON the API sends (`MissionPlanInput.to_dict()`) on its
+own terms instead of importing the API's domain, so it can be deployed alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from llm_service.errors import InvalidInputError
+
+SCENARIOS = (
+    "HURRICANE",
+    "EARTHQUAKE",
+    "WILDFIRE",
+    "FLOOD",
+    "TORNADO",
+    "WINTER_STORM",
+    "EXTREME_HEAT",
+    "PANDEMIC",
+    "POWER_GRID_FAILURE",
+    "CIVIL_UNREST",
+    "NUCLEAR_EVENT",
+    "ECONOMIC_COLLAPSE",
+)
+BUDGET_TIERS = ("ESSENTIAL", "STANDARD", "ENHANCED", "PREMIUM")
+STRATEGIES = ("SHELTER_IN_PLACE", "EVACUATE", "FLEXIBLE")
+INFANT_MAX_AGE = 4  # "under 5"
+SENIOR_MIN_AGE = 65
+
+# Markdown that could open a heading, a link or a list inside a generated line.
+_STRUCTURAL = re.compile(r"[#\[\]`*_<>|]")
+_SPACES = re.compile(r"\s+")
+
+
+def display_name(enum_value: str) -> str:
+    """ "POWER_GRID_FAILURE" -> "Power Grid Failure", as plan headings spell it."""
+    return enum_value.replace("_", " ").title()
+
+
+def clean_text(value: Any, *, limit: int = 200) -> str:
+    """User text made safe to embed in one markdown line."""
+    text = _SPACES.sub(" ", _STRUCTURAL.sub("", str(value or ""))).strip()
+    return text[:limit].rstrip()
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str | None
+    age: int
+    medical_needs: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return self.name or f"the {self.age}-year-old"
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    city: str
+    state: str
+    country: str
+    scenarios: tuple[str, ...]
+    members: tuple[Member, ...]
+    strategy: str
+    has_vehicle: bool
+    budget_tier: str
+    duration_days: int
+    pet_count: int
+    notes: str
+
+    @property
+    def place(self) -> str:
+        return f"{self.city}, {self.state}"
+
+    @property
+    def infants(self) -> tuple[Member, ...]:
+        return tuple(m for m in self.members if m.age <= INFANT_MAX_AGE)
+
+    @property
+    def seniors(self) -> tuple[Member, ...]:
+        return tuple(m for m in self.members if m.age >= SENIOR_MIN_AGE)
+
+    @property
+    def with_medical_needs(self) -> tuple[Member, ...]:
+        return tuple(m for m in self.members if m.medical_needs)
+
+    @property
+    def all_medical_needs(self) -> tuple[str, ...]:
+        return tuple(need for m in self.members for need in m.medical_needs)
+
+
+@dataclass(frozen=True)
+class Bundle:
+    id: str
+    name: str
+    description: str
+    price_usd: str
+    scenarios: tuple[str, ...]
+    budget_tier: str
+    items: tuple[str, ...]
+
+
+def parse_plan_request(raw: Any) -> PlanRequest:
+    """Raises InvalidInputError naming the first problem found."""
+    data = _require_dict(raw, "input_data.wizard")
+    location = _require_dict(data.get("location"), "wizard.location")
+    mobility = _require_dict(data.get("mobility_plan"), "wizard.mobility_plan")
+    return PlanRequest(
+        city=_require_text(location.get("city"), "wizard.location.city"),
+        state=_require_text(location.get("state"), "wizard.location.state").upper(),
+        country=clean_text(location.get("country") or "US", limit=40),
+        scenarios=_parse_scenarios(data.get("scenarios")),
+        members=_parse_members(data.get("family_members")),
+        strategy=_require_choice(mobility.get("strategy"), STRATEGIES, "strategy"),
+        has_vehicle=bool(mobility.get("has_vehicle", False)),
+        budget_tier=_require_choice(data.get("budget_tier"), BUDGET_TIERS, "budget_tier"),
+        duration_days=_require_int(data.get("duration_days", 14), "duration_days", 1, 3650),
+        pet_count=_require_int(data.get("pet_count", 0), "pet_count", 0, 1000),
+        notes=clean_text(data.get("notes"), limit=500),
+    )
+
+
+def parse_bundles(raw: Any) -> tuple[Bundle, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise InvalidInputError("input_data.bundles must be a list")
+    return tuple(_parse_bundle(item, index) for index, item in enumerate(raw))
+
+
+def _parse_bundle(raw: Any, index: int) -> Bundle:
+    item = _require_dict(raw, f"bundles[{index}]")
+    bundle_id = str(item.get("id") or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}", bundle_id):
+        raise InvalidInputError(f"bundles[{index}].id is missing or not a plain identifier")
+    return Bundle(
+        id=bundle_id,
+        name=clean_text(item.get("name") or bundle_id, limit=120),
+        description=clean_text(item.get("description"), limit=300),
+        price_usd=clean_text(item.get("price_usd"), limit=20),
+        scenarios=tuple(str(s) for s in item.get("scenarios") or () if s in SCENARIOS),
+        budget_tier=str(item.get("budget_tier") or "STANDARD"),
+        items=tuple(clean_text(i, limit=80) for i in item.get("items") or ()),
+    )
+
+
+def _parse_scenarios(raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInputError("wizard.scenarios must be a non-empty list")
+    unknown = [s for s in raw if s not in SCENARIOS]
+    if unknown:
+        raise InvalidInputError(f"unknown scenarios: {unknown}")
+    return tuple(dict.fromkeys(raw))  # distinct, first choice first
+
+
+def _parse_members(raw: Any) -> tuple[Member, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInputError("wizard.family_members must be a non-empty list")
+    members = []
+    for index, item in enumerate(raw):
+        member = _require_dict(item, f"family_members[{index}]")
+        needs = member.get("medical_needs") or []
+        if not isinstance(needs, list):
+            raise InvalidInputError(f"family_members[{index}].medical_needs must be a list")
+        members.append(
+            Member(
+                name=clean_text(member.get("name"), limit=60) or None,
+                age=_require_int(member.get("age"), f"family_members[{index}].age", 0, 130),
+                medical_needs=tuple(n for n in (clean_text(x, limit=80) for x in needs) if n),
+            )
+        )
+    return tuple(members)
+
+
+def _require_dict(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidInputError(f"{where} must be an object")
+    return value
+
+
+def _require_text(value: Any, where: str) -> str:
+    text = clean_text(value, limit=80)
+    if not text:
+        raise InvalidInputError(f"{where} is required")
+    return text
+
+
+def _require_choice(value: Any, choices: tuple[str, ...], where: str) -> str:
+    if value not in choices:
+        raise InvalidInputError(f"{where} must be one of {', '.join(choices)}")
+    return str(value)
+
+
+def _require_int(value: Any, where: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInputError(f"{where} must be an integer from {low} to {high}")
+    return value

@@ -1,0 +1,183 @@
+"""HTTP handlers of docs/llm-service-api.md; all SQL lives in the store, all work in the runner."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from json import JSONDecodeError
+from typing import Any, TypeVar
+from uuid import uuid4
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from llm_service.db import utcnow
+from llm_service.engine import JobRunner
+from llm_service.store import TERMINAL_STATUSES, JobRecord, JobStore, NewJob
+from llm_service.workflows import WorkflowNotFoundError, load_workflow
+
+T = TypeVar("T")
+Handler = Callable[[Request], Awaitable[Response]]
+_MAX_BULK_IDS = 1000
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """What the handlers need, put on `app.state.llm_service` by the lifespan."""
+
+    api_secret: str
+    store: JobStore
+    runner: JobRunner
+
+
+class BadRequestError(Exception):
+    pass
+
+
+def _service(request: Request) -> ServiceState:
+    return request.app.state.llm_service  # type: ignore[no-any-return]
+
+
+def requires_secret(handler: Handler) -> Handler:
+    async def guarded(request: Request) -> Response:
+        service: ServiceState | None = getattr(request.app.state, "llm_service", None)
+        if service is None:
+            return JSONResponse({"error": "not_started"}, status_code=503)
+        supplied = request.headers.get("x-api-secret", "").encode()
+        if not hmac.compare_digest(supplied, service.api_secret.encode()):
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        try:
+            return await handler(request)
+        except BadRequestError as exc:
+            return JSONResponse({"error": "invalid_request", "detail": str(exc)}, 422)
+
+    return guarded
+
+
+async def submit_workflow(request: Request) -> Response:
+    body = await _json_object(request)
+    name = _field(body, "workflow_name", str)
+    input_data = _field(body, "input_data", dict)
+    webhook_url = _optional(body, "webhook_url", str)
+    if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
+        raise BadRequestError("webhook_url must be an http(s) URL")
+    try:
+        workflow = load_workflow(name)
+    except WorkflowNotFoundError:
+        return JSONResponse({"error": "workflow_not_found"}, status_code=404)
+    job = NewJob(
+        id=str(uuid4()),
+        workflow_name=workflow.name,
+        step_ids=workflow.step_ids,
+        input_data=input_data,
+        metadata=_optional(body, "metadata", dict) or {},
+        webhook_url=webhook_url,
+    )
+    record = await _service(request).runner.submit(job)
+    return JSONResponse({"job_id": record.id, "status": record.status}, status_code=202)
+
+
+async def get_job(request: Request) -> Response:
+    record = await _service(request).store.get_job(request.path_params["job_id"])
+    if record is None:
+        return JSONResponse({"error": "job_not_found"}, status_code=404)
+    return JSONResponse(job_view(record))
+
+
+async def delete_jobs(request: Request) -> Response:
+    job_ids = _field(await _json_object(request), "job_ids", list)
+    if len(job_ids) > _MAX_BULK_IDS or not all(isinstance(i, str) for i in job_ids):
+        raise BadRequestError(f"job_ids must be at most {_MAX_BULK_IDS} strings")
+    deleted = await _service(request).runner.cancel_and_delete(job_ids)
+    return JSONResponse({"deleted": deleted})
+
+
+async def cleanup_jobs(request: Request) -> Response:
+    body = await _json_object(request)
+    days = _optional(body, "older_than_days", int)
+    statuses = _optional(body, "statuses", list) or list(TERMINAL_STATUSES)
+    dry_run = _optional(body, "dry_run", bool) or False
+    if days is None:
+        days = 7
+    if days < 0 or isinstance(days, bool):
+        raise BadRequestError("older_than_days must be a non-negative integer")
+    if not statuses or not set(statuses) <= set(TERMINAL_STATUSES):
+        # Active jobs are stopped with DELETE /jobs/bulk, never swept away under a runner.
+        raise BadRequestError(f"statuses must be among {', '.join(TERMINAL_STATUSES)}")
+    matched, deleted = await _service(request).store.cleanup(
+        statuses=statuses, older_than=utcnow() - timedelta(days=days), dry_run=dry_run
+    )
+    return JSONResponse({"matched": matched, "deleted": deleted})
+
+
+async def get_workflow(request: Request) -> Response:
+    try:
+        workflow = load_workflow(request.path_params["name"])
+    except WorkflowNotFoundError:
+        return JSONResponse({"error": "workflow_not_found"}, status_code=404)
+    return JSONResponse(workflow.to_dict())
+
+
+async def healthz(_request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def job_view(record: JobRecord) -> dict[str, Any]:
+    try:
+        definitions = [step.to_dict() for step in load_workflow(record.workflow_name).steps]
+    except WorkflowNotFoundError:
+        definitions = [{"id": step_id} for step_id in record.steps]
+    return {
+        "job_id": record.id,
+        "workflow_name": record.workflow_name,
+        "status": record.status,
+        "current_step_id": record.current_step_id,
+        "steps": [
+            {**step, "status": record.steps.get(step["id"], "pending")} for step in definitions
+        ],
+        "progress": record.progress,
+        "result": record.result,
+        "error": record.error,
+        "usage": record.usage,
+        "metadata": record.metadata,
+        "sequence": record.last_sequence,
+        "created_at": record.created_at.isoformat(),
+        "updated_at": record.updated_at.isoformat(),
+    }
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequestError(f"body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise BadRequestError("body must be a JSON object")
+    return body
+
+
+def _field(body: dict[str, Any], name: str, kind: type[T]) -> T:
+    value = _optional(body, name, kind)
+    if value is None:
+        raise BadRequestError(f"{name} is required")
+    return value
+
+
+def _optional(body: dict[str, Any], name: str, kind: type[T]) -> T | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, kind):
+        raise BadRequestError(f"{name} must be of type {kind.__name__}")
+    return value
+
+
+routes = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/api/v1/workflow", requires_secret(submit_workflow), methods=["POST"]),
+    Route("/api/v1/jobs/bulk", requires_secret(delete_jobs), methods=["DELETE"]),
+    Route("/api/v1/jobs/cleanup", requires_secret(cleanup_jobs), methods=["POST"]),
+    Route("/api/v1/jobs/{job_id}", requires_secret(get_job), methods=["GET"]),
+    Route("/api/v1/workflows/{name}", requires_secret(get_workflow), methods=["GET"]),
+]

@@ -1,0 +1,120 @@
+"""The steps of `mission_generation`: each reads and extends the job's context dict."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from llm_service.errors import WorkflowError
+from llm_service.plan_request import parse_bundles, parse_plan_request
+from llm_service.prompts import (
+    SYSTEM_PROMPT,
+    build_user_message,
+    format_bundle_line,
+    format_scenario_list,
+)
+from llm_service.providers.base import Generation, LLMProvider
+
+StepFunction = Callable[[dict[str, Any]], Awaitable[None]]
+
+# A level-two heading: "## Title", not "### Title"; trailing "#"s are allowed by markdown.
+_SECTION_HEADING = re.compile(r"^##(?!#)[ \t]*(.+?)[ \t#]*$", re.MULTILINE)
+_CODE_FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
+REQUIRED_SECTION = "executive_summary"
+
+
+def build_step_registry(provider: LLMProvider) -> dict[str, StepFunction]:
+    async def generate_mission_plan(context: dict[str, Any]) -> None:
+        await _generate_mission_plan(context, provider)
+
+    return {
+        "format_bundles": format_bundles,
+        "join_bundles": join_bundles,
+        "build_scenario_list": build_scenario_list,
+        "build_user_message": build_prompts,
+        "generate_mission_plan": generate_mission_plan,
+        "parse_sections": parse_plan_sections,
+    }
+
+
+async def format_bundles(context: dict[str, Any]) -> None:
+    bundles = parse_bundles(context["input_data"].get("bundles"))
+    context["bundle_lines"] = [format_bundle_line(bundle) for bundle in bundles]
+
+
+async def join_bundles(context: dict[str, Any]) -> None:
+    context["bundle_catalog"] = "\n".join(context["bundle_lines"]) or "(the catalog is empty)"
+
+
+async def build_scenario_list(context: dict[str, Any]) -> None:
+    request = parse_plan_request(context["input_data"].get("wizard"))
+    context["plan_request"] = request
+    context["scenario_list"] = format_scenario_list(request)
+
+
+async def build_prompts(context: dict[str, Any]) -> None:
+    context["system_prompt"] = SYSTEM_PROMPT
+    context["user_message"] = build_user_message(
+        context["plan_request"],
+        scenario_list=context["scenario_list"],
+        bundle_catalog=context["bundle_catalog"],
+    )
+
+
+async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider) -> None:
+    started = time.perf_counter()
+    generation: Generation = await provider.generate(
+        system=context["system_prompt"],
+        user=context["user_message"],
+        context={
+            "wizard": context["input_data"].get("wizard"),
+            "bundles": context["input_data"].get("bundles") or [],
+        },
+    )
+    context["mission_plan"] = strip_code_fence(generation.text)
+    context["llm_usage"] = {
+        "model": generation.model,
+        "input_tokens": generation.input_tokens,
+        "output_tokens": generation.output_tokens,
+        "duration_ms": round((time.perf_counter() - started) * 1000),
+    }
+
+
+async def parse_plan_sections(context: dict[str, Any]) -> None:
+    sections = parse_sections(context["mission_plan"])
+    if not sections.get(REQUIRED_SECTION):
+        raise WorkflowError(
+            "unparseable_plan",
+            "the generated plan has no Executive Summary section",
+            retryable=True,  # a model's next attempt usually follows the format
+        )
+    context["output"] = {
+        "mission_plan": context["mission_plan"],
+        "parsed_sections": sections,
+        "llm_usage": context["llm_usage"],
+    }
+
+
+def parse_sections(markdown: str) -> dict[str, str]:
+    """{heading slug: body} for each `## ` heading; the first of duplicate headings wins."""
+    headings = list(_SECTION_HEADING.finditer(markdown))
+    sections: dict[str, str] = {}
+    for index, heading in enumerate(headings):
+        end = headings[index + 1].start() if index + 1 < len(headings) else len(markdown)
+        slug = heading_slug(heading.group(1))
+        if slug:
+            sections.setdefault(slug, markdown[heading.end() : end].strip())
+    return sections
+
+
+def heading_slug(heading: str) -> str:
+    """ "Day-by-Day Simulation" -> "day_by_day_simulation"."""
+    return re.sub(r"[^a-z0-9]+", "_", heading.lower()).strip("_")
+
+
+def strip_code_fence(text: str) -> str:
+    """Models sometimes wrap the whole answer in ```markdown fences despite the prompt."""
+    match = _CODE_FENCE.match(text)
+    return (match.group(1) if match else text).strip() + "\n"

@@ -1,0 +1,348 @@
+"""Tables of the LLM service and the job repository.
+
+Every state change of a job and the outbox row of its webhook are written in one
+short transaction that starts with the write (UPDATE ... RETURNING), so SQLite
+takes its write lock up front and waits on the busy timeout instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from llm_service.db import UTCDateTime, utcnow
+
+metadata = MetaData()
+
+QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED = (
+    "queued",
+    "running",
+    "completed",
+    "failed",
+    "cancelled",
+)
+ACTIVE_STATUSES = (QUEUED, RUNNING)
+TERMINAL_STATUSES = (COMPLETED, FAILED, CANCELLED)
+
+jobs_table = Table(
+    "llm_workflow_jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("workflow_name", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("current_step_id", String(64), nullable=True),
+    Column("steps", JSON, nullable=False),  # {step_id: pending|running|completed|failed}
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("input_data", JSON, nullable=False),
+    # `metadata` is the SQL name; the key avoids clashing with Table.metadata in Python.
+    Column("metadata", JSON, key="job_metadata", nullable=False),
+    Column("webhook_url", Text, nullable=True),
+    Column("result", JSON, nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("usage", JSON, nullable=True),
+    Column("last_sequence", Integer, nullable=False, default=0),
+    # Lease: the runner executing the job heart-beats; a stale lease lets another take over.
+    Column("runner_id", String(64), nullable=True),
+    Column("heartbeat_at", UTCDateTime(), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_llm_workflow_jobs_status_created_at", "status", "created_at"),
+)
+
+outbox_table = Table(
+    "llm_webhook_outbox",
+    metadata,
+    Column("id", String(100), primary_key=True),  # the webhook-id header, stable on retry
+    Column("job_id", String(36), nullable=False),  # no foreign key: outlives deleted jobs
+    Column("sequence", Integer, nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("payload", Text, nullable=False),  # the exact body, so every retry signs the same
+    Column("webhook_url", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    # NULL with delivered_at NULL means given up (permanent 4xx).
+    Column("next_attempt_at", UTCDateTime(), nullable=True),
+    Column("delivered_at", UTCDateTime(), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("job_id", "sequence", name="uq_llm_webhook_outbox_job_sequence"),
+    Index("ix_llm_webhook_outbox_pending", "delivered_at", "next_attempt_at"),
+)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: str
+    workflow_name: str
+    status: str
+    current_step_id: str | None
+    steps: dict[str, str]
+    progress: float
+    input_data: dict[str, Any]
+    metadata: dict[str, Any]
+    webhook_url: str | None
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+    usage: dict[str, Any] | None
+    last_sequence: int
+    runner_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> JobRecord:
+        m = row._mapping
+        return cls(
+            id=m["id"],
+            workflow_name=m["workflow_name"],
+            status=m["status"],
+            current_step_id=m["current_step_id"],
+            steps=dict(m["steps"] or {}),
+            progress=float(m["progress"]),
+            input_data=m["input_data"],
+            metadata=m["job_metadata"] or {},
+            webhook_url=m["webhook_url"],
+            result=m["result"],
+            error=m["error"],
+            usage=m["usage"],
+            last_sequence=m["last_sequence"],
+            runner_id=m["runner_id"],
+            created_at=m["created_at"],
+            updated_at=m["updated_at"],
+        )
+
+
+@dataclass(frozen=True)
+class NewJob:
+    id: str
+    workflow_name: str
+    step_ids: tuple[str, ...]
+    input_data: dict[str, Any]
+    metadata: dict[str, Any]
+    webhook_url: str | None
+
+
+def webhook_id(job_id: str, sequence: int) -> str:
+    """Derived from (job, sequence), which is never reused, so it is stable and unique."""
+    return f"msg_{job_id.replace('-', '')}_{sequence}"
+
+
+class JobStore:
+    """All SQL about jobs; `on_outbox_write` is called after each commit that queued a webhook."""
+
+    def __init__(self, engine: AsyncEngine, *, on_outbox_write: Callable[[], None]) -> None:
+        self._engine = engine
+        self._on_outbox_write = on_outbox_write
+
+    async def create_job(self, job: NewJob, *, runner_id: str) -> JobRecord:
+        now = utcnow()
+        values = {
+            "id": job.id,
+            "workflow_name": job.workflow_name,
+            "status": QUEUED,
+            "current_step_id": None,
+            "steps": dict.fromkeys(job.step_ids, "pending"),
+            "progress": 0.0,
+            "input_data": job.input_data,
+            "job_metadata": job.metadata,
+            "webhook_url": job.webhook_url,
+            "last_sequence": 0,
+            "runner_id": runner_id,
+            "heartbeat_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        async with self._engine.begin() as conn:
+            await conn.execute(insert(jobs_table).values(**values))
+        record = await self.get_job(job.id)
+        assert record is not None
+        return record
+
+    async def get_job(self, job_id: str) -> JobRecord | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(jobs_table).where(jobs_table.c.id == job_id))).first()
+        return JobRecord.from_row(row) if row is not None else None
+
+    async def record_event(
+        self,
+        job_id: str,
+        event_type: str,
+        data: Mapping[str, Any],
+        changes: Mapping[str, Any],
+        *,
+        runner_id: str,
+    ) -> int | None:
+        """Applies `changes` to an active job owned by `runner_id` and queues its webhook.
+
+        Returns the event's sequence, or None when the job is gone, finished or
+        owned by another runner: the caller has lost the job and must stop.
+        """
+        async with self._engine.begin() as conn:
+            sequence = await _append_event(conn, job_id, event_type, data, changes, owner=runner_id)
+        if sequence is not None:
+            self._on_outbox_write()
+        return sequence
+
+    async def cancel_and_delete(self, job_id: str) -> bool:
+        """Sends `workflow.cancelled` if the job was still active, then deletes it."""
+        async with self._engine.begin() as conn:
+            sequence = await _append_event(
+                conn, job_id, "workflow.cancelled", {}, {"status": CANCELLED}, owner=None
+            )
+            result = await conn.execute(delete(jobs_table).where(jobs_table.c.id == job_id))
+        if sequence is not None:
+            self._on_outbox_write()
+        return result.rowcount > 0
+
+    async def claim_stale_jobs(self, *, runner_id: str, stale_before: datetime) -> list[str]:
+        """Takes over active jobs whose runner released them or stopped heart-beating."""
+        stale = (
+            jobs_table.c.status.in_(ACTIVE_STATUSES),
+            or_(jobs_table.c.heartbeat_at.is_(None), jobs_table.c.heartbeat_at < stale_before),
+        )
+        async with self._engine.connect() as conn:
+            candidates = (await conn.execute(select(jobs_table.c.id).where(*stale))).scalars().all()
+        claimed = []
+        for job_id in candidates:
+            # Re-checked in the UPDATE: another runner may have claimed it since the SELECT.
+            stmt = (
+                update(jobs_table)
+                .where(jobs_table.c.id == job_id, *stale)
+                .values(runner_id=runner_id, heartbeat_at=utcnow(), status=QUEUED)
+            )
+            async with self._engine.begin() as conn:
+                if (await conn.execute(stmt)).rowcount == 1:
+                    claimed.append(job_id)
+        return claimed
+
+    async def heartbeat(self, job_ids: Iterable[str], *, runner_id: str) -> None:
+        ids = list(job_ids)
+        if not ids:
+            return
+        stmt = (
+            update(jobs_table)
+            .where(jobs_table.c.id.in_(ids), jobs_table.c.runner_id == runner_id)
+            .values(heartbeat_at=utcnow())
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def release_jobs(self, job_ids: Iterable[str], *, runner_id: str) -> None:
+        """Hands unfinished jobs back at shutdown so the next start resumes them at once."""
+        ids = list(job_ids)
+        if not ids:
+            return
+        stmt = (
+            update(jobs_table)
+            .where(
+                jobs_table.c.id.in_(ids),
+                jobs_table.c.runner_id == runner_id,
+                jobs_table.c.status.in_(ACTIVE_STATUSES),
+            )
+            .values(runner_id=None, heartbeat_at=None)
+        )
+        async with self._engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def cleanup(
+        self, *, statuses: Iterable[str], older_than: datetime, dry_run: bool
+    ) -> tuple[int, int]:
+        """Deletes jobs in `statuses` created before `older_than`: (matched, deleted)."""
+        where = (
+            jobs_table.c.status.in_(list(statuses)),
+            jobs_table.c.created_at < older_than,
+        )
+        if dry_run:
+            async with self._engine.connect() as conn:
+                count = select(func.count()).select_from(jobs_table).where(*where)
+                return int((await conn.execute(count)).scalar_one()), 0
+        async with self._engine.begin() as conn:
+            deleted = (await conn.execute(delete(jobs_table).where(*where))).rowcount
+            # Settled webhooks of that age are history too; pending ones still have to go out.
+            await conn.execute(
+                delete(outbox_table).where(
+                    outbox_table.c.created_at < older_than,
+                    or_(
+                        outbox_table.c.delivered_at.is_not(None),
+                        outbox_table.c.next_attempt_at.is_(None),
+                    ),
+                )
+            )
+        return deleted, deleted
+
+
+async def _append_event(
+    conn: AsyncConnection,
+    job_id: str,
+    event_type: str,
+    data: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    *,
+    owner: str | None,
+) -> int | None:
+    now = utcnow()
+    stmt = update(jobs_table).where(
+        jobs_table.c.id == job_id, jobs_table.c.status.in_(ACTIVE_STATUSES)
+    )
+    if owner is not None:
+        stmt = stmt.where(jobs_table.c.runner_id == owner)
+        changes = {**changes, "heartbeat_at": now}
+    stmt = stmt.values(
+        **changes, last_sequence=jobs_table.c.last_sequence + 1, updated_at=now
+    ).returning(
+        jobs_table.c.last_sequence,
+        jobs_table.c.workflow_name,
+        jobs_table.c.job_metadata,
+        jobs_table.c.webhook_url,
+    )
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        return None
+    sequence, workflow_name, job_metadata, url = row
+    if url:
+        body = {
+            "type": event_type,
+            "job_id": job_id,
+            "workflow_name": workflow_name,
+            "sequence": sequence,
+            "occurred_at": now.isoformat(),
+            "metadata": job_metadata or {},
+            "data": dict(data),
+        }
+        await conn.execute(
+            insert(outbox_table).values(
+                id=webhook_id(job_id, sequence),
+                job_id=job_id,
+                sequence=sequence,
+                event_type=event_type,
+                payload=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+                webhook_url=url,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    return int(sequence)

@@ -1,0 +1,113 @@
+"""Shared fixtures: databases (SQLite always; PostgreSQL and Redis when reachable).
+
+Under CI=true the PostgreSQL and Redis tests must run: an unreachable server is
+a failure there, not a skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from infra.db.engine import Engines, create_engines
+from infra.db.migrate import upgrade_to_head
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_server(name: str, host: str, port: int) -> None:
+    if _reachable(host, port):
+        return
+    message = f"{name} is not reachable at {host}:{port}"
+    if IN_CI:
+        pytest.fail(f"{message}; under CI=true the {name} tests must run", pytrace=False)
+    pytest.skip(f"{message}; start it to run these tests")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    require_server("PostgreSQL", "127.0.0.1", 5432)
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    require_server("Redis", "127.0.0.1", 6379)
+    return REDIS_URL
+
+
+async def reset_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+_postgres_migrated: set[str] = set()
+
+
+async def migrated_postgres_url(url: str) -> str:
+    """The test database, rebuilt from the migrations once per session."""
+    if url not in _postgres_migrated:
+        await reset_postgres(url)
+        result = create_engines(url)
+        await upgrade_to_head(result.writer)
+        await result.dispose()
+        _postgres_migrated.add(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated database: a fresh SQLite file, or the shared PostgreSQL test database."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        result = create_engines(url)
+        await upgrade_to_head(result.writer)
+        await result.dispose()
+        return url
+    return await migrated_postgres_url(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+async def engines(database_url: str) -> AsyncIterator[Engines]:
+    result = create_engines(database_url)
+    yield result
+    await result.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)

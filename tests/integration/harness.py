@@ -1,0 +1,78 @@
+"""The whole API in-process (embedded LLM service included) behind an httpx client."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from graph.app import WEBHOOK_PATH, create_app
+from graph.context import AppState
+from infra.auth import TokenAuthenticator
+from infra.settings import Settings
+from infra.webhook_signing import sign
+
+JWT_SECRET = "integration-secret-0123456789-0123456789"
+WEBHOOK_SECRET = "whsec_" + "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI="
+
+
+class ApiHarness:
+    def __init__(self, client: httpx.AsyncClient, state: AppState) -> None:
+        self.client = client
+        self.state = state
+        self._auth = TokenAuthenticator(JWT_SECRET)
+
+    def token(self, user_id: str, **kwargs: Any) -> str:
+        return self._auth.mint(user_id, **kwargs)
+
+    async def graphql(
+        self, query: str, variables: dict[str, Any] | None = None, *, user: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token(user)}"} if user else {}
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    async def webhook(
+        self,
+        body: dict[str, Any] | bytes,
+        *,
+        webhook_id: str | None = None,
+        secret: str = WEBHOOK_SECRET,
+        timestamp: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        signed = sign(secret, webhook_id or f"msg_{uuid.uuid4().hex}", timestamp or int(time.time()), raw)
+        signed.update(headers or {})
+        return await self.client.post(WEBHOOK_PATH, content=raw, headers=signed)
+
+
+def settings_for(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(data_dir),
+        "AUTH_JWT_SECRET": JWT_SECRET,
+        "LLM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "LLM_SERVICE_API_SECRET": "integration-api-secret",
+        "SWEEP_INTERVAL_SECONDS": 3600,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@asynccontextmanager
+async def running_api(settings: Settings) -> AsyncIterator[ApiHarness]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield ApiHarness(client, app.state.mission_planner)

@@ -1,0 +1,136 @@
+"""The API in-process on SQLite and PostgreSQL: submit to plan, errors as data, isolation."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import wait_for
+from tests.e2e.client import REPORT, SUBMIT, WIZARD
+from tests.integration.harness import ApiHarness, running_api, settings_for
+
+
+@pytest.fixture
+async def api(database_url: str, tmp_path: Path) -> AsyncIterator[ApiHarness]:
+    async with running_api(settings_for(database_url, tmp_path, OFFLINE_STEP_DELAY_MS=0)) as harness:
+        yield harness
+
+
+def new_user() -> str:
+    return f"user-{uuid.uuid4().hex[:10]}"
+
+
+async def submit(api: ApiHarness, user: str, **variables: object) -> dict:
+    body = await api.graphql(SUBMIT, {"input": WIZARD, **variables}, user=user)
+    return body["data"]["submitMissionPlan"]
+
+
+async def completed_report(api: ApiHarness, user: str, report_id: str) -> dict:
+    async def done() -> dict | None:
+        body = await api.graphql(REPORT, {"id": report_id}, user=user)
+        report = body["data"]["missionReport"]
+        return report if report and report["status"] != "GENERATING" else None
+
+    return await wait_for(done, timeout=20)
+
+
+async def test_a_submitted_plan_completes_with_sections_usage_and_notification(api: ApiHarness) -> None:
+    user = new_user()
+    result = await submit(api, user)
+    assert result["__typename"] == "SubmitMissionPlanSuccess"
+    assert result["report"]["status"] == "GENERATING"
+    assert result["report"]["jobId"]
+
+    report = await completed_report(api, user, result["report"]["id"])
+    assert report["status"] == "COMPLETED", report
+    assert report["completedAt"]
+    sections = report["plan"]["sections"]
+    assert sections["executiveSummary"]
+    assert len(sections["riskAssessment"]) == 2
+    assert all(b["bundle"]["id"] == b["bundleId"] for b in sections["bundles"])
+    assert report["plan"]["content"].startswith("# ")
+    assert report["usage"]["inputTokens"] > 0 and report["usage"]["outputTokens"] > 0
+    assert report["usage"]["totalTokens"] == report["usage"]["inputTokens"] + report["usage"]["outputTokens"]
+
+    notes = await api.graphql("{ notifications { id title reportId } }", user=user)
+    [note] = notes["data"]["notifications"]
+    assert note["title"] == "Your plan is ready" and note["reportId"] == report["id"]
+    dismiss = "mutation($id: ID!) { dismissNotification(id: $id) { __typename } }"
+    for _ in range(2):  # idempotent
+        body = await api.graphql(dismiss, {"id": note["id"]}, user=user)
+        assert body["data"]["dismissNotification"]["__typename"] == "DismissNotificationSuccess"
+    assert (await api.graphql("{ notifications { id } }", user=user))["data"]["notifications"] == []
+    kept = await api.graphql("{ notifications(includeDismissed: true) { id } }", user=user)
+    assert len(kept["data"]["notifications"]) == 1
+
+
+async def test_invalid_input_is_a_typed_error_naming_the_field_and_creates_nothing(api: ApiHarness) -> None:
+    user = new_user()
+    bad = {**WIZARD, "durationDays": 2, "familyMembers": [{"age": 130}]}
+    body = await api.graphql(SUBMIT, {"input": bad}, user=user)
+    result = body["data"]["submitMissionPlan"]
+    assert result["__typename"] == "ValidationError"
+    fields = {e["field"] for e in result["errors"]}
+    assert {"durationDays", "familyMembers[0].age"} <= fields
+    listed = await api.graphql("{ missionReports { nodes { id } } }", user=user)
+    assert listed["data"]["missionReports"]["nodes"] == []
+
+
+async def test_idempotency_key_returns_the_same_report(api: ApiHarness) -> None:
+    user = new_user()
+    first = await submit(api, user, key="wizard-42")
+    second = await submit(api, user, key="wizard-42")
+    assert first["report"]["id"] == second["report"]["id"]
+    listed = await api.graphql("{ missionReports { nodes { id } } }", user=user)
+    assert len(listed["data"]["missionReports"]["nodes"]) == 1
+
+
+async def test_reports_paginate_newest_first_and_are_private(api: ApiHarness) -> None:
+    user, other = new_user(), new_user()
+    ids = [(await submit(api, user))["report"]["id"] for _ in range(3)]
+    query = """query($after: String) { missionReports(first: 2, after: $after) {
+        nodes { id } pageInfo { hasNextPage endCursor } } }"""
+    page1 = (await api.graphql(query, user=user))["data"]["missionReports"]
+    assert page1["pageInfo"]["hasNextPage"] is True
+    page2 = (await api.graphql(query, {"after": page1["pageInfo"]["endCursor"]}, user=user))["data"][
+        "missionReports"
+    ]
+    seen = [n["id"] for n in page1["nodes"] + page2["nodes"]]
+    assert seen == list(reversed(ids))
+    assert page2["pageInfo"]["hasNextPage"] is False
+    assert (await api.graphql(query, user=other))["data"]["missionReports"]["nodes"] == []
+    active = await api.graphql("{ activeMissions { id } }", user=other)
+    assert active["data"]["activeMissions"] == []
+
+
+async def test_active_job_limit_is_a_typed_error_with_retry_after(
+    database_url: str, tmp_path: Path
+) -> None:
+    user = new_user()
+    async with running_api(settings_for(database_url, tmp_path, OFFLINE_STEP_DELAY_MS=2000)) as slow:
+        for _ in range(3):
+            assert (await submit(slow, user))["__typename"] == "SubmitMissionPlanSuccess"
+        limited = await submit(slow, user)
+        assert limited["__typename"] == "ActiveJobLimitError"
+        assert limited["retryAfter"] > 0
+        active = await slow.graphql("{ activeMissions { id } }", user=user)
+        assert len(active["data"]["activeMissions"]) == 3
+
+
+async def test_unauthenticated_requests_get_a_clear_error(api: ApiHarness) -> None:
+    body = await api.graphql("{ viewer { id } }")
+    assert body["errors"][0]["message"].startswith("Authentication required")
+    viewer = await api.graphql("{ viewer { id isAdmin } }", user="alice")
+    assert viewer["data"]["viewer"] == {"id": "alice", "isAdmin": False}
+    admin = await api.graphql("{ viewer { isAdmin } }", user=None)
+    assert admin["data"] is None
+
+
+async def test_bundles_catalog_is_seeded_and_filterable(api: ApiHarness) -> None:
+    everything = (await api.graphql("{ bundles { id scenarios priceUsd } }"))["data"]["bundles"]
+    assert len(everything) >= 15
+    quakes = (await api.graphql("{ bundles(scenario: EARTHQUAKE) { id scenarios } }"))["data"]["bundles"]
+    assert quakes and all("EARTHQUAKE" in b["scenarios"] for b in quakes)

@@ -1,0 +1,598 @@
+"""In-memory fakes of the ports (cosmicpython style: fakes for what we own, no mocks).
+
+`FakeStore` is the "database": committed state shared by every unit of work a
+`FakeUnitOfWorkFactory` opens. A `FakeUnitOfWork` stages its writes and applies
+them to the store only on `commit()`; leaving the block without committing
+discards them, as a rolled-back transaction would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+from domain.errors import LLMServiceUnavailable
+from domain.events import MissionEvent
+from domain.jobs import JobOutput, JobUpdate, JobUpdateType, LLMUsage
+from domain.notifications import Notification
+from domain.operations import Dependencies
+from domain.ports import DuplicateIdempotencyKey
+from domain.report import MissionReport, MissionStatus, ReportError
+from domain.workflow import WorkflowDefinition, WorkflowStepDefinition
+from domain.wizard import (
+    BudgetTier,
+    FamilyMember,
+    Location,
+    MissionPlanInput,
+    MobilityPlan,
+    MobilityStrategy,
+    Scenario,
+)
+
+T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+class FakeIntegrityError(Exception):
+    """What the database would raise for a duplicate primary key."""
+
+
+class UnitOfWorkNotActive(RuntimeError):
+    """A repository was used outside `async with uow:`."""
+
+
+# --- the "database" ------------------------------------------------------------------
+
+
+@dataclass
+class FakeStore:
+    reports: dict[str, MissionReport] = field(default_factory=dict)
+    events: list[MissionEvent] = field(default_factory=list)
+    notifications: dict[str, Notification] = field(default_factory=dict)
+    receipts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    commits: int = 0
+    locked_users: list[str] = field(default_factory=list)
+
+    def events_of(self, report_id: str) -> list[MissionEvent]:
+        return sorted((e for e in self.events if e.report_id == report_id), key=_by_sequence)
+
+    def has_event(self, event: MissionEvent) -> bool:
+        return event in self.events
+
+
+def _by_sequence(event: MissionEvent) -> int:
+    return event.sequence
+
+
+class FakeReportRepository:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+        # id -> staged report; None marks a staged delete.
+        self.staged: dict[str, MissionReport | None] = {}
+
+    def _visible(self) -> dict[str, MissionReport]:
+        merged: dict[str, MissionReport | None] = {**self._uow.store.reports, **self.staged}
+        return {rid: report for rid, report in merged.items() if report is not None}
+
+    async def add(self, report: MissionReport) -> None:
+        self._uow.ensure_active()
+        visible = self._visible()
+        if report.id in visible:
+            raise FakeIntegrityError(f"report {report.id} exists")
+        if report.idempotency_key is not None and any(
+            other.user_id == report.user_id and other.idempotency_key == report.idempotency_key
+            for other in visible.values()
+        ):
+            raise DuplicateIdempotencyKey(report.idempotency_key)
+        self.staged[report.id] = report
+
+    async def get(self, report_id: str, *, for_update: bool = False) -> MissionReport | None:
+        self._uow.ensure_active()
+        return self._visible().get(report_id)
+
+    async def get_by_idempotency_key(self, user_id: str, key: str) -> MissionReport | None:
+        self._uow.ensure_active()
+        for report in self._visible().values():
+            if report.user_id == user_id and report.idempotency_key == key:
+                return report
+        return None
+
+    async def get_by_job_id(self, job_id: str) -> MissionReport | None:
+        self._uow.ensure_active()
+        for report in self._visible().values():
+            if report.job_id == job_id:
+                return report
+        return None
+
+    async def count_by_status(self, user_id: str, status: MissionStatus) -> int:
+        self._uow.ensure_active()
+        return sum(
+            1 for r in self._visible().values() if r.user_id == user_id and r.status is status
+        )
+
+    async def save(self, report: MissionReport) -> None:
+        self._uow.ensure_active()
+        if report.id not in self._visible():
+            return  # an UPDATE of a missing row changes nothing
+        self.staged[report.id] = report
+
+    async def delete(self, report_id: str) -> None:
+        self._uow.ensure_active()
+        self.staged[report_id] = None
+
+    async def list_stale_generating(
+        self, updated_before: datetime, limit: int
+    ) -> list[MissionReport]:
+        self._uow.ensure_active()
+        stale = [
+            r
+            for r in self._visible().values()
+            if r.status is MissionStatus.GENERATING and r.updated_at < updated_before
+        ]
+        return sorted(stale, key=lambda r: r.updated_at)[:limit]
+
+    async def lock_user(self, user_id: str) -> None:
+        self._uow.ensure_active()
+        self._uow.store.locked_users.append(user_id)
+
+    def apply(self, store: FakeStore) -> None:
+        for report_id, report in self.staged.items():
+            if report is None:
+                store.reports.pop(report_id, None)
+            else:
+                store.reports[report_id] = report
+        self.staged = {}
+
+
+class FakeEventLog:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+        self.staged: list[MissionEvent] = []
+        self.deleted_reports: set[str] = set()
+
+    def _visible(self) -> list[MissionEvent]:
+        committed = [
+            e for e in self._uow.store.events if e.report_id not in self.deleted_reports
+        ]
+        return committed + self.staged
+
+    async def append(self, event: MissionEvent) -> None:
+        self._uow.ensure_active()
+        if any(
+            e.report_id == event.report_id and e.sequence == event.sequence
+            for e in self._visible()
+        ):
+            raise FakeIntegrityError(f"event {event.report_id}#{event.sequence} exists")
+        self.staged.append(event)
+
+    async def list_after(
+        self, report_id: str, after_sequence: int, limit: int = 500
+    ) -> list[MissionEvent]:
+        self._uow.ensure_active()
+        found = [
+            e for e in self._visible() if e.report_id == report_id and e.sequence > after_sequence
+        ]
+        return sorted(found, key=_by_sequence)[:limit]
+
+    async def find_cancellation(self, report_id: str, user_id: str) -> MissionEvent | None:
+        self._uow.ensure_active()
+        for event in self._visible():
+            if (
+                event.report_id == report_id
+                and event.user_id == user_id
+                and event.type.value == "cancelled"
+            ):
+                return event
+        return None
+
+    async def delete_for_report(self, report_id: str) -> None:
+        self._uow.ensure_active()
+        self.deleted_reports.add(report_id)
+        self.staged = [e for e in self.staged if e.report_id != report_id]
+
+    def apply(self, store: FakeStore) -> None:
+        store.events = [e for e in store.events if e.report_id not in self.deleted_reports]
+        store.events.extend(self.staged)
+        self.staged = []
+        self.deleted_reports = set()
+
+
+class FakeNotificationRepository:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+        self.staged: dict[str, Notification] = {}
+
+    async def add(self, notification: Notification) -> None:
+        self._uow.ensure_active()
+        if await self.get(notification.id) is not None:
+            raise FakeIntegrityError(f"notification {notification.id} exists")
+        self.staged[notification.id] = notification
+
+    async def get(self, notification_id: str) -> Notification | None:
+        self._uow.ensure_active()
+        return self.staged.get(notification_id) or self._uow.store.notifications.get(
+            notification_id
+        )
+
+    async def save(self, notification: Notification) -> None:
+        self._uow.ensure_active()
+        if await self.get(notification.id) is not None:
+            self.staged[notification.id] = notification
+
+    def apply(self, store: FakeStore) -> None:
+        store.notifications.update(self.staged)
+        self.staged = {}
+
+
+class FakeWebhookReceipts:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+        self.staged: dict[str, tuple[str, str]] = {}
+
+    async def record(self, webhook_id: str, job_id: str, event_type: str) -> bool:
+        self._uow.ensure_active()
+        if webhook_id in self.staged or webhook_id in self._uow.store.receipts:
+            return False
+        self.staged[webhook_id] = (job_id, event_type)
+        return True
+
+    def apply(self, store: FakeStore) -> None:
+        store.receipts.update(self.staged)
+        self.staged = {}
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.active = False
+        self.committed = False
+        self.reports = FakeReportRepository(self)
+        self.events = FakeEventLog(self)
+        self.notifications = FakeNotificationRepository(self)
+        self.receipts = FakeWebhookReceipts(self)
+
+    def ensure_active(self) -> None:
+        if not self.active:
+            raise UnitOfWorkNotActive("use the unit of work inside `async with`")
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        self.active = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Rollback: whatever was not committed is dropped.
+        self.reports.staged = {}
+        self.events.staged = []
+        self.events.deleted_reports = set()
+        self.notifications.staged = {}
+        self.receipts.staged = {}
+        self.active = False
+
+    async def commit(self) -> None:
+        self.ensure_active()
+        self.reports.apply(self.store)
+        self.events.apply(self.store)
+        self.notifications.apply(self.store)
+        self.receipts.apply(self.store)
+        self.store.commits += 1
+        self.committed = True
+
+
+class FakeUnitOfWorkFactory:
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self.store = store if store is not None else FakeStore()
+        self.opened: list[FakeUnitOfWork] = []
+
+    def __call__(self) -> FakeUnitOfWork:
+        uow = FakeUnitOfWork(self.store)
+        self.opened.append(uow)
+        return uow
+
+
+# --- the LLM service -----------------------------------------------------------------
+
+
+MISSION_GENERATION_STEPS: tuple[tuple[str, str, int], ...] = (
+    ("format_bundles", "Formatting Bundles", 5),
+    ("join_bundles", "Joining Bundles", 5),
+    ("build_scenario_list", "Building Scenario List", 5),
+    ("build_user_message", "Building User Message", 5),
+    ("generate_mission_plan", "Generating Mission Plan", 70),
+    ("parse_sections", "Parsing Sections", 10),
+)
+
+
+def mission_generation_definition() -> WorkflowDefinition:
+    """The shape of llm_service/workflows/definitions/mission_generation.json."""
+    return WorkflowDefinition(
+        name="mission_generation",
+        steps=tuple(
+            WorkflowStepDefinition(id=step_id, display_name=name, description="", weight=weight)
+            for step_id, name, weight in MISSION_GENERATION_STEPS
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class SubmittedJob:
+    job_id: str
+    workflow_name: str
+    input_data: dict[str, Any]
+    metadata: dict[str, Any]
+
+
+class FakeLLMService:
+    def __init__(self, definition: WorkflowDefinition | None = None) -> None:
+        self.definition = definition or mission_generation_definition()
+        self.submitted: list[SubmittedJob] = []
+        self.cancelled: list[str] = []
+        # What `get_job` answers per job id; a missing id answers None (unknown job).
+        self.jobs: dict[str, JobUpdate | None] = {}
+        self.unavailable_on_submit = False
+        self.unavailable_on_cancel = False
+        # Runs inside `submit_workflow`, before it answers: lets a test act mid-submit.
+        self.during_submit: Callable[[], Awaitable[None]] | None = None
+        self._next_job = 0
+
+    async def submit_workflow(
+        self, workflow_name: str, input_data: dict[str, Any], metadata: dict[str, Any]
+    ) -> str:
+        if self.unavailable_on_submit:
+            raise LLMServiceUnavailable("connection refused")
+        if self.during_submit is not None:
+            await self.during_submit()
+        self._next_job += 1
+        job_id = f"job-{self._next_job}"
+        self.submitted.append(SubmittedJob(job_id, workflow_name, input_data, metadata))
+        return job_id
+
+    async def get_job(self, job_id: str) -> JobUpdate | None:
+        if job_id not in self.jobs:
+            return None
+        return self.jobs[job_id]
+
+    async def cancel_jobs(self, job_ids: Sequence[str]) -> int:
+        if self.unavailable_on_cancel:
+            raise LLMServiceUnavailable("connection refused")
+        self.cancelled.extend(job_ids)
+        return len(job_ids)
+
+    async def get_workflow(self, name: str) -> WorkflowDefinition:
+        assert name == self.definition.name, f"unknown workflow {name}"
+        return self.definition
+
+
+# --- the rest of the world -----------------------------------------------------------
+
+
+class FakePublisher:
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self.store = store
+        self.published: list[MissionEvent] = []
+        # For each published event: was it already committed to the log?
+        self.committed_when_published: list[bool] = []
+
+    async def publish(self, events: Sequence[MissionEvent]) -> None:
+        for event in events:
+            self.published.append(event)
+            if self.store is not None:
+                self.committed_when_published.append(self.store.has_event(event))
+
+
+CATALOG_BUNDLES: tuple[dict[str, Any], ...] = (
+    {
+        "id": "go-bag-72h",
+        "name": "72-Hour Family Go-Bag",
+        "scenarios": ["HURRICANE", "EARTHQUAKE", "WILDFIRE", "FLOOD"],
+    },
+    {
+        "id": "water-storage-kit",
+        "name": "Water Storage Kit",
+        "scenarios": ["HURRICANE", "EARTHQUAKE", "POWER_GRID_FAILURE"],
+    },
+    {
+        "id": "solar-generator-2kwh",
+        "name": "Solar Generator 2 kWh",
+        "scenarios": ["POWER_GRID_FAILURE", "WINTER_STORM"],
+    },
+    {"id": "pandemic-hygiene-kit", "name": "Pandemic Hygiene Kit", "scenarios": ["PANDEMIC"]},
+)
+
+
+class FakeCatalog:
+    def __init__(self, bundles: Sequence[dict[str, Any]] = CATALOG_BUNDLES) -> None:
+        self.bundles = [dict(b) for b in bundles]
+
+    async def bundles_for_scenarios(self, scenarios: Sequence[str]) -> list[dict[str, Any]]:
+        wanted = set(scenarios)
+        return [dict(b) for b in self.bundles if wanted & set(b["scenarios"])]
+
+    async def known_ids(self) -> set[str]:
+        return {str(b["id"]) for b in self.bundles}
+
+
+class FakeClock:
+    def __init__(self, now: datetime = T0) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def set(self, now: datetime) -> None:
+        self.current = now
+
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
+        self.current += delta if delta is not None else timedelta(**kwargs)
+        return self.current
+
+
+class SequentialIds:
+    def __init__(self, prefix: str = "id") -> None:
+        self.prefix = prefix
+        self.issued = 0
+
+    def __call__(self) -> str:
+        self.issued += 1
+        return f"{self.prefix}-{self.issued}"
+
+
+# --- wiring --------------------------------------------------------------------------
+
+
+@dataclass
+class Fakes:
+    """The fakes behind one `Dependencies`, typed, so tests can arrange and inspect them."""
+
+    store: FakeStore
+    uow: FakeUnitOfWorkFactory
+    llm: FakeLLMService
+    publisher: FakePublisher
+    catalog: FakeCatalog
+    clock: FakeClock
+    ids: SequentialIds
+    deps: Dependencies
+
+
+def make_fakes(**overrides: Any) -> Fakes:
+    """Fakes wired into `Dependencies`; overrides are `Dependencies` fields."""
+    store = FakeStore()
+    uow = overrides.pop("uow", None) or FakeUnitOfWorkFactory(store)
+    store = uow.store
+    llm = overrides.pop("llm", None) or FakeLLMService()
+    publisher = overrides.pop("publisher", None) or FakePublisher(store)
+    catalog = overrides.pop("catalog", None) or FakeCatalog()
+    clock = overrides.pop("clock", None) or FakeClock()
+    ids = overrides.pop("new_id", None) or SequentialIds("id")
+    deps = Dependencies(
+        uow=uow,
+        llm=llm,
+        publisher=publisher,
+        catalog=catalog,
+        clock=clock,
+        new_id=ids,
+        **overrides,
+    )
+    return Fakes(store, uow, llm, publisher, catalog, clock, ids, deps)
+
+
+def make_deps(**overrides: Any) -> Dependencies:
+    return make_fakes(**overrides).deps
+
+
+# --- builders ------------------------------------------------------------------------
+
+
+def valid_input(**changes: Any) -> MissionPlanInput:
+    base = MissionPlanInput(
+        location=Location(city="Miami", state="FL", country="US", postal_code="33101"),
+        scenarios=(Scenario.HURRICANE, Scenario.POWER_GRID_FAILURE),
+        family_members=(
+            FamilyMember(age=41, name="Ana", medical_needs=("type 1 diabetes",)),
+            FamilyMember(age=9, name="Leo"),
+        ),
+        mobility_plan=MobilityPlan(strategy=MobilityStrategy.FLEXIBLE, has_vehicle=True),
+        budget_tier=BudgetTier.STANDARD,
+        duration_days=14,
+        pet_count=1,
+        notes="Second floor apartment.",
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def generating_report(**changes: Any) -> MissionReport:
+    """A report whose first attempt's job was submitted (its queued event is #1)."""
+    base = MissionReport(
+        id="report-1",
+        user_id="user-1",
+        input=valid_input(),
+        status=MissionStatus.GENERATING,
+        created_at=T0,
+        updated_at=T0,
+        job_id="job-1",
+        last_sequence=1,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+PLAN_MARKDOWN = """# Mission Plan: Miami, FL
+
+## Executive Summary
+The Rivera family of two lives on the second floor in Miami.
+
+They should prepare for a hurricane and the grid failure that follows it.
+
+## Risk Assessment
+### Hurricane — HIGH
+Miami sits in the hurricane belt.
+### Power Grid Failure — MODERATE
+Storms knock out power for days.
+
+## Recommended Bundles
+- **72-Hour Family Go-Bag** [bundle:go-bag-72h] — ready for a fast evacuation.
+- **Water Storage Kit** [bundle:water-storage-kit] — two weeks of water.
+- **Mystery Crate** [bundle:not-in-catalog] — the catalog does not know it.
+
+## Survival Skills
+- **Water purification** (priority: high) — tap water may be unsafe.
+- **First aid and CPR** (priority: medium) — help may be far away.
+
+## Day-by-Day Simulation
+### Day 1: Landfall
+Shelter in the interior bathroom.
+### Day 2: Without power
+Eat from the cooler first.
+
+## Next Steps
+1. Buy the go-bag.
+2. Fill the water containers.
+"""
+
+PLAN_WITHOUT_SUMMARY = """# Mission Plan: Miami, FL
+
+## Risk Assessment
+### Hurricane — HIGH
+Miami sits in the hurricane belt.
+"""
+
+
+def job_update(
+    type_: JobUpdateType,
+    *,
+    sequence: int = 1,
+    job_id: str = "job-1",
+    report_id: str | None = "report-1",
+    attempt: int | None = 1,
+    step_id: str | None = None,
+    finished: bool = False,
+    output: JobOutput | None = None,
+    error: ReportError | None = None,
+    occurred_at: datetime = T0,
+) -> JobUpdate:
+    return JobUpdate(
+        job_id=job_id,
+        type=type_,
+        sequence=sequence,
+        occurred_at=occurred_at,
+        report_id=report_id,
+        attempt=attempt,
+        step_id=step_id,
+        step_display_name=None,
+        step_finished=finished,
+        output=output,
+        error=error,
+    )
+
+
+def completed_output(
+    markdown: str = PLAN_MARKDOWN, model: str | None = "offline-planner-v1"
+) -> JobOutput:
+    usage = None if model is None else LLMUsage(model, 1200, 3400, 2500)
+    return JobOutput(mission_plan=markdown, usage=usage)
