@@ -64,7 +64,10 @@ async def test_submit_watch_progress_and_read_the_plan(server: RunningServer) ->
     assert report["progress"]["percentage"] == 100.0
     sections = report["plan"]["sections"]
     assert "Miami" in sections["executiveSummary"]
-    assert {r["scenario"] for r in sections["riskAssessment"]} == {"HURRICANE", "POWER_GRID_FAILURE"}
+    assert {r["scenario"] for r in sections["riskAssessment"]} == {
+        "HURRICANE",
+        "POWER_GRID_FAILURE",
+    }
     assert sections["bundles"] and all(b["bundle"] for b in sections["bundles"])
     assert sections["skills"] and sections["simulation"] and sections["nextSteps"]
     assert report["usage"]["model"] == "offline-planner-v1"
@@ -83,27 +86,38 @@ async def test_cancel_mid_run_ends_the_stream_and_removes_the_report(server: Run
         async for item in session.subscribe(request(MISSION_EVENTS, id=report_id)):
             event = item["missionEvents"]
             events.append(event)
-            if event["__typename"] == "MissionProgressEvent" and event["progress"]["stepIndex"] >= 1:
+            if (
+                event["__typename"] == "MissionProgressEvent"
+                and event["progress"]["stepIndex"] >= 1
+            ):
                 cancel = await graphql(
                     server,
                     token,
                     "mutation($id: ID!) { cancelMissionPlan(reportId: $id) { __typename } }",
                     {"id": report_id},
                 )
-                assert cancel["data"]["cancelMissionPlan"]["__typename"] == "CancelMissionPlanSuccess"
+                assert (
+                    cancel["data"]["cancelMissionPlan"]["__typename"] == "CancelMissionPlanSuccess"
+                )
     assert events[-1]["__typename"] == "MissionCancelledEvent"
-    assert (await graphql(server, token, REPORT, {"id": report_id}))["data"]["missionReport"] is None
+    assert (await graphql(server, token, REPORT, {"id": report_id}))["data"][
+        "missionReport"
+    ] is None
     active = await graphql(server, token, "{ activeMissions { id } }")
     assert report_id not in [r["id"] for r in active["data"]["activeMissions"]]
     await asyncio.sleep(1.5)  # the job would have finished by now: it must not come back
-    assert (await graphql(server, token, REPORT, {"id": report_id}))["data"]["missionReport"] is None
+    assert (await graphql(server, token, REPORT, {"id": report_id}))["data"][
+        "missionReport"
+    ] is None
 
 
 async def test_another_user_is_denied_everywhere(server: RunningServer) -> None:
     owner, intruder = server.token(user()), server.token(user())
     report_id = await submit(server, owner)
 
-    assert (await graphql(server, intruder, REPORT, {"id": report_id}))["data"]["missionReport"] is None
+    assert (await graphql(server, intruder, REPORT, {"id": report_id}))["data"][
+        "missionReport"
+    ] is None
     cancel = await graphql(
         server,
         intruder,

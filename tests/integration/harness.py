@@ -51,7 +51,9 @@ class ApiHarness:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        signed = sign(secret, webhook_id or f"msg_{uuid.uuid4().hex}", timestamp or int(time.time()), raw)
+        signed = sign(
+            secret, webhook_id or f"msg_{uuid.uuid4().hex}", timestamp or int(time.time()), raw
+        )
         signed.update(headers or {})
         return await self.client.post(WEBHOOK_PATH, content=raw, headers=signed)
 

@@ -15,7 +15,9 @@ from tests.integration.harness import ApiHarness, running_api, settings_for
 
 @pytest.fixture
 async def api(database_url: str, tmp_path: Path) -> AsyncIterator[ApiHarness]:
-    async with running_api(settings_for(database_url, tmp_path, OFFLINE_STEP_DELAY_MS=0)) as harness:
+    async with running_api(
+        settings_for(database_url, tmp_path, OFFLINE_STEP_DELAY_MS=0)
+    ) as harness:
         yield harness
 
 
@@ -37,7 +39,9 @@ async def completed_report(api: ApiHarness, user: str, report_id: str) -> dict:
     return await wait_for(done, timeout=20)
 
 
-async def test_a_submitted_plan_completes_with_sections_usage_and_notification(api: ApiHarness) -> None:
+async def test_a_submitted_plan_completes_with_sections_usage_and_notification(
+    api: ApiHarness,
+) -> None:
     user = new_user()
     result = await submit(api, user)
     assert result["__typename"] == "SubmitMissionPlanSuccess"
@@ -53,7 +57,10 @@ async def test_a_submitted_plan_completes_with_sections_usage_and_notification(a
     assert all(b["bundle"]["id"] == b["bundleId"] for b in sections["bundles"])
     assert report["plan"]["content"].startswith("# ")
     assert report["usage"]["inputTokens"] > 0 and report["usage"]["outputTokens"] > 0
-    assert report["usage"]["totalTokens"] == report["usage"]["inputTokens"] + report["usage"]["outputTokens"]
+    assert (
+        report["usage"]["totalTokens"]
+        == report["usage"]["inputTokens"] + report["usage"]["outputTokens"]
+    )
 
     notes = await api.graphql("{ notifications { id title reportId } }", user=user)
     [note] = notes["data"]["notifications"]
@@ -67,7 +74,9 @@ async def test_a_submitted_plan_completes_with_sections_usage_and_notification(a
     assert len(kept["data"]["notifications"]) == 1
 
 
-async def test_invalid_input_is_a_typed_error_naming_the_field_and_creates_nothing(api: ApiHarness) -> None:
+async def test_invalid_input_is_a_typed_error_naming_the_field_and_creates_nothing(
+    api: ApiHarness,
+) -> None:
     user = new_user()
     bad = {**WIZARD, "durationDays": 2, "familyMembers": [{"age": 130}]}
     body = await api.graphql(SUBMIT, {"input": bad}, user=user)
@@ -95,9 +104,9 @@ async def test_reports_paginate_newest_first_and_are_private(api: ApiHarness) ->
         nodes { id } pageInfo { hasNextPage endCursor } } }"""
     page1 = (await api.graphql(query, user=user))["data"]["missionReports"]
     assert page1["pageInfo"]["hasNextPage"] is True
-    page2 = (await api.graphql(query, {"after": page1["pageInfo"]["endCursor"]}, user=user))["data"][
-        "missionReports"
-    ]
+    page2 = (await api.graphql(query, {"after": page1["pageInfo"]["endCursor"]}, user=user))[
+        "data"
+    ]["missionReports"]
     seen = [n["id"] for n in page1["nodes"] + page2["nodes"]]
     assert seen == list(reversed(ids))
     assert page2["pageInfo"]["hasNextPage"] is False
@@ -110,7 +119,9 @@ async def test_active_job_limit_is_a_typed_error_with_retry_after(
     database_url: str, tmp_path: Path
 ) -> None:
     user = new_user()
-    async with running_api(settings_for(database_url, tmp_path, OFFLINE_STEP_DELAY_MS=2000)) as slow:
+    async with running_api(
+        settings_for(database_url, tmp_path, OFFLINE_STEP_DELAY_MS=2000)
+    ) as slow:
         for _ in range(3):
             assert (await submit(slow, user))["__typename"] == "SubmitMissionPlanSuccess"
         limited = await submit(slow, user)
@@ -132,5 +143,7 @@ async def test_unauthenticated_requests_get_a_clear_error(api: ApiHarness) -> No
 async def test_bundles_catalog_is_seeded_and_filterable(api: ApiHarness) -> None:
     everything = (await api.graphql("{ bundles { id scenarios priceUsd } }"))["data"]["bundles"]
     assert len(everything) >= 15
-    quakes = (await api.graphql("{ bundles(scenario: EARTHQUAKE) { id scenarios } }"))["data"]["bundles"]
+    quakes = (await api.graphql("{ bundles(scenario: EARTHQUAKE) { id scenarios } }"))["data"][
+        "bundles"
+    ]
     assert quakes and all("EARTHQUAKE" in b["scenarios"] for b in quakes)
