@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/uvicorn graph.app:app --host 127.0.0.1 --port $${PORT:-8000} --ws-per-message-deflate false
+	$(BIN)/python -m graph.serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -45,18 +45,16 @@ class RunningServer:
             "DATA_DIR": str(self.data_dir),
             "AUTH_JWT_SECRET": JWT_SECRET,
             "OFFLINE_STEP_DELAY_MS": "150",
+            "PORT": str(self.port),
+            "LOG_LEVEL": "warning",
             **self.env_overrides,
         }
         self.log_path = self.data_dir / f"server-{self.port}.log"
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "uvicorn", "graph.app:app",
-                "--host", "127.0.0.1", "--port", str(self.port),
-                "--ws-per-message-deflate", "false", "--log-level", "warning",
-            ],
+            [sys.executable, "-m", "graph.serve"],
             cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
