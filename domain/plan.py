@@ -250,6 +250,7 @@ _LEVEL_WORDS = {level: level for level in RISK_LEVELS} | {
 }
 # Words that may surround the level: "High risk", "Risk level: Moderate to High".
 _LEVEL_FILLER = frozenset({"RISK", "LEVEL", "OVERALL", "THREAT", "RATING", "VERY", "TO", "UNKNOWN"})
+_LEVEL_VOCABULARY = _LEVEL_FILLER | _LEVEL_WORDS.keys()
 # The separator between scenario and level; whitespace too, for "Hurricane HIGH".
 _RISK_SEPARATOR = re.compile(r"\s*[\u2013\u2014:(\[|-]\s*|\s+")
 _SCENARIOS_BY_NAME = {
@@ -297,13 +298,9 @@ def _split_risk_heading(heading: str) -> tuple[str, str]:
     text = _EMPHASIS.sub("", heading).strip()
     for separator in _RISK_SEPARATOR.finditer(text):
         words = re.findall(r"[A-Za-z]+", text[separator.end() :].upper())
-        if separator.start() > 0 and words and all(_is_level_word(w) for w in words):
+        if separator.start() > 0 and words and _LEVEL_VOCABULARY.issuperset(words):
             return text[: separator.start()].strip(), _highest_level(words)
     return text, UNKNOWN_RISK_LEVEL
-
-
-def _is_level_word(word: str) -> bool:
-    return word in _LEVEL_WORDS or word in _LEVEL_FILLER
 
 
 def _highest_level(words: Iterable[str]) -> str:
@@ -359,11 +356,10 @@ def _list_items(lines: Iterable[str]) -> list[str]:
 
 def _parse_bundle(item: str) -> BundleRecommendation:
     ref = _BUNDLE_REF.search(item)
-    if ref is None:
-        name, reason = _name_and_reason(item)
-        return BundleRecommendation(bundle_id="", name=name, reason=reason)
-    name, reason = _name_and_reason(f"{item[: ref.start()]} {item[ref.end() :]}")
-    return BundleRecommendation(bundle_id=ref.group(1).lower(), name=name, reason=reason)
+    text = item if ref is None else f"{item[: ref.start()]} {item[ref.end() :]}"
+    name, reason = _name_and_reason(text)
+    bundle_id = "" if ref is None else ref.group(1).lower()
+    return BundleRecommendation(bundle_id=bundle_id, name=name, reason=reason)
 
 
 def _parse_skill(item: str) -> Skill:

@@ -249,7 +249,7 @@ def _validate_country(raw: object, errors: _Errors) -> str:
             "Country must be a two-letter ISO 3166 code such as US, CA or GB.",
         )
         return ""
-    return text
+    return text.upper()
 
 
 def _validate_postal_code(raw: object, errors: _Errors) -> str | None:

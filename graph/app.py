@@ -51,7 +51,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             stack.push_async_callback(engines.dispose)
             await upgrade_to_head(engines.writer)
             bus = EventBus.from_url(
-                settings.broadcast_url, queue_size=settings.subscriber_queue_size
+                settings.broadcast_url,
+                queue_size=settings.subscriber_queue_size,
+                heartbeat_seconds=settings.bus_heartbeat_seconds,
             )
             await bus.connect()
             stack.push_async_callback(bus.disconnect)

@@ -19,9 +19,6 @@ from graph.context import AppState
 from infra.auth import Viewer
 from infra.bus import Resync, Subscription
 
-# Idle re-read of the log while a report generates: heals a publish lost after commit.
-IDLE_POLL_SECONDS = 15.0
-
 
 class ReportNotFoundError(Exception):
     def __init__(self) -> None:
@@ -68,7 +65,8 @@ async def _live(
     state: AppState, viewer: Viewer, report_id: str, last: int, subscription: Subscription
 ) -> AsyncIterator[MissionEvent]:
     while True:
-        item = await subscription.get(timeout=_wait_seconds(viewer))
+        poll = state.settings.subscription_poll_seconds
+        item = await subscription.get(timeout=_wait_seconds(viewer, poll))
         _check_token(viewer)
         if item is None or isinstance(item, Resync):
             fresh = [e async for e in _from_log(state, report_id, last)]
@@ -129,7 +127,7 @@ async def user_events(
             yield event
 
 
-def _wait_seconds(viewer: Viewer, idle: float = IDLE_POLL_SECONDS) -> float:
+def _wait_seconds(viewer: Viewer, idle: float) -> float:
     if viewer.expires_at is None:
         return idle
     return max(0.05, min(idle, viewer.expires_at - time.time()))

@@ -107,30 +107,27 @@ class EventBus:
         self._max_overflows = max_overflows
         self._heartbeat_seconds = heartbeat_seconds
         self._subscriptions: dict[str, set[Subscription]] = {}
-        self._tasks: list[asyncio.Task[None]] = []
-        self._connected = asyncio.Event()
+        self._supervisor: asyncio.Task[None] | None = None
         self._last_heartbeat = time.monotonic()
         self._instance = uuid.uuid4().hex
         self.reconnects = 0
 
     @classmethod
-    def from_url(cls, url: str, **kwargs: float) -> EventBus:
-        return cls(create_backend(url), **kwargs)  # type: ignore[arg-type]
+    def from_url(
+        cls, url: str, *, queue_size: int = 100, heartbeat_seconds: float = 5.0
+    ) -> EventBus:
+        return cls(create_backend(url), queue_size=queue_size, heartbeat_seconds=heartbeat_seconds)
 
     async def connect(self) -> None:
         await self._connect_backend()
-        self._tasks = [
-            asyncio.create_task(self._listen(), name="bus-listener"),
-            asyncio.create_task(self._watch_heartbeat(), name="bus-heartbeat"),
-        ]
+        self._supervisor = asyncio.create_task(self._supervise(), name="event-bus")
 
     async def disconnect(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
+        if self._supervisor is not None:
+            self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks = []
+                await self._supervisor
+            self._supervisor = None
         for subs in self._subscriptions.values():
             for sub in subs:
                 sub.close()
@@ -170,19 +167,40 @@ class EventBus:
         await self._backend.connect()
         await self._backend.subscribe(WIRE_CHANNEL)
         self._last_heartbeat = time.monotonic()
-        self._connected.set()
 
-    async def _listen(self) -> None:
+    async def _supervise(self) -> None:
+        """Listen and watch the heartbeat; when either fails, reconnect and start again."""
+        while True:
+            listener = asyncio.create_task(self._listen_until_failure())
+            watchdog = asyncio.create_task(self._beat_until_silent())
+            try:
+                await asyncio.wait({listener, watchdog}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (listener, watchdog):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+            await self._reconnect()
+
+    async def _listen_until_failure(self) -> None:
         while True:
             try:
                 event = await self._backend.next_published()
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
                 log.warning("event bus connection lost: %s", exc)
-                await self._reconnect()
-                continue
+                return
             self._route(event.message)
+
+    async def _beat_until_silent(self) -> None:
+        # A backend that silently stopped delivering (a dropped LISTEN connection, a
+        # restarted Redis) is found when our own heartbeat does not come back.
+        while True:
+            await asyncio.sleep(self._heartbeat_seconds)
+            with contextlib.suppress(Exception):
+                await self.publish(HEARTBEAT_CHANNEL, self._instance)
+            if time.monotonic() - self._last_heartbeat > 3 * self._heartbeat_seconds:
+                log.warning("event bus heartbeat lost; reconnecting")
+                return
 
     def _route(self, envelope: str) -> None:
         try:
@@ -198,23 +216,7 @@ class EventBus:
         for subscription in list(self._subscriptions.get(channel, ())):
             subscription.deliver(message)
 
-    async def _watch_heartbeat(self) -> None:
-        while True:
-            await asyncio.sleep(self._heartbeat_seconds)
-            with contextlib.suppress(Exception):
-                await self.publish(HEARTBEAT_CHANNEL, self._instance)
-            # A backend that silently stopped delivering (dropped LISTEN connection,
-            # Redis restarted) is found when our own heartbeat does not come back.
-            if time.monotonic() - self._last_heartbeat > 3 * self._heartbeat_seconds:
-                log.warning("event bus heartbeat lost; reconnecting")
-                self._tasks[0].cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self._tasks[0]
-                await self._reconnect()
-                self._tasks[0] = asyncio.create_task(self._listen(), name="bus-listener")
-
     async def _reconnect(self) -> None:
-        self._connected.clear()
         self._resync_all()
         delay = 0.1
         while True:

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     max_subscriptions_per_connection: int = Field(20, validation_alias="WS_MAX_SUBSCRIPTIONS")
     max_page_size: int = Field(100, validation_alias="MAX_PAGE_SIZE")
     subscriber_queue_size: int = Field(100, validation_alias="SUBSCRIBER_QUEUE_SIZE")
+    bus_heartbeat_seconds: float = Field(5.0, gt=0, validation_alias="BUS_HEARTBEAT_SECONDS")
+    # While a report generates, a quiet subscription re-reads the log this often.
+    subscription_poll_seconds: float = Field(
+        15.0, gt=0, validation_alias="SUBSCRIPTION_POLL_SECONDS"
+    )
 
     @property
     def allowed_origin_list(self) -> list[str]:

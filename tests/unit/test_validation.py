@@ -118,11 +118,11 @@ def test_windows_line_endings_in_notes_become_newlines() -> None:
     assert validate_mission_input(make_input(notes="a\r\nb\rc")).notes == "a\nb\nc"
 
 
-def test_lists_become_tuples_and_missing_medical_needs_read_as_none() -> None:
+def test_lists_become_tuples_and_missing_medical_needs_read_as_empty() -> None:
     member = FamilyMember(age=5, medical_needs=None)  # type: ignore[arg-type]
     candidate = make_input(
-        scenarios=[Scenario.FLOOD],  # type: ignore[arg-type]
-        family_members=[member],  # type: ignore[arg-type]
+        scenarios=[Scenario.FLOOD],
+        family_members=[member],
     )
     result = validate_mission_input(candidate)
     assert result.scenarios == (Scenario.FLOOD,)

@@ -131,7 +131,9 @@ Mutation = Callable[[MissionPlanInput, st.DataObject], tuple[MissionPlanInput, s
 
 
 def _location(candidate: MissionPlanInput, **changes: Any) -> MissionPlanInput:
-    return dataclasses.replace(candidate, location=dataclasses.replace(candidate.location, **changes))
+    return dataclasses.replace(
+        candidate, location=dataclasses.replace(candidate.location, **changes)
+    )
 
 
 def _member(
@@ -251,7 +253,7 @@ def bad_postal_code(c: MissionPlanInput, data: st.DataObject) -> tuple[MissionPl
 
 def string_budget_tier(c: MissionPlanInput, data: st.DataObject) -> tuple[MissionPlanInput, str]:
     tier = data.draw(st.sampled_from([t.value for t in BudgetTier] + ["LUXURY", None]))
-    return dataclasses.replace(c, budget_tier=tier), "budgetTier"
+    return dataclasses.replace(c, budget_tier=tier), "budgetTier"  # type: ignore[arg-type]
 
 
 MUTATIONS: list[Mutation] = [

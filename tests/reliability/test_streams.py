@@ -1,0 +1,190 @@
+"""Snapshot, then stream, without a gap; publish only after commit; heal lost publishes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.report import MissionReport
+from graph.streams import report_events
+from infra.auth import Viewer
+from infra.publisher import user_channel
+from tests.e2e.client import SUBMIT, WIZARD
+from tests.integration.harness import ApiHarness, running_api, settings_for
+from tests.integration.test_webhook_route import PLAN
+
+
+@pytest.fixture
+async def api(database_url: str, tmp_path: Path) -> AsyncIterator[ApiHarness]:
+    settings = settings_for(
+        database_url, tmp_path, OFFLINE_STEP_DELAY_MS=600_000, SUBSCRIPTION_POLL_SECONDS=0.3
+    )
+    async with running_api(settings) as harness:
+        yield harness
+
+
+class Report:
+    def __init__(self, api: ApiHarness, user: str, data: dict[str, Any]) -> None:
+        self.api, self.user, self.id, self.job_id = api, user, data["id"], data["jobId"]
+        self.job_sequence = 10
+
+    async def step(self, step_id: str) -> None:
+        self.job_sequence += 1
+        await self._send("workflow.step_started", step_id=step_id)
+
+    async def complete(self) -> None:
+        self.job_sequence += 1
+        usage = {
+            "model": "offline-planner-v1",
+            "input_tokens": 1,
+            "output_tokens": 2,
+            "duration_ms": 3,
+        }
+        await self._send("workflow.completed", output={"mission_plan": PLAN, "llm_usage": usage})
+
+    async def _send(self, type_: str, **data: Any) -> None:
+        body = {
+            "type": type_,
+            "job_id": self.job_id,
+            "workflow_name": "mission_generation",
+            "sequence": self.job_sequence,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "metadata": {"report_id": self.id, "attempt": 1},
+            "data": data,
+        }
+        assert (await self.api.webhook(body)).status_code == 200
+
+
+async def new_report(api: ApiHarness) -> Report:
+    user = f"user-{uuid.uuid4().hex[:10]}"
+    body = await api.graphql(SUBMIT, {"input": WIZARD}, user=user)
+    return Report(api, user, body["data"]["submitMissionPlan"]["report"])
+
+
+async def stream(
+    api: ApiHarness, report: Report, after: int | None = None
+) -> asyncio.Task[list[int]]:
+    """Runs the subscription's stream in a task; the result is the sequences it yielded."""
+    viewer = Viewer(report.user, is_admin=False, expires_at=None)
+    subscribed = asyncio.Event()
+
+    async def run() -> list[int]:
+        seen: list[int] = []
+        async with api.state.bus.subscribe(user_channel(report.user)) as subscription:
+            subscribed.set()
+            async for item in report_events(api.state, viewer, report.id, after, subscription):
+                seen.append(
+                    item.last_sequence if isinstance(item, MissionReport) else item.sequence
+                )
+        return seen
+
+    task = asyncio.create_task(run())
+    await subscribed.wait()
+    return task
+
+
+def around_snapshot_read(
+    api: ApiHarness, action: Callable[[], Awaitable[None]], *, before: bool
+) -> None:
+    original = api.state.queries.report
+
+    async def read(report_id: str) -> MissionReport | None:
+        if before:
+            await action()
+        result = await original(report_id)
+        if not before:
+            await action()
+        return result
+
+    api.state.queries.report = read  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("commit_lands", ["before_the_read", "after_the_read"])
+async def test_a_commit_between_subscribe_and_read_is_shown_once(
+    api: ApiHarness, commit_lands: str
+) -> None:
+    report = await new_report(api)
+    around_snapshot_read(
+        api, lambda: report.step("build_scenario_list"), before=commit_lands == "before_the_read"
+    )
+    task = await stream(api, report)
+    await asyncio.sleep(0.1)
+    await report.step("generate_mission_plan")
+    await report.complete()
+    seen = await asyncio.wait_for(task, 10)
+    # snapshot, then 2 (if not in the snapshot), 3, the completion: no gap, no repeat
+    expected = [2, 3, 4] if commit_lands == "before_the_read" else [1, 2, 3, 4]
+    assert seen == expected
+
+
+async def test_a_sequence_gap_is_filled_from_the_log(
+    api: ApiHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = await new_report(api)
+    task = await stream(api, report)
+    publisher = api.state.deps.publisher
+    original = publisher.publish
+    dropped: list[int] = []
+
+    async def lossy(events: Any) -> None:
+        kept = [e for e in events if e.sequence != 2]
+        dropped.extend(e.sequence for e in events if e.sequence == 2)
+        await original(kept)
+
+    monkeypatch.setattr(publisher, "publish", lossy)
+    await report.step("join_bundles")  # sequence 2: committed, never published
+    await report.step("generate_mission_plan")  # sequence 3 arrives with a gap
+    await report.complete()
+    assert dropped == [2]
+    assert await asyncio.wait_for(task, 10) == [1, 2, 3, 4]
+
+
+async def test_a_crash_between_commit_and_publish_is_healed(
+    api: ApiHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = await new_report(api)
+    task = await stream(api, report)
+
+    async def crashed(events: Any) -> None:
+        return None  # the process "died" after commit: nothing reaches the bus
+
+    monkeypatch.setattr(api.state.deps.publisher, "publish", crashed)
+    await report.step("generate_mission_plan")
+    await report.complete()
+    # The live subscriber finds the events in the log on its idle re-read.
+    assert await asyncio.wait_for(task, 10) == [1, 2, 3]
+    # A new subscriber starts from the database, so it is right at once.
+    late = await stream(api, report)
+    assert await asyncio.wait_for(late, 5) == [4]
+
+
+async def test_a_rolled_back_transaction_publishes_nothing(
+    api: ApiHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = await new_report(api)
+    published: list[Any] = []
+    original = api.state.deps.publisher.publish
+
+    async def recording(events: Any) -> None:
+        published.extend(events)
+        await original(events)
+
+    monkeypatch.setattr(api.state.deps.publisher, "publish", recording)
+    from infra.db.repositories import SqlNotificationRepository
+
+    async def broken_insert(self: Any, notification: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(SqlNotificationRepository, "add", broken_insert)
+    with pytest.raises(RuntimeError, match="disk full"):
+        await report.complete()
+    assert published == []
+    stored = await api.state.queries.report(report.id)
+    assert stored is not None and stored.status.value == "GENERATING" and stored.last_sequence == 1
+    assert [e.sequence for e in await api.state.queries.events_after(report.id, 0)] == [1]
