@@ -139,11 +139,18 @@ class MissionReport:
             return replace(self, last_job_sequence=job_sequence)
         return replace(self, progress=progress, last_job_sequence=job_sequence, updated_at=now)
 
-    def completed(self, plan: Plan, usage: Usage | None, now: datetime) -> MissionReport:
-        final = Progress(
+    def completed(
+        self,
+        plan: Plan,
+        usage: Usage | None,
+        now: datetime,
+        final_progress: Progress | None = None,
+    ) -> MissionReport:
+        """`final_progress` is the workflow's last step; without it the current step ends."""
+        final = final_progress or Progress(
             step_id=self.progress.step_id if self.progress.step_count else "completed",
             step_name=self.progress.step_name if self.progress.step_count else "Completed",
-            step_index=max(self.progress.step_count - 1, 0),
+            step_index=self.progress.step_index,
             step_count=self.progress.step_count,
             percentage=100.0,
         )

@@ -104,7 +104,9 @@ def _completed(report: MissionReport, update: JobUpdate, ctx: TransitionContext)
     if output.usage is not None:
         u = output.usage
         usage = Usage(u.model, u.input_tokens, u.output_tokens, u.duration_ms, cost_usd(u))
-    updated = report.completed(Plan(output.mission_plan, sections), usage, ctx.now)
+    updated = report.completed(
+        Plan(output.mission_plan, sections), usage, ctx.now, _final_progress(ctx.definition)
+    )
     updated, done_sequence = updated.next_sequence()
     done = _event(
         updated, done_sequence, EventType.COMPLETED, ctx.now, {"attempt": updated.attempt}
@@ -117,6 +119,14 @@ def _completed(report: MissionReport, update: JobUpdate, ctx: TransitionContext)
         updated, note_sequence, EventType.NOTIFICATION, ctx.now, notification_payload(notification)
     )
     return Transition(updated, (done, note), notification, changed=True)
+
+
+def _final_progress(definition: WorkflowDefinition) -> Progress | None:
+    """The last step, done: what a completed report shows whichever progress came before."""
+    if not definition.steps:
+        return None
+    last = definition.progress_of_steps()[-1]
+    return Progress(last.step_id, last.display_name, last.index, definition.step_count, 100.0)
 
 
 def _failed(report: MissionReport, error: ReportError, now: datetime) -> Transition:

@@ -62,12 +62,17 @@ class WorkflowDefinition:
 
     def progress_of_steps(self) -> tuple[StepProgress, ...]:
         """Each step with the percentage done when it starts and when it ends."""
-        total = sum(step.weight for step in self.steps) or 1
+        weights = [step.weight for step in self.steps]
+        if not any(weights):
+            # No step claims a share (weights clamped to 0): split evenly, so the last still ends
+            # at 100% instead of every step reading 0%.
+            weights = [1] * len(weights)
+        total = sum(weights) or 1
         done = 0
         result: list[StepProgress] = []
-        for index, step in enumerate(self.steps):
+        for index, (step, weight) in enumerate(zip(self.steps, weights, strict=True)):
             start = _percentage(done, total)
-            done += step.weight
+            done += weight
             result.append(
                 StepProgress(step.id, step.display_name, index, start, _percentage(done, total))
             )

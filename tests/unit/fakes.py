@@ -20,9 +20,14 @@ from domain.events import MissionEvent
 from domain.jobs import JobOutput, JobUpdate, JobUpdateType, LLMUsage
 from domain.notifications import Notification
 from domain.operations import Dependencies
-from domain.ports import DuplicateIdempotencyKey
+from domain.ports import (
+    DuplicateIdempotencyKey,
+    EventLog,
+    NotificationRepository,
+    ReportRepository,
+    WebhookReceipts,
+)
 from domain.report import MissionReport, MissionStatus, ReportError
-from domain.workflow import WorkflowDefinition, WorkflowStepDefinition
 from domain.wizard import (
     BudgetTier,
     FamilyMember,
@@ -32,6 +37,7 @@ from domain.wizard import (
     MobilityStrategy,
     Scenario,
 )
+from domain.workflow import WorkflowDefinition, WorkflowStepDefinition
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -55,6 +61,8 @@ class FakeStore:
     receipts: dict[str, tuple[str, str]] = field(default_factory=dict)
     commits: int = 0
     locked_users: list[str] = field(default_factory=list)
+    # Runs first in `reports.add`: lets a test commit a concurrent writer's row.
+    before_add: Callable[[MissionReport], None] | None = None
 
     def events_of(self, report_id: str) -> list[MissionEvent]:
         return sorted((e for e in self.events if e.report_id == report_id), key=_by_sequence)
@@ -79,6 +87,8 @@ class FakeReportRepository:
 
     async def add(self, report: MissionReport) -> None:
         self._uow.ensure_active()
+        if self._uow.store.before_add is not None:
+            self._uow.store.before_add(report)
         visible = self._visible()
         if report.id in visible:
             raise FakeIntegrityError(f"report {report.id} exists")
@@ -154,16 +164,13 @@ class FakeEventLog:
         self.deleted_reports: set[str] = set()
 
     def _visible(self) -> list[MissionEvent]:
-        committed = [
-            e for e in self._uow.store.events if e.report_id not in self.deleted_reports
-        ]
+        committed = [e for e in self._uow.store.events if e.report_id not in self.deleted_reports]
         return committed + self.staged
 
     async def append(self, event: MissionEvent) -> None:
         self._uow.ensure_active()
         if any(
-            e.report_id == event.report_id and e.sequence == event.sequence
-            for e in self._visible()
+            e.report_id == event.report_id and e.sequence == event.sequence for e in self._visible()
         ):
             raise FakeIntegrityError(f"event {event.report_id}#{event.sequence} exists")
         self.staged.append(event)
@@ -249,10 +256,15 @@ class FakeUnitOfWork:
         self.store = store
         self.active = False
         self.committed = False
-        self.reports = FakeReportRepository(self)
-        self.events = FakeEventLog(self)
-        self.notifications = FakeNotificationRepository(self)
-        self.receipts = FakeWebhookReceipts(self)
+        self._reports = FakeReportRepository(self)
+        self._events = FakeEventLog(self)
+        self._notifications = FakeNotificationRepository(self)
+        self._receipts = FakeWebhookReceipts(self)
+        # Typed as the protocol says (its attributes are invariant); the same objects.
+        self.reports: ReportRepository = self._reports
+        self.events: EventLog = self._events
+        self.notifications: NotificationRepository = self._notifications
+        self.receipts: WebhookReceipts = self._receipts
 
     def ensure_active(self) -> None:
         if not self.active:
@@ -269,19 +281,19 @@ class FakeUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         # Rollback: whatever was not committed is dropped.
-        self.reports.staged = {}
-        self.events.staged = []
-        self.events.deleted_reports = set()
-        self.notifications.staged = {}
-        self.receipts.staged = {}
+        self._reports.staged = {}
+        self._events.staged = []
+        self._events.deleted_reports = set()
+        self._notifications.staged = {}
+        self._receipts.staged = {}
         self.active = False
 
     async def commit(self) -> None:
         self.ensure_active()
-        self.reports.apply(self.store)
-        self.events.apply(self.store)
-        self.notifications.apply(self.store)
-        self.receipts.apply(self.store)
+        self._reports.apply(self.store)
+        self._events.apply(self.store)
+        self._notifications.apply(self.store)
+        self._receipts.apply(self.store)
         self.store.commits += 1
         self.committed = True
 
@@ -334,6 +346,7 @@ class FakeLLMService:
         self.definition = definition or mission_generation_definition()
         self.submitted: list[SubmittedJob] = []
         self.cancelled: list[str] = []
+        self.job_queries: list[str] = []
         # What `get_job` answers per job id; a missing id answers None (unknown job).
         self.jobs: dict[str, JobUpdate | None] = {}
         self.unavailable_on_submit = False
@@ -355,6 +368,7 @@ class FakeLLMService:
         return job_id
 
     async def get_job(self, job_id: str) -> JobUpdate | None:
+        self.job_queries.append(job_id)
         if job_id not in self.jobs:
             return None
         return self.jobs[job_id]
