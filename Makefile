@@ -20,7 +20,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy domain
+	$(BIN)/mypy domain infra llm_service
 
 schema: $(STAMP)
 	$(BIN)/python -m graph.export_schema > schema.graphql

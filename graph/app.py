@@ -87,7 +87,6 @@ async def _llm_client(
         return client, settings.public_base_url.rstrip("/") + WEBHOOK_PATH
 
     from llm_service.app import create_app as create_llm_app
-
     from llm_service.settings import LLMServiceSettings
 
     # Embedded: the same HTTP client and the same signed webhook route as in remote

@@ -8,6 +8,14 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.ports import (
+    EventLog,
+    NotificationRepository,
+    ReportRepository,
+    UnitOfWork,
+    WebhookReceipts,
+)
+
 from infra.db.repositories import (
     SqlEventLog,
     SqlNotificationRepository,
@@ -17,10 +25,11 @@ from infra.db.repositories import (
 
 
 class SqlUnitOfWork:
-    reports: SqlReportRepository
-    events: SqlEventLog
-    notifications: SqlNotificationRepository
-    receipts: SqlWebhookReceipts
+    # Typed as the ports so this class satisfies the domain's UnitOfWork protocol.
+    reports: ReportRepository
+    events: EventLog
+    notifications: NotificationRepository
+    receipts: WebhookReceipts
 
     def __init__(self, engine: AsyncEngine, clock: Callable[[], datetime] | None = None) -> None:
         self._engine = engine
@@ -59,5 +68,5 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    def __call__(self) -> SqlUnitOfWork:
+    def __call__(self) -> UnitOfWork:
         return SqlUnitOfWork(self._engine)
