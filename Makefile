@@ -12,10 +12,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The browser-side subscription client (npm graphql-ws) the e2e tests drive.
+NODE_CLIENT := tests/e2e/browser_client
+NODE_STAMP := $(NODE_CLIENT)/node_modules/.installed
+
+$(NODE_STAMP): $(NODE_CLIENT)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(NODE_CLIENT) --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "npm not found: the browser-client e2e test will be skipped"; fi
+
 run: $(STAMP)
 	$(BIN)/python -m graph.serve
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)

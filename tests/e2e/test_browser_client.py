@@ -1,0 +1,51 @@
+"""The frontend's subscription client (npm graphql-ws) against the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI
+from tests.e2e.client import SUBMIT, WIZARD, graphql
+from tests.e2e.server import RunningServer
+
+pytestmark = pytest.mark.e2e
+
+CLIENT_DIR = Path(__file__).with_name("browser_client")
+
+
+def node_client() -> list[str]:
+    node = shutil.which("node")
+    if node is None or not (CLIENT_DIR / "node_modules" / "graphql-ws").exists():
+        message = "node or the graphql-ws package is missing (make test installs it)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return [node, str(CLIENT_DIR / "subscribe.mjs")]
+
+
+async def test_graphql_ws_client_follows_a_plan_to_completion(server: RunningServer) -> None:
+    command = node_client()
+    token = server.token(f"user-{uuid.uuid4().hex[:8]}")
+    body = await graphql(server, token, SUBMIT, {"input": WIZARD})
+    report_id = body["data"]["submitMissionPlan"]["report"]["id"]
+
+    process = await asyncio.create_subprocess_exec(
+        *command, server.ws_url, token, report_id,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    events = [json.loads(line)["data"]["missionEvents"] for line in stdout.decode().splitlines()]
+    assert events[-1] == {
+        "__typename": "MissionCompletedEvent",
+        "sequence": events[-1]["sequence"],
+        "report": {"status": "COMPLETED"},
+    }
+    percentages = [e["progress"]["percentage"] for e in events if "progress" in e]
+    assert percentages == sorted(percentages)
