@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import EmptyWebhookSecretError
 from starlette.applications import Starlette
 
 from llm_service.db import create_db_engine
@@ -51,12 +52,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            db = engine or _owned_engine(settings, stack)
+            db = engine if engine is not None else _owned_engine(settings, stack)
             if create_tables:
                 async with db.begin() as conn:
                     await conn.run_sync(metadata.create_all)
-            client = webhook_client or await stack.enter_async_context(httpx.AsyncClient())
-            llm = provider or await _owned_provider(settings, stack)
+            client = webhook_client
+            if client is None:
+                client = await stack.enter_async_context(httpx.AsyncClient())
+            llm = provider if provider is not None else await _owned_provider(settings, stack)
             sender = WebhookSender(
                 OutboxStore(db), client, settings.webhook_secret, policy=_policy(settings)
             )
@@ -90,7 +93,10 @@ def _check_settings(settings: LLMServiceSettings) -> None:
         raise ValueError("LLM_SERVICE_API_SECRET (api_secret) must be set")
     if not settings.webhook_secret:
         raise ValueError("LLM_WEBHOOK_SECRET (webhook_secret) must be set, as whsec_<base64>")
-    Webhook(settings.webhook_secret)  # fails now on a malformed secret, not at the first send
+    try:
+        Webhook(settings.webhook_secret)  # fail now on a malformed secret, not at the first send
+    except (ValueError, EmptyWebhookSecretError) as exc:
+        raise ValueError(f"LLM_WEBHOOK_SECRET is not a valid whsec_<base64> secret: {exc}") from exc
     load_workflow("mission_generation")  # a broken definition file fails at start-up
 
 

@@ -155,19 +155,23 @@ class _Execution:
         try:
             workflow = load_workflow(self._job.workflow_name)
         except LookupError:
-            error = WorkflowError(
-                "unknown_workflow", f"no workflow named {self._job.workflow_name}", retryable=False
-            )
-            await self._emit(
-                "workflow.failed",
-                {"error": error.to_dict(), "step_id": None},
-                {"status": FAILED, "error": error.to_dict()},
-            )
+            await self._fail_unknown_workflow()
             return
+        if not await self._start(workflow):
+            return
+        context: dict[str, Any] = {"input_data": self._job.input_data}
+        for index, step in enumerate(workflow.steps):
+            if not await self._run_step(workflow, index, step, context):
+                return
+        await self._complete(context.get("output") or {})
+
+    async def _start(self, workflow: WorkflowDefinition) -> bool:
+        """Resets the job to its first step; a restarted job goes through here again."""
         self._step_status = dict.fromkeys(workflow.step_ids, "pending")
-        if not await self._emit(
+        data = {"step_count": len(workflow.steps), "resumed": self._job.last_sequence > 0}
+        return await self._emit(
             "workflow.started",
-            {"step_count": len(workflow.steps)},
+            data,
             {
                 "status": RUNNING,
                 "steps": dict(self._step_status),
@@ -177,13 +181,9 @@ class _Execution:
                 "error": None,
                 "usage": None,
             },
-        ):
-            return
-        context: dict[str, Any] = {"input_data": self._job.input_data}
-        for index, step in enumerate(workflow.steps):
-            if not await self._run_step(workflow, index, step, context):
-                return
-        output = context.get("output") or {}
+        )
+
+    async def _complete(self, output: dict[str, Any]) -> None:
         await self._emit(
             "workflow.completed",
             {"output": output, "progress": 100},
@@ -194,6 +194,15 @@ class _Execution:
                 "progress": 100.0,
                 "current_step_id": None,
             },
+        )
+
+    async def _fail_unknown_workflow(self) -> None:
+        name = self._job.workflow_name
+        error = WorkflowError("unknown_workflow", f"no workflow named {name}", retryable=False)
+        await self._emit(
+            "workflow.failed",
+            {"error": error.to_dict(), "step_id": None},
+            {"status": FAILED, "error": error.to_dict()},
         )
 
     async def _run_step(
@@ -278,5 +287,9 @@ class _Execution:
             sequence = await asyncio.shield(write)
         except asyncio.CancelledError:
             await asyncio.wait({write})
+            if not write.cancelled() and write.exception() is not None:
+                logger.error(
+                    "event write for job %s failed", self._job.id, exc_info=write.exception()
+                )
             raise
         return sequence is not None

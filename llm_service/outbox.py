@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from llm_service.db import utcnow
+from llm_service.db import utcnow, write_transaction
 from llm_service.store import outbox_table
 
 _o = outbox_table
@@ -71,26 +71,38 @@ class OutboxStore:
             for r in rows
         ]
 
-    async def claim(self, webhook: PendingWebhook, *, lease: timedelta) -> bool:
-        """Counts the attempt and pushes the row out of reach of other senders for `lease`.
+    async def claim_due(self, webhook_ids: Iterable[str], *, lease: timedelta) -> dict[str, int]:
+        """Claims the rows still due, counting an attempt each: {id: attempts so far}.
 
-        The attempts counter doubles as an optimistic lock: whoever updates it first
-        sends; if the sender dies mid-request the row becomes due again after the lease.
+        A claimed row's next attempt moves `lease` ahead, out of reach of other
+        senders (the condition is re-checked in the UPDATE, so only one wins);
+        if its sender dies mid-request the row simply becomes due again.
         """
+        ids = list(webhook_ids)
+        if not ids:
+            return {}
+        now = utcnow()
         stmt = (
             update(_o)
             .where(
-                _o.c.id == webhook.id,
-                _o.c.attempts == webhook.attempts,
+                _o.c.id.in_(ids),
                 _o.c.delivered_at.is_(None),
+                _o.c.next_attempt_at.is_not(None),
+                _o.c.next_attempt_at <= now,
             )
-            .values(attempts=_o.c.attempts + 1, next_attempt_at=utcnow() + lease)
+            .values(attempts=_o.c.attempts + 1, next_attempt_at=now + lease)
+            .returning(_o.c.id, _o.c.attempts)
         )
-        async with self._engine.begin() as conn:
-            return (await conn.execute(stmt)).rowcount == 1
+        async with write_transaction(self._engine) as conn:
+            return {row.id: row.attempts for row in await conn.execute(stmt)}
 
-    async def mark_delivered(self, webhook_id: str) -> None:
-        await self._update(webhook_id, delivered_at=utcnow(), last_error=None)
+    async def mark_delivered(self, webhook_ids: Iterable[str]) -> None:
+        ids = list(webhook_ids)
+        if not ids:
+            return
+        stmt = update(_o).where(_o.c.id.in_(ids)).values(delivered_at=utcnow(), last_error=None)
+        async with write_transaction(self._engine) as conn:
+            await conn.execute(stmt)
 
     async def schedule_retry(self, webhook_id: str, *, at: datetime, error: str) -> None:
         await self._update(webhook_id, next_attempt_at=at, last_error=error[:1000])
@@ -112,9 +124,9 @@ class OutboxStore:
             )
             .values(next_attempt_at=utcnow())
         )
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             await conn.execute(stmt)
 
     async def _update(self, webhook_id: str, **values: object) -> None:
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             await conn.execute(update(_o).where(_o.c.id == webhook_id).values(**values))

@@ -14,40 +14,46 @@ class LLMServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
-    api_secret: str = Field("", validation_alias="LLM_SERVICE_API_SECRET")
-    webhook_secret: str = Field("", validation_alias="LLM_WEBHOOK_SECRET")
-    data_dir: Path = Field(Path(".data"), validation_alias="DATA_DIR")
+    api_secret: str = Field(default="", validation_alias="LLM_SERVICE_API_SECRET")
+    webhook_secret: str = Field(default="", validation_alias="LLM_WEBHOOK_SECRET")
+    data_dir: Path = Field(default=Path(".data"), validation_alias="DATA_DIR")
     # Empty means "a SQLite file in data_dir"; filled in by the validator below.
-    database_url: str = Field("", validation_alias="LLM_DATABASE_URL")
+    database_url: str = Field(default="", validation_alias="LLM_DATABASE_URL")
 
-    llm_provider: Literal["offline", "openai"] = Field("offline", validation_alias="LLM_PROVIDER")
+    llm_provider: Literal["offline", "openai"] = Field(
+        default="offline", validation_alias="LLM_PROVIDER"
+    )
     llm_api_base_url: str = Field(
-        "https://openrouter.ai/api/v1", validation_alias="LLM_API_BASE_URL"
+        default="https://openrouter.ai/api/v1", validation_alias="LLM_API_BASE_URL"
     )
-    llm_api_key: str = Field("", validation_alias="LLM_API_KEY")
-    llm_model: str = Field("openai/gpt-4o-mini", validation_alias="LLM_MODEL")
-    llm_temperature: float = Field(0.4, validation_alias="LLM_TEMPERATURE")
+    llm_api_key: str = Field(default="", validation_alias="LLM_API_KEY")
+    llm_model: str = Field(default="openai/gpt-4o-mini", validation_alias="LLM_MODEL")
+    llm_temperature: float = Field(default=0.4, validation_alias="LLM_TEMPERATURE")
     llm_request_timeout_seconds: float = Field(
-        120.0, validation_alias="LLM_REQUEST_TIMEOUT_SECONDS"
+        default=120.0, validation_alias="LLM_REQUEST_TIMEOUT_SECONDS"
     )
-    offline_step_delay_ms: int = Field(300, ge=0, validation_alias="OFFLINE_STEP_DELAY_MS")
+    offline_step_delay_ms: int = Field(default=300, ge=0, validation_alias="OFFLINE_STEP_DELAY_MS")
 
-    max_concurrent_jobs: int = Field(8, ge=1, validation_alias="LLM_MAX_CONCURRENT_JOBS")
-    step_timeout_seconds: float = Field(180.0, gt=0, validation_alias="LLM_STEP_TIMEOUT_SECONDS")
+    max_concurrent_jobs: int = Field(default=8, ge=1, validation_alias="LLM_MAX_CONCURRENT_JOBS")
+    step_timeout_seconds: float = Field(
+        default=180.0, gt=0, validation_alias="LLM_STEP_TIMEOUT_SECONDS"
+    )
     # A job whose runner stopped heart-beating for this long is taken over by another runner.
-    job_lease_seconds: float = Field(15.0, gt=0, validation_alias="LLM_JOB_LEASE_SECONDS")
+    job_lease_seconds: float = Field(default=15.0, gt=0, validation_alias="LLM_JOB_LEASE_SECONDS")
 
     webhook_timeout_seconds: float = Field(
-        10.0, gt=0, validation_alias="LLM_WEBHOOK_TIMEOUT_SECONDS"
+        default=10.0, gt=0, validation_alias="LLM_WEBHOOK_TIMEOUT_SECONDS"
     )
     webhook_retry_base_seconds: float = Field(
-        0.2, gt=0, validation_alias="LLM_WEBHOOK_RETRY_BASE_SECONDS"
+        default=0.2, gt=0, validation_alias="LLM_WEBHOOK_RETRY_BASE_SECONDS"
     )
     webhook_retry_max_seconds: float = Field(
-        30.0, gt=0, validation_alias="LLM_WEBHOOK_RETRY_MAX_SECONDS"
+        default=30.0, gt=0, validation_alias="LLM_WEBHOOK_RETRY_MAX_SECONDS"
     )
     # Fallback poll for rows written by other instances; local writes wake the sender at once.
-    webhook_poll_seconds: float = Field(2.0, gt=0, validation_alias="LLM_WEBHOOK_POLL_SECONDS")
+    webhook_poll_seconds: float = Field(
+        default=2.0, gt=0, validation_alias="LLM_WEBHOOK_POLL_SECONDS"
+    )
 
     @model_validator(mode="after")
     def _default_database_url(self) -> LLMServiceSettings:

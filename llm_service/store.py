@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from llm_service.db import UTCDateTime, utcnow
+from llm_service.db import UTCDateTime, utcnow, write_transaction
 
 metadata = MetaData()
 
@@ -175,7 +175,7 @@ class JobStore:
             "created_at": now,
             "updated_at": now,
         }
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             await conn.execute(insert(jobs_table).values(**values))
         record = await self.get_job(job.id)
         assert record is not None
@@ -200,7 +200,7 @@ class JobStore:
         Returns the event's sequence, or None when the job is gone, finished or
         owned by another runner: the caller has lost the job and must stop.
         """
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             sequence = await _append_event(conn, job_id, event_type, data, changes, owner=runner_id)
         if sequence is not None:
             self._on_outbox_write()
@@ -208,7 +208,7 @@ class JobStore:
 
     async def cancel_and_delete(self, job_id: str) -> bool:
         """Sends `workflow.cancelled` if the job was still active, then deletes it."""
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             sequence = await _append_event(
                 conn, job_id, "workflow.cancelled", {}, {"status": CANCELLED}, owner=None
             )
@@ -233,7 +233,7 @@ class JobStore:
                 .where(jobs_table.c.id == job_id, *stale)
                 .values(runner_id=runner_id, heartbeat_at=utcnow(), status=QUEUED)
             )
-            async with self._engine.begin() as conn:
+            async with write_transaction(self._engine) as conn:
                 if (await conn.execute(stmt)).rowcount == 1:
                     claimed.append(job_id)
         return claimed
@@ -247,7 +247,7 @@ class JobStore:
             .where(jobs_table.c.id.in_(ids), jobs_table.c.runner_id == runner_id)
             .values(heartbeat_at=utcnow())
         )
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             await conn.execute(stmt)
 
     async def release_jobs(self, job_ids: Iterable[str], *, runner_id: str) -> None:
@@ -264,7 +264,7 @@ class JobStore:
             )
             .values(runner_id=None, heartbeat_at=None)
         )
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             await conn.execute(stmt)
 
     async def cleanup(
@@ -279,7 +279,7 @@ class JobStore:
             async with self._engine.connect() as conn:
                 count = select(func.count()).select_from(jobs_table).where(*where)
                 return int((await conn.execute(count)).scalar_one()), 0
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             deleted = (await conn.execute(delete(jobs_table).where(*where))).rowcount
             # Settled webhooks of that age are history too; pending ones still have to go out.
             await conn.execute(

@@ -35,7 +35,7 @@ class DeliveryPolicy:
     def backoff_seconds(self, attempts: int) -> float:
         """0.2 s after the first failed attempt, doubling, capped."""
         exponent = min(attempts - 1, 30)  # bounded so the power never overflows
-        return min(self.retry_base_seconds * 2**exponent, self.retry_max_seconds)
+        return min(self.retry_base_seconds * 2.0**exponent, self.retry_max_seconds)
 
 
 @dataclass(frozen=True)
@@ -94,44 +94,41 @@ class WebhookSender:
                     await asyncio.wait_for(self._wake.wait(), timeout=pause)
 
     async def deliver_due(self) -> float:
-        """Sends every due head of a job's queue; returns how long to wait before the next look."""
+        """Sends the due head of each job's queue; returns how long to wait before looking again."""
         heads = await self._outbox.pending_heads(limit=self._policy.batch_size)
         now = utcnow()
-        due = [head for head in heads if head.next_attempt_at <= now]
-        if due:
-            await asyncio.gather(*(self._deliver(head) for head in due))
-            return 0.0  # the next event of each job may be sendable right away
-        waits = [(head.next_attempt_at - now).total_seconds() for head in heads]
-        return min([*waits, self._policy.poll_seconds])
-
-    async def _deliver(self, webhook: PendingWebhook) -> None:
-        async with self._limit:
-            try:
-                await self._claim_and_send(webhook)
-            except Exception:
-                logger.exception("delivering webhook %s failed", webhook.id)
-
-    async def _claim_and_send(self, webhook: PendingWebhook) -> None:
+        due = {head.id: head for head in heads if head.next_attempt_at <= now}
+        if not due:
+            waits = [(head.next_attempt_at - now).total_seconds() for head in heads]
+            return min([*waits, self._policy.poll_seconds])
         lease = timedelta(seconds=self._policy.timeout_seconds + 5)
-        if not await self._outbox.claim(webhook, lease=lease):
-            return  # another sender took it
-        self._in_flight.add(webhook.id)
-        try:
-            outcome = await self._post(webhook)
-            await self._settle(webhook, outcome, attempts=webhook.attempts + 1)
-        finally:
-            self._in_flight.discard(webhook.id)
+        claimed = await self._outbox.claim_due(due, lease=lease)
+        # Kept until settled, so that stop() can release claims cut short mid-request.
+        self._in_flight.update(claimed)
+        outcomes = await asyncio.gather(*(self._post_limited(due[i]) for i in claimed))
+        await self._settle(dict(zip(claimed, outcomes, strict=True)), claimed)
+        return 0.0  # the next event of each job may be sendable right away
 
-    async def _settle(self, webhook: PendingWebhook, outcome: _Outcome, *, attempts: int) -> None:
-        if outcome.delivered:
-            await self._outbox.mark_delivered(webhook.id)
-            return
+    async def _post_limited(self, webhook: PendingWebhook) -> _Outcome:
+        async with self._limit:
+            return await self._post(webhook)
+
+    async def _settle(self, outcomes: dict[str, _Outcome], attempts: dict[str, int]) -> None:
+        delivered = [webhook_id for webhook_id, o in outcomes.items() if o.delivered]
+        await self._outbox.mark_delivered(delivered)
+        self._in_flight.difference_update(delivered)
+        for webhook_id, outcome in outcomes.items():
+            if not outcome.delivered:
+                await self._reschedule(webhook_id, outcome, attempts[webhook_id])
+                self._in_flight.discard(webhook_id)
+
+    async def _reschedule(self, webhook_id: str, outcome: _Outcome, attempts: int) -> None:
         if outcome.permanent and attempts >= _MAX_ATTEMPTS_ON_CLIENT_ERROR:
-            logger.warning("giving up webhook %s: %s", webhook.id, outcome.error)
-            await self._outbox.give_up(webhook.id, error=outcome.error)
+            logger.warning("giving up webhook %s: %s", webhook_id, outcome.error)
+            await self._outbox.give_up(webhook_id, error=outcome.error)
             return
         retry_at = utcnow() + timedelta(seconds=self._policy.backoff_seconds(attempts))
-        await self._outbox.schedule_retry(webhook.id, at=retry_at, error=outcome.error)
+        await self._outbox.schedule_retry(webhook_id, at=retry_at, error=outcome.error)
 
     async def _post(self, webhook: PendingWebhook) -> _Outcome:
         timestamp = utcnow()

@@ -33,6 +33,7 @@ from llm_service.providers.offline_schedule import (
     water_gallons,
 )
 from llm_service.providers.prose import (
+    count_of,
     join_words,
     lower_first,
     names_of,
@@ -108,15 +109,17 @@ def executive_summary(request: PlanRequest, risks: list[tuple[str, str]]) -> str
         f"{_STRATEGY_PHRASES[request.strategy]}, {vehicle}. The greatest threat for your "
         f"location is {display_name(top)} ({top_level}), so the plan starts there."
     )
-    gallons = water_gallons(request, min(request.duration_days, 14))
+    stored_days = min(request.duration_days, 14)
+    gallons = count_of(water_gallons(request, stored_days), "gallon")
     supplies = (
-        f"On a {request.budget_tier.title()} budget the priorities are water (at least "
-        f"{gallons} gallons for {min(request.duration_days, 14)} days), food that needs "
-        "no cooking, light, power and first aid, then the bundles below."
+        f"On the {request.budget_tier.title()} budget tier the priorities are water (at "
+        f"least {gallons} for {count_of(stored_days, 'day')}), food that needs no cooking, "
+        "light, power and first aid, then the bundles below."
     )
     paragraphs = [opening, supplies + " " + household_needs(request)]
     if request.notes:
-        paragraphs.append(f"You also told us: {request.notes}. The plan keeps it in mind.")
+        notes = request.notes.rstrip(" .!?")
+        paragraphs.append(f"Your notes: {notes}. Adjust the steps below where they do not fit.")
     return "\n\n".join(paragraphs).strip()
 
 
@@ -124,13 +127,14 @@ def household_needs(request: PlanRequest) -> str:
     sentences = []
     if request.infants:
         sentences.append(
-            f"{join_words(names_of(request.infants))} "
+            f"{upper_first(join_words(names_of(request.infants)))} "
             f"{verb_for(request.infants, 'needs', 'need')} formula, diapers and comfort items "
             "packed first."
         )
     if request.seniors:
         sentences.append(
-            f"{join_words(names_of(request.seniors))} may need help moving quickly and "
+            f"{upper_first(join_words(names_of(request.seniors)))} may need help moving "
+            "quickly and "
             "spare glasses."
         )
     for member in request.with_medical_needs:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from llm_service.plan_request import Bundle, PlanRequest, display_name
 from llm_service.providers.offline_knowledge import GENERAL_SKILLS, PROFILES, Skill
-from llm_service.providers.prose import join_words, lower_first, names_of, verb_for
+from llm_service.providers.prose import count_of, join_words, lower_first, names_of, verb_for
 
 _PRIORITY_ORDER = ("high", "medium", "low")
 _MAX_SKILLS = 8
@@ -110,13 +110,14 @@ def _middle_days(request: PlanRequest, scenarios_by_risk: Sequence[str]) -> list
         (primary.onset_title, f"{primary.onset} {_first_day_action(request)}"),
         (
             primary.aftermath_title,
-            f"{primary.aftermath} The household uses about {per_day} gallons of water a day; "
+            f"{primary.aftermath} The household uses about {count_of(per_day, 'gallon')} of "
+            "water a day; "
             "phones stay on battery saver and you listen to the radio at set hours.",
         ),
         (
             "Taking stock",
-            f"You count what is left: about {max(stored - 3 * per_day, 0)} of {stored} "
-            f"gallons of water, and food for the days ahead.{second}",
+            f"You count what is left: about {max(stored - 3 * per_day, 0)} of "
+            f"{count_of(stored, 'gallon')} of water, and food for the days ahead.{second}",
         ),
         (
             "Finding a routine",
@@ -196,14 +197,16 @@ def next_steps(request: PlanRequest, bundles: Sequence[Bundle]) -> list[str]:
     if bundles:
         steps.append(f"Order the **{bundles[0].name}** first; it closes the biggest gap.")
     steps.append(
-        f"Store {water_gallons(request, days)} gallons of water ({days} days for the "
-        "household) and date the containers."
+        f"Store {count_of(water_gallons(request, days), 'gallon')} of water "
+        f"({count_of(days, 'day')} for the household) and date the containers."
     )
-    if request.seniors or request.with_medical_needs or request.infants:
-        steps.append(
-            "Ask your doctor and pharmacy for an emergency supply of medications and "
-            "infant essentials, and keep copies of prescriptions in the go-bag."
-        )
+    supplies = []
+    if request.seniors or request.with_medical_needs:
+        supplies.append("an emergency supply of medications with copies of the prescriptions")
+    if request.infants:
+        supplies.append("two weeks of formula, diapers and infant medicine")
+    if supplies:
+        steps.append(f"Put {join_words(supplies)} in the go-bag; ask your doctor and pharmacy.")
     steps.append(
         "Agree on an out-of-state contact and two meeting places, and write the numbers on "
         "paper for everyone."

@@ -30,3 +30,8 @@ def upper_first(text: str) -> str:
 def verb_for(members: Sequence[Member], singular: str, plural: str) -> str:
     """Agreement with a list of names: "Luis needs", "Luis and Ana need"."""
     return singular if len(members) == 1 else plural
+
+
+def count_of(number: int, noun: str) -> str:
+    """(1, "gallon") -> "1 gallon"; (3, "gallon") -> "3 gallons"."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -155,19 +155,16 @@ def workflow_body(**input_overrides: Any) -> dict[str, Any]:
     }
 
 
-async def wait_until(
-    predicate: Callable[[], bool | Awaitable[bool]], *, timeout: float = 5.0
-) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        outcome = predicate()
-        if not isinstance(outcome, bool):
-            outcome = await outcome
-        if outcome:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
+async def wait_until(predicate: Callable[[], bool | Awaitable[bool]]) -> None:
+    """Polls `predicate` until true; fails the test after 20 s (CI machines are shared)."""
+    async with asyncio.timeout(20.0):
+        while True:
+            outcome = predicate()
+            if not isinstance(outcome, bool):
+                outcome = await outcome
+            if outcome:
+                return
+            await asyncio.sleep(0.01)
 
 
 @dataclass
@@ -194,16 +191,24 @@ class RunningService:
         return await self.job(job_id)
 
     async def wait_for_event(self, job_id: str, event_type: str) -> list[dict[str, Any]]:
-        await wait_until(lambda: any(e["type"] == event_type for e in self.receiver.delivered(job_id)))
+        await wait_until(
+            lambda: any(e["type"] == event_type for e in self.receiver.delivered(job_id))
+        )
         return self.receiver.delivered(job_id)
 
 
 @pytest.fixture
 async def db_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_db_engine(f"sqlite+aiosqlite:///{tmp_path / 'llm.db'}")
+    """A fresh SQLite file, or the database named by LLM_TEST_DATABASE_URL (e.g. PostgreSQL)."""
+    url = os.environ.get("LLM_TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path / 'llm.db'}"
+    engine = create_db_engine(url)
     async with engine.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
         await conn.run_sync(metadata.create_all)
     yield engine
+    if engine.dialect.name != "sqlite":  # a SQLite file goes away with tmp_path
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.drop_all)
     await engine.dispose()
 
 
@@ -240,4 +245,3 @@ def start_service(
 
 def event_types(events: list[dict[str, Any]]) -> list[str]:
     return [event["type"] for event in events]
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -30,7 +31,9 @@ STEP_IDS = [
 ]
 
 
-async def test_job_runs_to_completion_with_ordered_events(start_service: Callable[..., Any]) -> None:
+async def test_job_runs_to_completion_with_ordered_events(
+    start_service: Callable[..., Any],
+) -> None:
     async with start_service() as service:
         job_id = await service.submit()
         events = await service.wait_for_event(job_id, "workflow.completed")
@@ -49,7 +52,7 @@ async def test_job_runs_to_completion_with_ordered_events(start_service: Callabl
     assert [d["step_index"] for d in started] == list(range(6))
     assert started[4]["display_name"] == "Generating Mission Plan"
     assert all(e["metadata"]["report_id"] == "report-1" for e in events)
-    assert events[0]["data"] == {"step_count": 6}
+    assert events[0]["data"] == {"step_count": 6, "resumed": False}
 
     output = events[-1]["data"]["output"]
     assert output["mission_plan"].startswith("# Mission Plan: Miami, FL")
@@ -170,6 +173,7 @@ async def test_shutdown_mid_run_resumes_on_next_start(start_service: Callable[..
     assert sequences == list(range(1, len(events) + 1))
     assert event_types(events).count("workflow.started") == 2
     restart = event_types(events).index("workflow.started", 1)
+    assert events[restart]["data"]["resumed"] is True
     assert events[restart + 1]["data"]["step_id"] == "format_bundles"
     assert job["status"] == "completed"
 
@@ -220,3 +224,14 @@ async def test_live_runner_keeps_its_jobs(
         await first.wait_for_event(job_id, "workflow.completed")
 
     assert event_types(first.receiver.delivered(job_id)).count("workflow.started") == 1
+
+
+async def test_many_concurrent_jobs_on_sqlite_all_complete(
+    start_service: Callable[..., Any],
+) -> None:
+    """Concurrent writers (8 runners, the sender, submissions) wait on the lock, never fail."""
+    async with start_service() as service:
+        job_ids = await asyncio.gather(*(service.submit() for _ in range(24)))
+        for job_id in job_ids:
+            events = await service.wait_for_event(job_id, "workflow.completed")
+            assert [e["sequence"] for e in events] == list(range(1, 15))

@@ -1,0 +1,53 @@
+"""The alembic revision creates exactly the tables of `llm_service.store.metadata`."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import Connection, inspect
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from llm_service.store import metadata
+
+MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0002_llm_service.py"
+
+
+def load_revision() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("revision_0002", MIGRATION)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(connection: Connection, step: str) -> None:
+    context = MigrationContext.configure(connection)
+    with Operations.context(context):
+        getattr(load_revision(), step)()
+
+
+def diff(connection: Connection) -> list[object]:
+    return compare_metadata(MigrationContext.configure(connection), metadata)
+
+
+async def test_upgrade_matches_metadata_and_downgrade_drops(tmp_path: Path) -> None:
+    from llm_service.db import create_db_engine
+
+    engine: AsyncEngine = create_db_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(run, "upgrade")
+            assert await conn.run_sync(diff) == []
+            await conn.run_sync(run, "downgrade")
+            tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+    finally:
+        await engine.dispose()
+
+    assert tables == []
+    revision = load_revision()
+    assert (revision.revision, revision.down_revision) == ("0002_llm_service", "0001_api_tables")

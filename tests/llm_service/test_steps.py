@@ -1,0 +1,51 @@
+"""Section parsing and the prompt-building steps."""
+
+from __future__ import annotations
+
+from llm_service.steps import build_step_registry, parse_sections, strip_code_fence
+from tests.llm_service.conftest import CATALOG, wizard
+from tests.llm_service.fakes import FixedTextProvider
+
+
+def test_sections_are_keyed_by_heading_slug() -> None:
+    text = (
+        "# Mission Plan: X\n\n## Executive Summary\nSummary.\n\n"
+        "## risk assessment ##\n### Flood — HIGH\nWet.\n\n"
+        "## Day-by-Day Simulation\n### Day 1: A\nB\n## Extra Notes\nignored by the API\n"
+    )
+    assert parse_sections(text) == {
+        "executive_summary": "Summary.",
+        "risk_assessment": "### Flood — HIGH\nWet.",
+        "day_by_day_simulation": "### Day 1: A\nB",
+        "extra_notes": "ignored by the API",
+    }
+
+
+def test_text_without_level_two_headings_has_no_sections() -> None:
+    assert parse_sections("# Title\n### Not a section\ntext") == {}
+
+
+def test_code_fences_around_the_plan_are_removed() -> None:
+    assert strip_code_fence("```markdown\n## Executive Summary\nHi\n```") == (
+        "## Executive Summary\nHi\n"
+    )
+    assert strip_code_fence("## Executive Summary\nHi") == "## Executive Summary\nHi\n"
+
+
+async def test_steps_build_prompts_from_wizard_and_catalog() -> None:
+    registry = build_step_registry(FixedTextProvider("## Executive Summary\nOk"))
+    context = {"input_data": {"wizard": wizard(notes="Second floor"), "bundles": CATALOG}}
+    for step_id in list(registry):
+        await registry[step_id](context)
+
+    assert len(context["bundle_lines"]) == len(CATALOG)
+    assert "[bundle:go-bag-72h] 72-Hour Family Go-Bag" in context["bundle_catalog"]
+    assert (
+        context["scenario_list"]
+        == "- Hurricane (HURRICANE)\n- Power Grid Failure (POWER_GRID_FAILURE)"
+    )
+    user = context["user_message"]
+    assert "Location: Miami, FL, US" in user and "Luis, age 2" in user and "Second floor" in user
+    assert "## Recommended Bundles" in context["system_prompt"]
+    assert context["output"]["parsed_sections"] == {"executive_summary": "Ok"}
+    assert context["output"]["llm_usage"]["model"] == "fixed"
