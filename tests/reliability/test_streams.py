@@ -188,3 +188,29 @@ async def test_a_rolled_back_transaction_publishes_nothing(
     stored = await api.state.queries.report(report.id)
     assert stored is not None and stored.status.value == "GENERATING" and stored.last_sequence == 1
     assert [e.sequence for e in await api.state.queries.events_after(report.id, 0)] == [1]
+
+
+async def test_a_subscriber_that_falls_behind_still_gets_the_terminal_event(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = settings_for(
+        database_url, tmp_path, OFFLINE_STEP_DELAY_MS=600_000, SUBSCRIBER_QUEUE_SIZE=2
+    )
+    async with running_api(settings) as api:
+        report = await new_report(api)
+        viewer = Viewer(report.user, is_admin=False, expires_at=None)
+        async with api.state.bus.subscribe(user_channel(report.user)) as subscription:
+            events = report_events(api.state, viewer, report.id, None, subscription)
+            snapshot = await anext(events)
+            assert isinstance(snapshot, MissionReport)
+            # The client reads nothing while six events flood its two-slot queue.
+            for step in ("format_bundles", "join_bundles", "build_scenario_list",
+                         "build_user_message", "generate_mission_plan"):  # fmt: skip
+                await report.step(step)
+            await report.complete()
+            assert subscription.pending <= 2
+            rest = [event.sequence async for event in events]  # type: ignore[union-attr]
+        # Progress may be skipped or re-read, but never out of order, and the end arrives.
+        assert rest == sorted(set(rest)) and rest[-1] == 7
+        final = await api.state.queries.events_after(report.id, 6)
+        assert final[0].type.value == "completed"
