@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,8 +48,18 @@ async def _bundles_by_id(queries: ReadQueries, ids: Sequence[str]) -> list[Bundl
 class NotAuthenticated(Exception):
     """No valid bearer token: the only error GraphQL clients see for auth."""
 
+    def __init__(
+        self,
+        message: str = "Authentication required: send a valid 'Authorization: Bearer <jwt>'.",
+    ) -> None:
+        super().__init__(message)
+
+
+class SessionExpired(NotAuthenticated):
+    """The websocket's token expired after connection_init: nothing more runs on it."""
+
     def __init__(self) -> None:
-        super().__init__("Authentication required: send a valid 'Authorization: Bearer <jwt>'.")
+        super().__init__("Your token expired; reconnect with a fresh one.")
 
 
 @dataclass
@@ -66,6 +77,10 @@ class Context:
     def require_viewer(self) -> Viewer:
         if self.viewer is None:
             raise NotAuthenticated()
+        # A websocket authenticates once, at connection_init, and may outlive its token.
+        expires_at = self.viewer.expires_at
+        if expires_at is not None and time.time() >= expires_at:
+            raise SessionExpired()
         return self.viewer
 
     def authenticate_header(self, authorization: str | None) -> None:

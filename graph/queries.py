@@ -23,6 +23,24 @@ from graph.types import (
 )
 from infra.db.queries import encode_cursor
 
+DEFAULT_PAGE_SIZE = 20
+
+
+class InvalidPageSize(ValueError):
+    """A negative `first`: the Relay spec makes it an error, not an empty page."""
+
+    def __init__(self) -> None:
+        super().__init__("first: must not be negative.")
+
+
+def page_size(first: int | None, max_page_size: int) -> int:
+    """`first`, or the default when null, clamped to MAX_PAGE_SIZE; 0 asks for pageInfo only."""
+    if first is None:
+        return min(DEFAULT_PAGE_SIZE, max_page_size)
+    if first < 0:
+        raise InvalidPageSize()
+    return min(first, max_page_size)
+
 
 @strawberry.type
 class Query:
@@ -40,16 +58,19 @@ class Query:
         report = await read_report(info.context, str(id))
         return MissionReport.from_domain(report) if report else None
 
-    @strawberry.field(description="Your reports, newest first. `first` is capped at 100.")
+    @strawberry.field(
+        description="Your reports, newest first. `first` above the page size limit "
+        "(MAX_PAGE_SIZE, 100 by default) is clamped to it; a negative `first` is an error."
+    )
     async def mission_reports(
         self,
         info: Info[Context, None],
         status: MissionStatus | None = None,
-        first: int | None = 20,
+        first: int | None = DEFAULT_PAGE_SIZE,
         after: str | None = None,
     ) -> MissionReportConnection:
         viewer = info.context.require_viewer()
-        limit = max(1, min(first or 20, info.context.state.settings.max_page_size))
+        limit = page_size(first, info.context.state.settings.max_page_size)
         page = await info.context.state.queries.report_page(
             viewer.user_id, DomainStatus(status.value) if status else None, limit, after
         )

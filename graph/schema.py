@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from graphql import GraphQLError
 from strawberry import Schema
 from strawberry.extensions import (
@@ -23,7 +25,7 @@ from graph.events import (
     NotificationEvent,
 )
 from graph.mutations import Mutation
-from graph.queries import Query
+from graph.queries import InvalidPageSize, Query
 from graph.streams import ReportNotFoundError, TokenExpired
 from graph.subscriptions import Subscription
 from infra.bus import SlowSubscriber
@@ -34,7 +36,16 @@ MAX_ALIASES = 15
 MAX_TOKENS = 2000
 
 # Errors whose message is meant for the client; everything else is masked.
-PUBLIC_ERRORS = (NotAuthenticated, ReportNotFoundError, TokenExpired, InvalidCursor, SlowSubscriber)
+PUBLIC_ERRORS = (
+    NotAuthenticated,
+    ReportNotFoundError,
+    TokenExpired,
+    InvalidCursor,
+    InvalidPageSize,
+    SlowSubscriber,
+    # Raised by graphql-core itself, e.g. a variable that is not a 32-bit Int.
+    GraphQLError,
+)
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -44,7 +55,41 @@ def should_mask(error: GraphQLError) -> bool:
     return not isinstance(original, PUBLIC_ERRORS)
 
 
-def build_schema(*, production: bool = False) -> Schema:
+# Strawberry's disable_field_suggestions covers fields only; graphql-core still
+# suggests argument, type and enum value names, which maps the schema for a stranger.
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+
+
+class PublicErrors(MaskErrors):
+    """Masks unexpected errors; with hide_suggestions also drops every "Did you mean ...?"."""
+
+    def __init__(self, *, hide_suggestions: bool) -> None:
+        super().__init__(should_mask_error=should_mask)
+        self._hide_suggestions = hide_suggestions
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        if not self._hide_suggestions:
+            return processed
+        return [_without_suggestion(error) for error in processed]
+
+
+def _without_suggestion(error: GraphQLError) -> GraphQLError:
+    message = _SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=error.extensions,
+    )
+
+
+def build_schema(*, production: bool = False, max_depth: int = MAX_DEPTH) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -60,10 +105,13 @@ def build_schema(*, production: bool = False) -> Schema:
         extensions=[
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            # QueryDepthLimiter skips introspection fields; `__Type.fields { type {
+            # fields ... } }` is bounded by graphql-core's MaxIntrospectionDepthRule,
+            # one of its specified rules since 3.3.
+            lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: MaskErrors(should_mask_error=should_mask),
+            lambda: PublicErrors(hide_suggestions=production),
         ],
     )
 

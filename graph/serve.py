@@ -8,6 +8,8 @@ and a graceful-shutdown window that lets in-flight requests finish on SIGTERM.
 from __future__ import annotations
 
 import os
+import signal
+from types import FrameType
 
 import uvicorn
 
@@ -15,7 +17,15 @@ WS_MAX_MESSAGE_BYTES = 64 * 1024
 GRACEFUL_SHUTDOWN_SECONDS = 20
 
 
+def _stopped_on_request(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def main() -> None:
+    # uvicorn drains on SIGTERM, then re-raises the signal to whatever handler was there
+    # before it; with the default one the process would die of it (status 143) after a
+    # clean shutdown. A stop that was asked for and drained is a success: exit 0.
+    signal.signal(signal.SIGTERM, _stopped_on_request)
     uvicorn.run(
         "graph.app:app",
         host=os.environ.get("HOST", "127.0.0.1"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -25,24 +26,17 @@ async def llm_callback(request: Request) -> JSONResponse:
     limit = state.settings.webhook_max_body_bytes
     try:
         body = await _read_capped(request, limit)
+        webhook_id = state.webhook_verifier.verify(body, request.headers)
+        payload = _json_object(body)
+        if not is_known_event_type(payload):
+            return JSONResponse(
+                {"status": "ignored", "reason": "unknown event type"}, status_code=202
+            )
+        update = webhook_to_update(payload)
     except BodyTooLarge:
         return JSONResponse({"error": "body_too_large", "limit_bytes": limit}, status_code=413)
-    try:
-        webhook_id = state.webhook_verifier.verify(body, request.headers)
     except InvalidSignature as exc:
         return JSONResponse({"error": "invalid_signature", "detail": str(exc)}, status_code=401)
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return JSONResponse({"error": "invalid_json"}, status_code=400)
-    if not isinstance(payload, dict):
-        return JSONResponse(
-            {"error": "invalid_payload", "detail": "not an object"}, status_code=400
-        )
-    if not is_known_event_type(payload):
-        return JSONResponse({"status": "ignored", "reason": "unknown event type"}, status_code=202)
-    try:
-        update = webhook_to_update(payload)
     except InvalidJobPayload as exc:
         return JSONResponse({"error": "invalid_payload", "detail": str(exc)}, status_code=400)
     try:
@@ -65,3 +59,13 @@ async def _read_capped(request: Request, limit: int) -> bytes:
             raise BodyTooLarge()
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # RecursionError: `[[[[...` nested deep
+        raise InvalidJobPayload("body is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise InvalidJobPayload("body must be a JSON object")
+    return payload

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from jwt.types import Options
 
 ALGORITHMS = ["HS256"]
+NUMERIC_DATES = ("exp", "nbf", "iat")
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class TokenAuthenticator:
         return self.viewer_from_token(token.strip())
 
     def viewer_from_token(self, token: str) -> Viewer:
-        options: dict[str, Any] = {"require": ["sub", "exp"], "verify_aud": bool(self._audience)}
+        options: Options = {"require": ["sub", "exp"], "verify_aud": bool(self._audience)}
         try:
             claims = jwt.decode(
                 token,
@@ -53,9 +55,7 @@ class TokenAuthenticator:
             )
         except jwt.PyJWTError as exc:
             raise AuthError(f"invalid token: {exc}") from exc
-        subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject or len(subject) > 255:
-            raise AuthError("invalid token: sub must be a non-empty string")
+        subject = _subject_of(claims)
         app_metadata = claims.get("app_metadata") or {}
         role = app_metadata.get("role") if isinstance(app_metadata, dict) else None
         return Viewer(
@@ -89,3 +89,16 @@ class TokenAuthenticator:
         if self._issuer:
             claims["iss"] = self._issuer
         return jwt.encode(claims, self._secret, algorithm="HS256")
+
+
+def _subject_of(claims: dict[str, Any]) -> str:
+    """The `sub` of verified claims, once the shapes PyJWT lets through are refused."""
+    # PyJWT reads a date given as a string ("exp": "1700000000"); RFC 7519 wants a number.
+    for name in NUMERIC_DATES:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise AuthError(f"invalid token: {name} must be a number of seconds")
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject or len(subject) > 255:
+        raise AuthError("invalid token: sub must be a non-empty string")
+    return subject

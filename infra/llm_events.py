@@ -9,6 +9,10 @@ from domain.jobs import JobOutput, JobUpdate, JobUpdateType, LLMUsage
 from domain.report import ReportError
 
 KNOWN_TYPES = {t.value for t in JobUpdateType if t is not JobUpdateType.LOST}
+# Sequences and attempts are stored in 32-bit columns; token counts are shown as
+# GraphQL Int (32-bit) and summed, so each stays well below that.
+MAX_STORED_INT = 2**31 - 1
+MAX_USAGE_COUNT = 10**9
 
 
 class InvalidJobPayload(ValueError):
@@ -110,19 +114,27 @@ def _optional_string(body: dict[str, Any], key: str) -> str | None:
 
 def _int(body: dict[str, Any], key: str) -> int:
     value = body.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidJobPayload(f"{key} must be a non-negative integer")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_STORED_INT:
+        raise InvalidJobPayload(f"{key} must be an integer between 0 and {MAX_STORED_INT}")
     return value
 
 
 def _optional_int(body: dict[str, Any], key: str) -> int | None:
     value = body.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    if not 0 <= value <= MAX_STORED_INT:
+        raise InvalidJobPayload(f"metadata.{key} is out of range")
+    return value
 
 
 def _non_negative(body: dict[str, Any], key: str) -> int:
     value = body.get(key, 0)
-    return value if isinstance(value, int) and value >= 0 else 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return 0
+    if value > MAX_USAGE_COUNT:
+        raise InvalidJobPayload(f"data.output.llm_usage.{key} is out of range")
+    return value
 
 
 def _timestamp(value: Any) -> datetime:
@@ -132,5 +144,9 @@ def _timestamp(value: Any) -> datetime:
         except ValueError:
             parsed = None
         if parsed is not None:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            try:
+                return parsed.astimezone(UTC)
+            except OverflowError as exc:
+                raise InvalidJobPayload("occurred_at is out of range") from exc
     return datetime.now(UTC)

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     subscription_poll_seconds: float = Field(
         15.0, gt=0, validation_alias="SUBSCRIPTION_POLL_SECONDS"
     )
+    # Deepest GraphQL operation accepted (introspection is bounded separately).
+    graphql_max_depth: int = Field(10, ge=1, validation_alias="GRAPHQL_MAX_DEPTH")
 
     @property
     def allowed_origin_list(self) -> list[str]:

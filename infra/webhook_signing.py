@@ -14,8 +14,9 @@ from standardwebhooks import Webhook
 
 MAX_SIGNATURES = 10
 MAX_HEADER_LENGTH = 2048
-_TIMESTAMP = re.compile(r"\d{1,12}")
-_SIGNATURE = re.compile(r"v\d+,[A-Za-z0-9+/]+={0,2}")
+# ASCII only: `\d` would also match other scripts' digits, which float() accepts.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v[0-9]+,[A-Za-z0-9+/]+={0,2}")
 _WEBHOOK_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,255}")
 
 

@@ -15,7 +15,6 @@ from domain.ports import (
     UnitOfWork,
     WebhookReceipts,
 )
-
 from infra.db.repositories import (
     SqlEventLog,
     SqlNotificationRepository,
