@@ -31,7 +31,6 @@ class Settings(BaseSettings):
     auth_jwt_secret: str | None = Field(None, validation_alias="AUTH_JWT_SECRET")
     auth_jwt_audience: str | None = Field(None, validation_alias="AUTH_JWT_AUDIENCE")
     auth_jwt_issuer: str | None = Field(None, validation_alias="AUTH_JWT_ISSUER")
-    auth_jwks_url: str | None = Field(None, validation_alias="AUTH_JWKS_URL")
 
     max_active_jobs_per_user: int = Field(
         3, validation_alias=AliasChoices("MAX_ACTIVE_JOBS_PER_USER", "MAX_ACTIVE_JOBS")
