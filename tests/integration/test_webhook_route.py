@@ -12,29 +12,7 @@ import pytest
 
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
-
-PLAN = """# Mission Plan: Miami, FL
-
-## Executive Summary
-Stay put, stock water, keep the insulin cold.
-
-## Risk Assessment
-### Hurricane — HIGH
-Storm surge and wind.
-
-## Recommended Bundles
-- **72-Hour Family Go-Bag** [bundle:go-bag-72h] — grab and go.
-
-## Survival Skills
-- **Water purification** (priority: high) — tap water may fail.
-
-## Day-by-Day Simulation
-### Day 1: Landfall
-Shelter in the interior room.
-
-## Next Steps
-1. Buy water.
-"""
+from tests.support.job_events import PLAN, webhook_event
 
 
 @pytest.fixture
@@ -51,18 +29,6 @@ async def new_report(api: ApiHarness) -> tuple[str, dict[str, Any]]:
     return user, body["data"]["submitMissionPlan"]["report"]
 
 
-def event(report: dict[str, Any], type_: str, sequence: int, **data: Any) -> dict[str, Any]:
-    return {
-        "type": type_,
-        "job_id": report["jobId"],
-        "workflow_name": "mission_generation",
-        "sequence": sequence,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "metadata": {"report_id": report["id"], "attempt": 1},
-        "data": data,
-    }
-
-
 async def state_of(api: ApiHarness, report_id: str) -> tuple[str, float, int]:
     report = await api.state.queries.report(report_id)
     assert report is not None
@@ -72,7 +38,7 @@ async def state_of(api: ApiHarness, report_id: str) -> tuple[str, float, int]:
 async def test_a_bad_signature_is_401_and_changes_nothing(api: ApiHarness) -> None:
     _, report = await new_report(api)
     before = await state_of(api, report["id"])
-    body = event(report, "workflow.step_started", 50, step_id="generate_mission_plan")
+    body = webhook_event(report, "workflow.step_started", 50, step_id="generate_mission_plan")
     wrong = "whsec_" + "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldC13cm9uZy0xMjM="
     assert (await api.webhook(body, secret=wrong)).status_code == 401
     unsigned = await api.client.post("/api/webhooks/llm-callback", json=body)
@@ -82,7 +48,7 @@ async def test_a_bad_signature_is_401_and_changes_nothing(api: ApiHarness) -> No
 
 async def test_progress_applies_once_per_webhook_id(api: ApiHarness) -> None:
     _, report = await new_report(api)
-    body = event(report, "workflow.step_started", 50, step_id="generate_mission_plan")
+    body = webhook_event(report, "workflow.step_started", 50, step_id="generate_mission_plan")
     first = await api.webhook(body, webhook_id="msg_dup_1")
     again = await api.webhook(body, webhook_id="msg_dup_1")
     assert first.status_code == 200 and first.json()["status"] == "applied"
@@ -104,15 +70,15 @@ async def test_out_of_order_events_leave_the_report_completed(api: ApiHarness) -
         "output_tokens": 20,
         "duration_ms": 5,
     }
-    completed = event(
+    completed = webhook_event(
         report,
         "workflow.completed",
         60,
         output={"mission_plan": PLAN, "parsed_sections": {}, "llm_usage": usage},
     )
     assert (await api.webhook(completed)).status_code == 200
-    late_progress = event(report, "workflow.step_started", 40, step_id="build_user_message")
-    late_start = event(report, "workflow.started", 1, step_count=6)
+    late_progress = webhook_event(report, "workflow.step_started", 40, step_id="build_user_message")
+    late_start = webhook_event(report, "workflow.started", 1, step_count=6)
     assert (await api.webhook(late_progress)).status_code == 200
     assert (await api.webhook(late_start)).status_code == 200
     status, percentage, _ = await state_of(api, report["id"])
@@ -125,7 +91,9 @@ async def test_out_of_order_events_leave_the_report_completed(api: ApiHarness) -
 async def test_failure_carries_code_message_and_retryable(api: ApiHarness) -> None:
     user, report = await new_report(api)
     error = {"code": "provider_timeout", "message": "The model timed out.", "retryable": True}
-    assert (await api.webhook(event(report, "workflow.failed", 9, error=error))).status_code == 200
+    assert (
+        await api.webhook(webhook_event(report, "workflow.failed", 9, error=error))
+    ).status_code == 200
     body = await api.graphql(
         "query($id: ID!) { missionReport(id: $id) { status error { code message retryable } } }",
         {"id": report["id"]},
@@ -143,7 +111,7 @@ async def test_failure_carries_code_message_and_retryable(api: ApiHarness) -> No
     assert retried["report"]["status"] == "GENERATING" and retried["report"]["attempt"] == 2
     assert retried["report"]["jobId"] != report["jobId"]
     # A late webhook of the first attempt's job changes nothing any more.
-    stale = event(report, "workflow.failed", 10, error=error)
+    stale = webhook_event(report, "workflow.failed", 10, error=error)
     assert (await api.webhook(stale)).status_code == 200
     assert (await state_of(api, report["id"]))[0] == "GENERATING"
 

@@ -7,7 +7,6 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from tests.conftest import migrated_postgres_url
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.e2e.server import RunningServer
 from tests.integration.harness import WEBHOOK_SECRET, ApiHarness, running_api, settings_for
-from tests.integration.test_webhook_route import PLAN
+from tests.support.job_events import completed_event
 
 
 @pytest.fixture
@@ -27,25 +26,6 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[ApiHarness]:
     settings = settings_for(database_url, tmp_path, OFFLINE_STEP_DELAY_MS=600_000)
     async with running_api(settings) as harness:
         yield harness
-
-
-def webhook_body(report: dict[str, Any], type_: str, sequence: int, **data: Any) -> dict[str, Any]:
-    return {
-        "type": type_,
-        "job_id": report["jobId"],
-        "workflow_name": "mission_generation",
-        "sequence": sequence,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "metadata": {"report_id": report["id"], "attempt": 1},
-        "data": data,
-    }
-
-
-def completed_body(report: dict[str, Any]) -> dict[str, Any]:
-    usage = {"model": "offline-planner-v1", "input_tokens": 1, "output_tokens": 2, "duration_ms": 3}
-    return webhook_body(
-        report, "workflow.completed", 99, output={"mission_plan": PLAN, "llm_usage": usage}
-    )
 
 
 async def submit(api: ApiHarness, user: str, key: str | None = None) -> dict[str, Any]:
@@ -56,7 +36,7 @@ async def submit(api: ApiHarness, user: str, key: str | None = None) -> dict[str
 async def test_the_same_webhook_twenty_times_at_once_applies_once(api: ApiHarness) -> None:
     user = f"user-{uuid.uuid4().hex[:8]}"
     report = (await submit(api, user))["report"]
-    body = completed_body(report)
+    body = completed_event(report)
     responses = await asyncio.gather(*(api.webhook(body, webhook_id="msg_same") for _ in range(20)))
     assert all(r.status_code == 200 for r in responses)
     assert [r.json()["status"] for r in responses].count("applied") == 1
@@ -92,7 +72,7 @@ async def test_a_late_completion_does_not_resurrect_a_cancelled_report(api: ApiH
     cancel = "mutation($id: ID!) { cancelMissionPlan(reportId: $id) { __typename } }"
     body = await api.graphql(cancel, {"id": report["id"]}, user=user)
     assert body["data"]["cancelMissionPlan"]["__typename"] == "CancelMissionPlanSuccess"
-    response = await api.webhook(completed_body(report))
+    response = await api.webhook(completed_event(report))
     assert response.status_code == 200 and response.json()["status"] == "ignored"
     assert await api.state.queries.report(report["id"]) is None
     assert await api.state.queries.notifications(user, include_dismissed=True) == []
@@ -124,7 +104,7 @@ async def test_duplicates_across_two_api_processes_apply_once(
                 headers={"Authorization": f"Bearer {servers[0].token(user)}"},
             )
             report = created.json()["data"]["submitMissionPlan"]["report"]
-            raw = json.dumps(completed_body(report)).encode()
+            raw = json.dumps(completed_event(report)).encode()
             headers = sign(WEBHOOK_SECRET, "msg_two_processes", int(time.time()), raw)
             responses = await asyncio.gather(
                 *(

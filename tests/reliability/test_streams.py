@@ -17,7 +17,7 @@ from infra.auth import Viewer
 from infra.publisher import user_channel
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
-from tests.integration.test_webhook_route import PLAN
+from tests.support.job_events import PLAN
 
 
 @pytest.fixture

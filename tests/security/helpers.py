@@ -12,7 +12,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -26,36 +25,18 @@ from infra.webhook_signing import sign
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.e2e.server import RunningServer
 from tests.integration.harness import ApiHarness
+from tests.support.job_events import (  # noqa: F401 - re-exported for the security tests
+    FAILURE,
+    PLAN,
+    completed_event,
+    failed_event,
+    webhook_event,
+)
 
 TRANSPORT_WS = [Subprotocol("graphql-transport-ws")]
 LEGACY_WS = Subprotocol("graphql-ws")
 
 SERVER_WEBHOOK_SECRET = "whsec_" + "c2VjdXJpdHktc3VpdGUtd2ViaG9vay1zZWNyZXQtMDAwMQ=="
-
-PLAN = """# Mission Plan: Miami, FL
-
-## Executive Summary
-Stay put, stock water, keep the insulin cold.
-
-## Risk Assessment
-### Hurricane — HIGH
-Storm surge and wind.
-
-## Recommended Bundles
-- **72-Hour Family Go-Bag** [bundle:go-bag-72h] — grab and go.
-
-## Survival Skills
-- **Water purification** (priority: high) — tap water may fail.
-
-## Day-by-Day Simulation
-### Day 1: Landfall
-Shelter in the interior room.
-
-## Next Steps
-1. Buy water.
-"""
-
-FAILURE = {"code": "provider_timeout", "message": "The model timed out.", "retryable": True}
 
 MISSION_REPORT = "query($id: ID!) { missionReport(id: $id) { __typename id status } }"
 CANCEL = """mutation($id: ID!) { cancelMissionPlan(reportId: $id) {
@@ -76,28 +57,6 @@ def new_user() -> str:
 
 def missing_id() -> str:
     return str(uuid.uuid4())
-
-
-def webhook_event(report: dict[str, Any], type_: str, sequence: int, **data: Any) -> dict[str, Any]:
-    return {
-        "type": type_,
-        "job_id": report["jobId"],
-        "workflow_name": "mission_generation",
-        "sequence": sequence,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "metadata": {"report_id": report["id"], "attempt": 1},
-        "data": data,
-    }
-
-
-def failed_event(report: dict[str, Any], sequence: int = 90) -> dict[str, Any]:
-    return webhook_event(report, "workflow.failed", sequence, error=FAILURE)
-
-
-def completed_event(report: dict[str, Any], sequence: int = 90) -> dict[str, Any]:
-    usage = {"model": "offline-planner-v1", "input_tokens": 1, "output_tokens": 2, "duration_ms": 3}
-    output = {"mission_plan": PLAN, "parsed_sections": {}, "llm_usage": usage}
-    return webhook_event(report, "workflow.completed", sequence, output=output)
 
 
 async def submit(api: ApiHarness, user: str) -> dict[str, Any]:
