@@ -74,6 +74,10 @@ class Context:
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.state.queries)
 
+    def fresh_loaders(self) -> None:
+        """A websocket's context lives as long as the connection; each event gets new loaders."""
+        self.loaders = Loaders(self.state.queries)
+
     def require_viewer(self) -> Viewer:
         if self.viewer is None:
             raise NotAuthenticated()

@@ -28,6 +28,7 @@ class Subscription:
         async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
             stream = report_events(state, viewer, str(report_id), after_sequence, subscription)
             async for item in stream:
+                info.context.fresh_loaders()
                 if isinstance(item, DomainReport):
                     yield snapshot_event(item)
                 else:
@@ -41,4 +42,5 @@ class Subscription:
         state = info.context.state
         async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
             async for event in user_events(state, viewer, subscription):
+                info.context.fresh_loaders()
                 yield event_from_domain(event)
