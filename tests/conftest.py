@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -43,10 +46,38 @@ def require_server(name: str, host: str, port: int) -> None:
     pytest.skip(f"{message}; start it to run these tests")
 
 
+def _run_in_own_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+    # Session fixtures may be first requested from inside a test's running loop.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
+async def _admin(statement: str) -> None:
+    engine = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+def scratch_postgres_database(prefix: str) -> tuple[str, Callable[[], None]]:
+    """A new, empty database of our own (so parallel test runs never share one)."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    _run_in_own_loop(_admin(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        _run_in_own_loop(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name, drop
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
+def postgres_url() -> Iterator[str]:
     require_server("PostgreSQL", "127.0.0.1", 5432)
-    return POSTGRES_URL
+    url, drop = scratch_postgres_database("mp_test")
+    yield url
+    drop()
 
 
 @pytest.fixture(scope="session")

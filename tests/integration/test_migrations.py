@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 
 from infra.db.engine import create_engines
 from infra.db.migrate import downgrade_to_base, upgrade_to_head
-from tests.conftest import reset_postgres
+from tests.conftest import scratch_postgres_database
 
 API_TABLES = {"mission_reports", "mission_events", "notifications", "webhook_receipts", "bundles"}
 LLM_TABLES = {"llm_workflow_jobs", "llm_webhook_outbox"}
@@ -39,7 +39,9 @@ async def test_migrations_roundtrip_on_sqlite(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 async def test_migrations_roundtrip_on_postgres(postgres_url: str) -> None:
-    # A database of its own ("root"), so the shared test database stays migrated.
-    url = postgres_url.rsplit("/", 1)[0] + "/root"
-    await reset_postgres(url)
-    await roundtrip(url)
+    # A database of its own, so the session's shared database stays migrated.
+    url, drop = scratch_postgres_database("mp_migrations")
+    try:
+        await roundtrip(url)
+    finally:
+        drop()

@@ -135,7 +135,8 @@ async def test_a_dropped_postgres_listen_connection_is_detected(postgres_url: st
             admin = await asyncpg.connect(plain_url)
             await admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE (query LIKE 'LISTEN%' OR query LIKE '%pg_notify%') AND pid <> pg_backend_pid()"
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND (query LIKE 'LISTEN%' OR query LIKE '%pg_notify%')"
             )
             await admin.close()
             # The LISTEN connection dies silently; the missing heartbeat gives it away.
