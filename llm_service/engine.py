@@ -15,6 +15,8 @@ from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
 from llm_service.db import utcnow
 from llm_service.errors import WorkflowError
 from llm_service.steps import StepFunction
@@ -32,6 +34,8 @@ from llm_service.workflows import StepDefinition, WorkflowDefinition, load_workf
 logger = logging.getLogger(__name__)
 
 _CANCEL_WAIT_SECONDS = 10.0
+_WRITE_RETRY_FIRST_SECONDS = 0.2
+_WRITE_RETRY_MAX_SECONDS = 2.0
 
 
 class JobRunner:
@@ -53,6 +57,7 @@ class JobRunner:
             runner_id=self.runner_id,
             step_timeout_seconds=step_timeout_seconds,
             step_delay_seconds=step_delay_seconds,
+            write_retry_seconds=lease_seconds,
         )
         self._slots = asyncio.Semaphore(max_concurrent_jobs)
         self._lease = timedelta(seconds=lease_seconds)
@@ -141,6 +146,7 @@ class _ExecutionConfig:
     runner_id: str
     step_timeout_seconds: float
     step_delay_seconds: float
+    write_retry_seconds: float
 
 
 class _Execution:
@@ -275,6 +281,32 @@ class _Execution:
     async def _emit(self, event_type: str, data: dict[str, Any], changes: dict[str, Any]) -> bool:
         """Writes the event; False when the job was cancelled, finished or taken over.
 
+        A write that fails for want of a database connection is tried again for up to
+        the lease: a short outage pauses the job instead of throwing away the steps it
+        finished (past the lease another runner may have taken the job over anyway).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._config.write_retry_seconds
+        delay = _WRITE_RETRY_FIRST_SECONDS
+        while True:
+            try:
+                return await self._write(event_type, data, changes)
+            except Exception as exc:
+                if not _is_transient(exc) or loop.time() + delay > deadline:
+                    raise
+                logger.warning(
+                    "recording %s of job %s failed (%s); retrying in %.1f s",
+                    event_type,
+                    self._job.id,
+                    type(exc).__name__,
+                    delay,
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _WRITE_RETRY_MAX_SECONDS)
+
+    async def _write(self, event_type: str, data: dict[str, Any], changes: dict[str, Any]) -> bool:
+        """One attempt at writing the event.
+
         Shielded: a cancellation (bulk delete, shutdown) waits for the write in
         flight instead of abandoning a connection mid-transaction.
         """
@@ -293,3 +325,20 @@ class _Execution:
                 )
             raise
         return sequence is not None
+
+
+# SQLSTATE prefixes worth another try: connection exceptions (08), the server shutting
+# down or starting up (57P01-57P03), serialization failures and deadlocks (40001, 40P01).
+_TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "40001", "40P01")
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """A refused or lost database connection (or a busy SQLite): worth another try."""
+    if isinstance(exc, OSError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES)
