@@ -6,6 +6,7 @@ publishes the events it wrote only after they are committed.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
@@ -35,6 +36,7 @@ from domain.validation import FieldError, InvalidMissionInput, validate_mission_
 from domain.wizard import MissionPlanInput
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+SUBMIT_POLL_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class Dependencies:
     max_active_jobs: int = 3
     # What a user is told to wait when at the active-job limit: about one generation.
     retry_after_seconds: int = 60
+    # How long a request waits for another one with the same idempotency key to submit.
+    submit_wait_seconds: float = 15.0
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 async def submit_mission_plan(
@@ -58,12 +63,28 @@ async def submit_mission_plan(
     idempotency_key: str | None = None,
 ) -> MissionReport:
     plan_input = _validated(candidate, idempotency_key)
-    async with deps.uow() as uow:
-        await uow.reports.lock_user(user_id)
+    # Bounded: each round either returns, or lost a race for the key to a request
+    # that has since settled one way or the other.
+    for _ in range(3):
         if idempotency_key:
-            existing = await uow.reports.get_by_idempotency_key(user_id, idempotency_key)
+            existing = await _settled_report_for_key(deps, user_id, idempotency_key)
             if existing is not None:
                 return existing
+        created = await _create_report(deps, user_id, plan_input, idempotency_key)
+        if created is not None:
+            report, queued = created
+            return await _start_attempt(deps, report, queued, on_failure=_discard_new_report)
+    raise LLMServiceUnavailable("another submission with this idempotency key is starting")
+
+
+async def _create_report(
+    deps: Dependencies, user_id: str, plan_input: MissionPlanInput, key: str | None
+) -> tuple[MissionReport, MissionEvent] | None:
+    """Commits the new report and its queued event; None when the key was taken meanwhile."""
+    async with deps.uow() as uow:
+        await uow.reports.lock_user(user_id)
+        if key and await uow.reports.get_by_idempotency_key(user_id, key) is not None:
+            return None
         await _ensure_below_active_limit(deps, uow, user_id)
         now = deps.clock.now()
         report = MissionReport(
@@ -73,17 +94,34 @@ async def submit_mission_plan(
             status=MissionStatus.GENERATING,
             created_at=now,
             updated_at=now,
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
         )
         report, queued = _queued_event(report)
         try:
             await uow.reports.add(report)
         except DuplicateIdempotencyKey:
-            # A concurrent request with the same key won the insert.
-            return await _existing_by_key(deps, user_id, idempotency_key)
+            return None  # a concurrent request with the same key won the insert
         await uow.events.append(queued)
         await uow.commit()
-    return await _start_attempt(deps, report, queued, on_failure=_discard_new_report)
+    return report, queued
+
+
+async def _settled_report_for_key(
+    deps: Dependencies, user_id: str, key: str
+) -> MissionReport | None:
+    """The report this key already made, once its job is submitted.
+
+    While another request with the same key is still submitting the job, its
+    report has no job id yet and may yet be discarded (if the LLM service is
+    down): answering with it could hand out an id that is about to vanish.
+    """
+    for _ in range(max(1, int(deps.submit_wait_seconds / SUBMIT_POLL_SECONDS))):
+        async with deps.uow() as uow:
+            existing = await uow.reports.get_by_idempotency_key(user_id, key)
+        if existing is None or existing.job_id is not None or existing.status.is_terminal:
+            return existing
+        await deps.sleep(SUBMIT_POLL_SECONDS)
+    raise LLMServiceUnavailable("an earlier submission with this idempotency key is starting")
 
 
 async def retry_mission_plan(deps: Dependencies, user_id: str, report_id: str) -> MissionReport:
@@ -180,15 +218,6 @@ async def _owned_report(
     if report is None or report.user_id != user_id:
         raise ReportNotFound()
     return report
-
-
-async def _existing_by_key(deps: Dependencies, user_id: str, key: str | None) -> MissionReport:
-    assert key is not None
-    async with deps.uow() as uow:
-        existing = await uow.reports.get_by_idempotency_key(user_id, key)
-    if existing is None:
-        raise ReportNotFound()
-    return existing
 
 
 def _queued_event(report: MissionReport) -> tuple[MissionReport, MissionEvent]:

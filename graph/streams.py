@@ -118,7 +118,13 @@ async def user_events(
             since = resync_from - timedelta(seconds=5)
             fresh = await state.queries.user_events_since(viewer.user_id, since)
         else:
-            fresh = [MissionEvent.from_dict(json.loads(item))]
+            event = MissionEvent.from_dict(json.loads(item))
+            seen = last_seen.get(event.report_id)
+            if seen is not None and event.sequence > seen + 1:
+                # A gap in a report we follow: the bus lost or reordered something.
+                fresh = await state.queries.events_after(event.report_id, seen)
+            else:
+                fresh = [event]
         for event in fresh:
             if event.sequence <= last_seen.get(event.report_id, 0):
                 continue

@@ -86,13 +86,6 @@ async def test_submit_with_the_llm_service_unreachable_leaves_nothing_behind(
             assert await _left_behind(server, token) == NOTHING
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (domain/operations.py): a concurrent submit with the same idempotencyKey "
-    "returns SubmitMissionPlanSuccess with the first request's report, which that request "
-    "then deletes when the LLM call fails: that client holds the id of a report that no "
-    "longer exists",
-)
 async def test_concurrent_submits_with_one_key_all_fail_when_the_llm_service_is_down(
     start_server: StartServer,
 ) -> None:

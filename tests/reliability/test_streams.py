@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from domain.report import MissionReport
-from graph.streams import report_events
+from graph.streams import report_events, user_events
 from infra.auth import Viewer
 from infra.publisher import user_channel
 from tests.e2e.client import SUBMIT, WIZARD
@@ -214,3 +214,29 @@ async def test_a_subscriber_that_falls_behind_still_gets_the_terminal_event(
         assert rest == sorted(set(rest)) and rest[-1] == 7
         final = await api.state.queries.events_after(report.id, 6)
         assert final[0].type.value == "completed"
+
+
+async def test_my_mission_events_fills_a_gap_from_the_log(
+    api: ApiHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = await new_report(api)
+    viewer = Viewer(report.user, is_admin=False, expires_at=None)
+    publisher = api.state.deps.publisher
+    original = publisher.publish
+
+    async def lossy(events: Any) -> None:
+        await original([e for e in events if e.sequence != 3])
+
+    monkeypatch.setattr(publisher, "publish", lossy)
+    seen: list[int] = []
+    async with api.state.bus.subscribe(user_channel(report.user)) as subscription:
+        events = user_events(api.state, viewer, subscription)
+        await report.step("join_bundles")  # 2, delivered
+        while not seen or seen[-1] < 2:  # the queued event (1) may or may not come first
+            seen.append((await asyncio.wait_for(anext(events), 5)).sequence)
+        await report.step("build_scenario_list")  # 3, never published
+        await report.step("generate_mission_plan")  # 4, arrives after a gap
+        while seen[-1] < 4:
+            seen.append((await asyncio.wait_for(anext(events), 5)).sequence)
+    assert seen[-3:] == [2, 3, 4]
+    assert seen == list(range(seen[0], 5))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -549,3 +550,43 @@ async def test_a_completed_plan_leaves_a_notification_to_dismiss(fakes: Fakes) -
 
     assert dismissed.report_id == report.id
     assert dismissed.is_dismissed
+
+
+# --- the same key while the first request is still submitting --------------------
+
+
+async def test_a_second_submit_with_the_key_waits_until_the_first_has_its_job(
+    fakes: Fakes,
+) -> None:
+    seconds: list[MissionReport] = []
+
+    async def second_request_meanwhile() -> None:
+        fakes.llm.during_submit = None
+        task = asyncio.create_task(submit(fakes, key="same-key"))
+        await asyncio.sleep(0.05)
+        assert not task.done(), "answered before the first request's job existed"
+        task.add_done_callback(lambda t: seconds.append(t.result()))
+
+    fakes.llm.during_submit = second_request_meanwhile
+    first = await submit(fakes, key="same-key")
+    await asyncio.sleep(0.3)
+    assert [r.id for r in seconds] == [first.id]
+    assert seconds[0].job_id == first.job_id == "job-1"
+    assert len(fakes.llm.submitted) == 1
+
+
+async def test_when_the_first_submit_fails_the_waiting_one_tries_itself(fakes: Fakes) -> None:
+    waiting: list[asyncio.Task[MissionReport]] = []
+
+    async def second_request_then_fail() -> None:
+        fakes.llm.during_submit = None
+        waiting.append(asyncio.create_task(submit(fakes, key="same-key")))
+        await asyncio.sleep(0.05)
+        raise LLMServiceUnavailable("connection refused")
+
+    fakes.llm.during_submit = second_request_then_fail
+    with pytest.raises(LLMServiceUnavailable):
+        await submit(fakes, key="same-key")
+    second = await waiting[0]
+    assert second.job_id == "job-1"
+    assert list(fakes.store.reports) == [second.id]
