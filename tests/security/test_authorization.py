@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
 from graph.context import Context
 from graph.schema import schema
 from tests.integration.harness import ApiHarness
@@ -170,10 +168,3 @@ async def test_subscriptions_treat_foreign_ids_as_missing(api: ApiHarness) -> No
     owned = await first_event(api, data.owner, {"id": data.reports["cancelled"], "after": None})
     assert owned["data"]["missionEvents"]["__typename"] == "MissionCancelledEvent"
 
-
-@pytest.mark.skip(
-    reason="no admin-only operation exists yet: cleanupOldJobs comes with a later issue, "
-    "which must test that it refuses non-admins"
-)
-def test_admin_only_operations_refuse_other_users() -> None:
-    raise AssertionError("unreachable")
