@@ -17,7 +17,7 @@ from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageRec
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
-from graph.context import AppState, Context
+from graph.context import Context
 from graph.schema import build_schema
 from infra.auth import AuthError
 from infra.settings import Settings
@@ -122,6 +122,3 @@ def build_view(state_getter: Any, settings: Settings) -> MissionPlannerGraphQL:
         keep_alive=False,
     )
 
-
-def app_state(request_app: Any) -> AppState:
-    return request_app.state.mission_planner  # type: ignore[no-any-return]
