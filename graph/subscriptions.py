@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 
 import strawberry
+from starlette.websockets import WebSocket
 from strawberry import Info
 
 from domain.report import MissionReport as DomainReport
 from graph.context import Context
 from graph.events import MissionEvent, event_from_domain, snapshot_event
 from graph.streams import report_events, user_events
+from infra.bus import Subscription as BusSubscription
 from infra.publisher import user_channel
+
+# Close tasks are kept referenced until done, or the event loop may drop them.
+_closing: set[asyncio.Task[None]] = set()
+
+
+def hang_up_when_too_slow(subscription: BusSubscription, connection: object) -> None:
+    """A client that stays behind is disconnected; it can resume with afterSequence."""
+    if not isinstance(connection, WebSocket):
+        return
+
+    def hang_up() -> None:
+        task = asyncio.get_running_loop().create_task(_close(connection))
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
+
+    subscription.on_closed = hang_up
+
+
+async def _close(connection: WebSocket) -> None:
+    with contextlib.suppress(Exception):  # it may be closing already
+        await connection.close(code=1013, reason="subscriber too slow; resume with afterSequence")
 
 
 @strawberry.type
@@ -26,6 +51,7 @@ class Subscription:
         viewer = info.context.require_viewer()
         state = info.context.state
         async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
+            hang_up_when_too_slow(subscription, info.context.request)
             stream = report_events(state, viewer, str(report_id), after_sequence, subscription)
             async for item in stream:
                 info.context.fresh_loaders()
@@ -41,6 +67,7 @@ class Subscription:
         viewer = info.context.require_viewer()
         state = info.context.state
         async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
+            hang_up_when_too_slow(subscription, info.context.request)
             async for event in user_events(state, viewer, subscription):
                 info.context.fresh_loaders()
                 yield event_from_domain(event)

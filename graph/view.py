@@ -121,4 +121,3 @@ def build_view(state_getter: Any, settings: Settings) -> MissionPlannerGraphQL:
         allowed_origins=settings.allowed_origin_list,
         keep_alive=False,
     )
-

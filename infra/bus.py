@@ -21,7 +21,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Final
 
 from broadcaster._backends.base import BroadcastBackend
@@ -55,6 +55,9 @@ class Subscription:
         self._overflows = 0
         self._max_overflows = max_overflows
         self.closed_reason: str | None = None
+        # Called once when the subscriber is closed for lag, e.g. to hang up its socket:
+        # a client that stopped reading is blocked in a send and never calls get().
+        self.on_closed: Callable[[], None] | None = None
 
     def deliver(self, message: str | Resync) -> None:
         try:
@@ -67,6 +70,8 @@ class Subscription:
         while not self._queue.empty():
             self._queue.get_nowait()
         if self._overflows > self._max_overflows:
+            if self.closed_reason is None and self.on_closed is not None:
+                self.on_closed()
             self.closed_reason = "slow subscriber"
             self._queue.put_nowait(None)
         else:

@@ -175,3 +175,27 @@ async def test_a_client_that_stops_reading_costs_bounded_memory(
         assert queues == [] or all(q > 0 for q in queues), f"server send queues {queues}"
         health = await graphql(server, other, "{ viewer { id } }")
         assert "errors" not in health, health
+
+
+async def test_a_client_that_stays_behind_is_disconnected(start_server: StartServer) -> None:
+    server = start_server(
+        OFFLINE_STEP_DELAY_MS="0", MAX_ACTIVE_JOBS_PER_USER="10000", SUBSCRIBER_QUEUE_SIZE="4"
+    )
+    token = server.token(new_user())
+    async with slow_client(server, token) as ws:
+        # Enough events that each subscription overflows its queue more than 3 times.
+        await _submit_many(server, token, 3 * SATURATING_PLANS)
+        await poll(lambda: _all_done(server, token), timeout=90, what="plans done")
+        # The client wakes up and reads what was sent: the stream must end in a hang-up,
+        # not wait forever for events the server dropped for it.
+        closed = None
+        try:
+            async with asyncio.timeout(60):
+                async for _ in ws:
+                    pass
+        except websockets.ConnectionClosed as exc:
+            closed = exc
+        except TimeoutError:
+            pytest.fail("the server kept the slow client connected")
+        code = closed.rcvd.code if closed is not None and closed.rcvd else ws.close_code
+        assert code in (1013, 1006), code
