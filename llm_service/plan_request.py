@@ -144,7 +144,7 @@ def _parse_bundle(raw: Any, index: int) -> Bundle:
         price_usd=clean_text(item.get("price_usd"), limit=20),
         scenarios=tuple(str(s) for s in item.get("scenarios") or () if s in SCENARIOS),
         budget_tier=str(item.get("budget_tier") or "STANDARD"),
-        items=tuple(clean_text(i, limit=80) for i in item.get("items") or ()),
+        items=tuple(clean_text(i, limit=160) for i in item.get("items") or ()),
     )
 
 
