@@ -55,7 +55,10 @@ class LLMServiceUnavailable(DomainError):
 
 
 class IdempotencyKeyConflict(DomainError):
-    message = "This idempotency key is already used by another request."
+    message = (
+        "This idempotency key was already used for a different wizard input; "
+        "use a new key for a new plan."
+    )
 
 
 class NotAuthorized(DomainError):

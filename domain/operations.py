@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from domain.errors import (
     ActiveJobLimitReached,
     CannotCancelCompleted,
+    IdempotencyKeyConflict,
     InvalidInput,
     LLMServiceUnavailable,
     NotificationNotFound,
@@ -69,6 +70,8 @@ async def submit_mission_plan(
         if idempotency_key:
             existing = await _settled_report_for_key(deps, user_id, idempotency_key)
             if existing is not None:
+                if existing.input != plan_input:
+                    raise IdempotencyKeyConflict()
                 return existing
         created = await _create_report(deps, user_id, plan_input, idempotency_key)
         if created is not None:

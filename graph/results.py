@@ -49,6 +49,12 @@ class ServiceUnavailableError:
     retry_after: int
 
 
+@strawberry.type(description="The idempotency key was used before with a different input.")
+class IdempotencyKeyConflictError:
+    message: str
+    field: str
+
+
 @strawberry.type
 class NotFoundError:
     message: str
@@ -85,7 +91,11 @@ class DismissNotificationSuccess:
 
 
 SubmitMissionPlanResult = Annotated[
-    SubmitMissionPlanSuccess | ValidationError | ActiveJobLimitError | ServiceUnavailableError,
+    SubmitMissionPlanSuccess
+    | ValidationError
+    | ActiveJobLimitError
+    | ServiceUnavailableError
+    | IdempotencyKeyConflictError,
     strawberry.union("SubmitMissionPlanResult"),
 ]
 CancelMissionPlanResult = Annotated[
@@ -114,6 +124,7 @@ def error_result(
     | NotFoundError
     | CannotCancelError
     | NotRetryableError
+    | IdempotencyKeyConflictError
 ):
     """The union member for an expected domain failure."""
     if isinstance(error, errors.InvalidInput):
@@ -124,6 +135,8 @@ def error_result(
         )
     if isinstance(error, errors.LLMServiceUnavailable):
         return ServiceUnavailableError(message=error.message, retry_after=error.retry_after_seconds)
+    if isinstance(error, errors.IdempotencyKeyConflict):
+        return IdempotencyKeyConflictError(message=error.message, field="idempotencyKey")
     if isinstance(error, errors.CannotCancelCompleted):
         return CannotCancelError(message=error.message)
     if isinstance(error, errors.NotRetryable):

@@ -34,6 +34,7 @@ mutation Submit($input: MissionPlanInput!, $key: String) {
     ... on ValidationError { field message errors { field code } }
     ... on ActiveJobLimitError { retryAfter message }
     ... on ServiceUnavailableError { retryAfter message }
+    ... on IdempotencyKeyConflictError { field message }
   }
 }
 """

@@ -147,3 +147,17 @@ async def test_bundles_catalog_is_seeded_and_filterable(api: ApiHarness) -> None
         "bundles"
     ]
     assert quakes and all("EARTHQUAKE" in b["scenarios"] for b in quakes)
+
+
+async def test_an_idempotency_key_reused_for_another_input_is_a_typed_error(
+    api: ApiHarness,
+) -> None:
+    user = new_user()
+    first = await submit(api, user, key="wizard-7")
+    other = {**WIZARD, "durationDays": 30}
+    body = await api.graphql(SUBMIT, {"input": other, "key": "wizard-7"}, user=user)
+    result = body["data"]["submitMissionPlan"]
+    assert result["__typename"] == "IdempotencyKeyConflictError"
+    assert result["field"] == "idempotencyKey" and "different wizard input" in result["message"]
+    listed = await api.graphql("{ missionReports { nodes { id } } }", user=user)
+    assert [n["id"] for n in listed["data"]["missionReports"]["nodes"]] == [first["report"]["id"]]

@@ -10,6 +10,7 @@ import pytest
 from domain.errors import (
     ActiveJobLimitReached,
     CannotCancelCompleted,
+    IdempotencyKeyConflict,
     InvalidInput,
     LLMServiceUnavailable,
     NotificationNotFound,
@@ -590,3 +591,15 @@ async def test_when_the_first_submit_fails_the_waiting_one_tries_itself(fakes: F
     second = await waiting[0]
     assert second.job_id == "job-1"
     assert list(fakes.store.reports) == [second.id]
+
+
+async def test_reusing_a_key_with_a_different_input_is_a_conflict(fakes: Fakes) -> None:
+    first = await submit(fakes, key="k")
+    with pytest.raises(IdempotencyKeyConflict):
+        await submit_mission_plan(fakes.deps, USER, valid_input(duration_days=30), "k")
+    assert list(fakes.store.reports) == [first.id]
+    assert len(fakes.llm.submitted) == 1
+    # The same input with padding normalises to the same plan: not a conflict.
+    padded = valid_input(location=Location(city="  Miami ", state="FL", postal_code="33101"))
+    again = await submit_mission_plan(fakes.deps, USER, padded, "k")
+    assert again.id == first.id
