@@ -7,13 +7,14 @@ import re
 from graphql import GraphQLError
 from strawberry import Schema
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.config import StrawberryConfig
 
 from graph.context import NotAuthenticated
@@ -90,6 +91,11 @@ def _without_suggestion(error: GraphQLError) -> GraphQLError:
 
 
 def build_schema(*, production: bool = False, max_depth: int = MAX_DEPTH) -> Schema:
+    # The rule classes are made once: QueryDepthLimiter and MaxAliasesLimiter make new
+    # ones per request, and the ValidationCache, keyed on the rules, then never hits.
+    # QueryDepthLimiter skips introspection fields; `__Type.fields { type { fields ...
+    # } }` is bounded by graphql-core's MaxIntrospectionDepthRule (a specified rule).
+    limits = [depth_limit_rule(max_depth, should_ignore=None), alias_limit_rule(MAX_ALIASES)]
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -105,11 +111,7 @@ def build_schema(*, production: bool = False, max_depth: int = MAX_DEPTH) -> Sch
         extensions=[
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
-            # QueryDepthLimiter skips introspection fields; `__Type.fields { type {
-            # fields ... } }` is bounded by graphql-core's MaxIntrospectionDepthRule,
-            # one of its specified rules since 3.3.
-            lambda: QueryDepthLimiter(max_depth=max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: PublicErrors(hide_suggestions=production),
         ],
