@@ -9,6 +9,7 @@ or the idle poll) and read from the log.
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -65,7 +66,8 @@ async def _live(
     state: AppState, viewer: Viewer, report_id: str, last: int, subscription: Subscription
 ) -> AsyncIterator[MissionEvent]:
     while True:
-        poll = state.settings.subscription_poll_seconds
+        # Jittered, so thousands of idle subscriptions do not read the log in step.
+        poll = state.settings.subscription_poll_seconds * random.uniform(0.8, 1.2)
         item = await subscription.get(timeout=_wait_seconds(viewer, poll))
         _check_token(viewer)
         if item is None or isinstance(item, Resync):

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     bus_heartbeat_seconds: float = Field(5.0, gt=0, validation_alias="BUS_HEARTBEAT_SECONDS")
     # While a report generates, a quiet subscription re-reads the log this often.
     subscription_poll_seconds: float = Field(
-        15.0, gt=0, validation_alias="SUBSCRIPTION_POLL_SECONDS"
+        30.0, gt=0, validation_alias="SUBSCRIPTION_POLL_SECONDS"
     )
     # Deepest GraphQL operation accepted (introspection is bounded separately).
     graphql_max_depth: int = Field(10, ge=1, validation_alias="GRAPHQL_MAX_DEPTH")
