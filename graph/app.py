@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -62,6 +63,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.mission_planner = state
             sweeper = asyncio.create_task(_sweep_forever(state), name="stale-report-sweeper")
             stack.push_async_callback(_cancel, sweeper)
+            # Startup objects live as long as the process: moving them out of the
+            # collector's view shortens the full collections that set p99 latency.
+            gc.collect()
+            gc.freeze()
             yield
 
     app = Starlette(

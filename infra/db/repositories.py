@@ -6,6 +6,8 @@ import zlib
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -155,16 +157,15 @@ class SqlWebhookReceipts:
         self._now = now
 
     async def record(self, webhook_id: str, job_id: str, event_type: str) -> bool:
-        try:
-            async with self._conn.begin_nested():
-                await self._conn.execute(
-                    insert(webhook_receipts).values(
-                        webhook_id=webhook_id,
-                        job_id=job_id,
-                        event_type=event_type,
-                        received_at=self._now,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        # ON CONFLICT DO NOTHING: a concurrent duplicate waits for the first insert's
+        # transaction, then inserts nothing; no savepoint round trips needed.
+        dialect_insert = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            dialect_insert(webhook_receipts)
+            .values(
+                webhook_id=webhook_id, job_id=job_id, event_type=event_type, received_at=self._now
+            )
+            .on_conflict_do_nothing(index_elements=["webhook_id"])
+            .returning(webhook_receipts.c.webhook_id)
+        )
+        return (await self._conn.execute(statement)).first() is not None
