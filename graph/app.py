@@ -124,11 +124,12 @@ def _state(
 ) -> AppState:
     queries = ReadQueries(engines.reader)
     llm = HttpLLMService(llm_client, settings.service_api_secret, webhook_url)
+    catalog = SqlBundleCatalog(queries)
     deps = Dependencies(
         uow=SqlUnitOfWorkFactory(engines.writer),
         llm=llm,
         publisher=BusEventPublisher(bus),
-        catalog=SqlBundleCatalog(queries),
+        catalog=catalog,
         clock=SystemClock(),
         new_id=new_uuid,
         max_active_jobs=settings.max_active_jobs_per_user,
@@ -144,6 +145,7 @@ def _state(
         bus=bus,
         llm=llm,
         webhook_verifier=WebhookVerifier(settings.webhook_secrets),
+        catalog=catalog,
     )
 
 

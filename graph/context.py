@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +10,7 @@ from strawberry.dataloader import DataLoader
 from domain.operations import Dependencies
 from infra.auth import AuthError, TokenAuthenticator, Viewer
 from infra.bus import EventBus
-from infra.db.queries import BundleRow, ReadQueries
+from infra.db.queries import BundleRow, ReadQueries, SqlBundleCatalog
 from infra.llm_client import HttpLLMService
 from infra.settings import Settings
 from infra.webhook_signing import WebhookVerifier
@@ -29,20 +27,15 @@ class AppState:
     bus: EventBus
     llm: HttpLLMService
     webhook_verifier: WebhookVerifier
+    catalog: SqlBundleCatalog
 
 
 class Loaders:
     """DataLoaders live for one request (or one subscription event), never longer."""
 
-    def __init__(self, queries: ReadQueries) -> None:
-        self.bundle: DataLoader[str, BundleRow | None] = DataLoader(
-            load_fn=lambda ids: _bundles_by_id(queries, ids)
-        )
-
-
-async def _bundles_by_id(queries: ReadQueries, ids: Sequence[str]) -> list[BundleRow | None]:
-    rows = {row.id: row for row in await queries.bundles()}
-    return [rows.get(bundle_id) for bundle_id in ids]
+    def __init__(self, catalog: SqlBundleCatalog) -> None:
+        # The catalog is cached for the process; the loader only batches the lookups.
+        self.bundle: DataLoader[str, BundleRow | None] = DataLoader(load_fn=catalog.rows_by_ids)
 
 
 class NotAuthenticated(Exception):
@@ -72,18 +65,16 @@ class Context:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.state.queries)
+        self.loaders = Loaders(self.state.catalog)
 
     def fresh_loaders(self) -> None:
         """A websocket's context lives as long as the connection; each event gets new loaders."""
-        self.loaders = Loaders(self.state.queries)
+        self.loaders = Loaders(self.state.catalog)
 
     def require_viewer(self) -> Viewer:
         if self.viewer is None:
             raise NotAuthenticated()
-        # A websocket authenticates once, at connection_init, and may outlive its token.
-        expires_at = self.viewer.expires_at
-        if expires_at is not None and time.time() >= expires_at:
+        if self.viewer.is_expired():
             raise SessionExpired()
         return self.viewer
 

@@ -27,7 +27,7 @@ from graph.events import (
 )
 from graph.mutations import Mutation
 from graph.queries import InvalidPageSize, Query
-from graph.streams import ReportNotFoundError, TokenExpired
+from graph.streams import ReportNotFoundError
 from graph.subscriptions import Subscription
 from infra.bus import SlowSubscriber
 from infra.db.queries import InvalidCursor
@@ -40,7 +40,6 @@ MAX_TOKENS = 2000
 PUBLIC_ERRORS = (
     NotAuthenticated,
     ReportNotFoundError,
-    TokenExpired,
     InvalidCursor,
     InvalidPageSize,
     SlowSubscriber,

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from domain.events import MissionEvent
 from domain.report import MissionReport
-from graph.context import AppState
+from graph.context import AppState, SessionExpired
 from infra.auth import Viewer
 from infra.bus import Resync, Subscription
 
@@ -24,11 +24,6 @@ from infra.bus import Resync, Subscription
 class ReportNotFoundError(Exception):
     def __init__(self) -> None:
         super().__init__("No mission report with this id.")
-
-
-class TokenExpired(Exception):
-    def __init__(self) -> None:
-        super().__init__("Your token expired; reconnect with a fresh one.")
 
 
 async def report_events(
@@ -142,5 +137,5 @@ def _wait_seconds(viewer: Viewer, idle: float) -> float:
 
 
 def _check_token(viewer: Viewer) -> None:
-    if viewer.expires_at is not None and time.time() >= viewer.expires_at:
-        raise TokenExpired()
+    if viewer.is_expired():
+        raise SessionExpired()

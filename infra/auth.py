@@ -20,6 +20,10 @@ class Viewer:
     expires_at: float | None
     email: str | None = None
 
+    def is_expired(self) -> bool:
+        """A websocket authenticates once, at connection_init, and may outlive its token."""
+        return self.expires_at is not None and time.time() >= self.expires_at
+
 
 class AuthError(Exception):
     pass

@@ -198,3 +198,7 @@ class SqlBundleCatalog:
 
     async def known_ids(self) -> set[str]:
         return {b.id for b in await self._load()}
+
+    async def rows_by_ids(self, ids: Sequence[str]) -> list[BundleRow | None]:
+        by_id = {b.id: b for b in await self._load()}
+        return [by_id.get(bundle_id) for bundle_id in ids]
