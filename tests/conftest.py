@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy import text
@@ -37,13 +37,16 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
-def require_server(name: str, host: str, port: int) -> None:
-    if _reachable(host, port):
-        return
-    message = f"{name} is not reachable at {host}:{port}"
+def skip_or_fail(message: str, tests: str) -> NoReturn:
+    """Skips the test here; under CI=true, where the `tests` tests must run, fails it."""
     if IN_CI:
-        pytest.fail(f"{message}; under CI=true the {name} tests must run", pytrace=False)
-    pytest.skip(f"{message}; start it to run these tests")
+        pytest.fail(f"{message}; under CI=true the {tests} tests must run", pytrace=False)
+    pytest.skip(message)
+
+
+def require_server(name: str, host: str, port: int) -> None:
+    if not _reachable(host, port):
+        skip_or_fail(f"{name} is not reachable at {host}:{port}; start it to run these tests", name)
 
 
 def _run_in_own_loop(coroutine: Coroutine[Any, Any, None]) -> None:

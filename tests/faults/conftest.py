@@ -1,45 +1,34 @@
 """Fault harness: real servers, and real outages of PostgreSQL and Redis, kept short.
 
-Every outage restarts the service in a `finally` and waits until it accepts
-connections again: the rest of the suite, and anyone else on this machine,
-depends on both. A file lock keeps two runs of this folder from overlapping
-their outages.
+The outages hit throwaway servers the harness starts for this session (see
+servers.py): the machine's own PostgreSQL and Redis are never stopped, and a check
+at the end of the session proves they were left exactly as they were.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import inspect
-import os
-import socket
-import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
-import redis.asyncio as aioredis
 
+from tests.conftest import skip_or_fail
 from tests.e2e.client import SUBMIT, WIZARD, graphql, request, ws_session
 from tests.e2e.server import RunningServer
+from tests.faults import machine_guard
+from tests.faults.servers import ServerUnavailable, ThrowawayPostgres, ThrowawayRedis
 
 StartServer = Callable[..., RunningServer]
 
-PG_HOST, PG_PORT = "127.0.0.1", 5432
-REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-OUTAGE_LOCK = Path("/tmp/mission-planner-faults.lock")
-READY_TIMEOUT_SECONDS = 60.0
-
-REDIS_START = [
-    "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1",
-    "--port", str(REDIS_PORT), "--save", "", "--appendonly", "no",
-    "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log",
-]  # fmt: skip
+# A server under test talks to nothing shared unless a test points it somewhere.
+ISOLATED_ENV = {"DATABASE_URL": "", "LLM_DATABASE_URL": "", "BROADCAST_URL": "memory://"}
 
 
 def new_user() -> str:
@@ -97,7 +86,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
     def start(data_dir: Path | None = None, port: int | None = None, **env: str) -> RunningServer:
         directory = data_dir or tmp_path / f"data-{len(started)}"
         directory.mkdir(parents=True, exist_ok=True)
-        server = RunningServer(directory, env_overrides=env)
+        server = RunningServer(directory, env_overrides={**ISOLATED_ENV, **env})
         if port is not None:
             server.port = port
         started.append(server)
@@ -108,132 +97,107 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         server.stop()
 
 
-# --- PostgreSQL and Redis ------------------------------------------------------------------
-
-
-def _listening(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
+# --- PostgreSQL and Redis of our own --------------------------------------------------------
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _services_up_again_at_the_end() -> Iterator[None]:
-    """A last line of defence: whatever went wrong in here, both servers are left running."""
-    were_up = {"pg": _listening(PG_HOST, PG_PORT), "redis": _listening(REDIS_HOST, REDIS_PORT)}
+def _machine_servers_untouched() -> Iterator[None]:
+    """The machine's PostgreSQL and Redis are in the same state after the run as before."""
+    before = machine_guard.snapshot()
     yield
-    if were_up["pg"] and not _listening(PG_HOST, PG_PORT):
-        _run([*_pg_cluster(), "start"])
-    if were_up["redis"] and not _listening(REDIS_HOST, REDIS_PORT):
-        _run(REDIS_START)
+    changes = machine_guard.snapshot().changes_since(before)
+    assert not changes, "the fault tests changed the machine's servers: " + "; ".join(changes)
 
 
-def _pg_cluster() -> list[str]:
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
-    return ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
-
-
-async def wait_postgres_ready(timeout: float = READY_TIMEOUT_SECONDS) -> None:
-    async def accepts() -> bool:
-        conn = await asyncpg.connect(
-            host=PG_HOST, port=PG_PORT, user="postgres", database="postgres", timeout=2
-        )
-        await conn.close()
-        return True
-
-    await poll(accepts, timeout=timeout, interval=0.1, what="PostgreSQL accepting connections")
-
-
-async def wait_redis_ready(timeout: float = READY_TIMEOUT_SECONDS) -> None:
-    async def accepts() -> bool:
-        client = aioredis.Redis(host=REDIS_HOST, port=REDIS_PORT, socket_connect_timeout=2)
-        try:
-            return bool(await client.ping())
-        finally:
-            await client.aclose()
-
-    await poll(accepts, timeout=timeout, interval=0.1, what="Redis accepting connections")
-
-
-@contextmanager
-def _outage_lock() -> Iterator[None]:
-    with OUTAGE_LOCK.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-
-
-@asynccontextmanager
-async def postgres_stopped() -> AsyncIterator[None]:
-    """PostgreSQL really stopped (`pg_ctlcluster ... stop -m fast`) for the body's duration."""
-    with _outage_lock():
-        try:
-            stopped = await asyncio.to_thread(_run, [*_pg_cluster(), "stop", "-m", "fast"])
-            assert stopped.returncode == 0, stopped.stderr
-            yield
-        finally:
-            await asyncio.to_thread(_run, [*_pg_cluster(), "start"])
-            await wait_postgres_ready()
-
-
-@asynccontextmanager
-async def redis_stopped() -> AsyncIterator[None]:
-    """Redis really shut down (`redis-cli shutdown nosave`) for the body's duration."""
-    with _outage_lock():
-        try:
-            down = await asyncio.to_thread(
-                _run, ["redis-cli", "-h", REDIS_HOST, "-p", str(REDIS_PORT), "shutdown", "nosave"]
-            )
-            # redis-cli reports the closed connection of a successful shutdown as an error.
-            assert "ERR" not in down.stdout + down.stderr, down.stdout + down.stderr
-            yield
-        finally:
-            await asyncio.to_thread(_run, REDIS_START)
-            await wait_redis_ready()
-
-
-async def terminate_postgres_backends(database: str) -> int:
-    """Kills every connection to `database` (the server keeps running)."""
-    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user="postgres", database="postgres")
+@pytest.fixture(scope="session")
+def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
     try:
-        rows = await conn.fetch(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = $1 AND pid <> pg_backend_pid()",
-            database,
-        )
+        cluster = ThrowawayPostgres.create()
+    except ServerUnavailable as exc:
+        skip_or_fail(f"no throwaway PostgreSQL: {exc}", "PostgreSQL fault")
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def throwaway_redis() -> Iterator[ThrowawayRedis]:
+    try:
+        server = ThrowawayRedis.create()
+    except ServerUnavailable as exc:
+        skip_or_fail(f"no throwaway Redis: {exc}", "Redis fault")
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(throwaway_postgres: ThrowawayPostgres) -> str:
+    """Shadows the shared fixture: in here "the PostgreSQL test database" is ours."""
+    throwaway_postgres.create_database("test")
+    return throwaway_postgres.url("test", driver="postgresql+asyncpg")
+
+
+@pytest.fixture(scope="session")
+def redis_url(throwaway_redis: ThrowawayRedis) -> str:
+    """Shadows the shared fixture: in here "the Redis server" is ours."""
+    return throwaway_redis.url()
+
+
+async def _admin(cluster: ThrowawayPostgres, statement: str, *args: Any) -> Any:
+    conn = await asyncpg.connect(cluster.url(), timeout=10)
+    try:
+        return await conn.fetch(statement, *args)
     finally:
         await conn.close()
+
+
+@asynccontextmanager
+async def postgres_stopped(cluster: ThrowawayPostgres) -> AsyncIterator[None]:
+    """Our cluster really stopped (`pg_ctl stop -m fast`) for the body's duration."""
+    await asyncio.to_thread(cluster.stop, "fast")
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(cluster.start)
+
+
+@asynccontextmanager
+async def redis_stopped(server: ThrowawayRedis) -> AsyncIterator[None]:
+    """Our Redis killed (SIGKILL) for the body's duration, then started on the same port."""
+    await asyncio.to_thread(server.kill)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(server.start)
+
+
+async def terminate_postgres_backends(cluster: ThrowawayPostgres, database: str) -> int:
+    """Kills every connection to `database` (the server keeps running)."""
+    rows = await _admin(
+        cluster,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = $1 AND pid <> pg_backend_pid()",
+        database,
+    )
     return len(rows)
 
 
 @pytest.fixture
-async def dedicated_postgres(postgres_url: str) -> AsyncIterator[tuple[str, str]]:
-    """(name, url) of a fresh database of our own, dropped afterwards: `test` stays untouched."""
+async def dedicated_postgres(
+    throwaway_postgres: ThrowawayPostgres,
+) -> AsyncIterator[tuple[str, str]]:
+    """(name, url) of a fresh database on our cluster, dropped afterwards."""
     name = f"faults_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user="postgres", database="postgres")
+    await _admin(throwaway_postgres, f'CREATE DATABASE "{name}"')
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield name, throwaway_postgres.url(name)
     finally:
-        await admin.close()
-    try:
-        yield name, f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        await wait_postgres_ready()
-        admin = await asyncpg.connect(
-            host=PG_HOST, port=PG_PORT, user="postgres", database="postgres"
-        )
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        if not throwaway_postgres.running():  # a test that failed mid-outage
+            await asyncio.to_thread(throwaway_postgres.start)
+        await _admin(throwaway_postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def pg_fetch(url: str, query: str, *args: Any) -> list[asyncpg.Record]:

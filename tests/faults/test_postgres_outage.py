@@ -33,6 +33,7 @@ from tests.faults.conftest import (
     submit_plan,
     terminate_postgres_backends,
 )
+from tests.faults.servers import ThrowawayPostgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -42,23 +43,23 @@ WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"faults-webhook-secret-32-bytes!!"
 
 
 @asynccontextmanager
-async def stop_postgres(_database: str) -> AsyncIterator[None]:
-    async with postgres_stopped():
+async def stop_postgres(cluster: ThrowawayPostgres, _database: str) -> AsyncIterator[None]:
+    async with postgres_stopped(cluster):
         yield
         await asyncio.sleep(OUTAGE_SECONDS)
 
 
 @asynccontextmanager
-async def kill_connections(database: str) -> AsyncIterator[None]:
+async def kill_connections(cluster: ThrowawayPostgres, database: str) -> AsyncIterator[None]:
     """Every connection of the service is killed, three times over a second and a half."""
-    await terminate_postgres_backends(database)
+    await terminate_postgres_backends(cluster, database)
     yield
     for _ in range(2):
         await asyncio.sleep(0.5)
-        await terminate_postgres_backends(database)
+        await terminate_postgres_backends(cluster, database)
 
 
-FAULTS: dict[str, Callable[[str], AbstractAsyncContextManager[None]]] = {
+FAULTS: dict[str, Callable[[ThrowawayPostgres, str], AbstractAsyncContextManager[None]]] = {
     "kill-connections": kill_connections,
     "stop-server": stop_postgres,
 }
@@ -82,7 +83,10 @@ async def _report(server: RunningServer, token: str, report_id: str) -> dict[str
     "fault", ["kill-connections", pytest.param("stop-server", marks=pytest.mark.faults)]
 )
 async def test_postgres_outage_mid_job_the_report_still_completes(
-    dedicated_postgres: tuple[str, str], start_server: StartServer, fault: str
+    throwaway_postgres: ThrowawayPostgres,
+    dedicated_postgres: tuple[str, str],
+    start_server: StartServer,
+    fault: str,
 ) -> None:
     name, url = dedicated_postgres
     server = start_server(
@@ -109,7 +113,7 @@ async def test_postgres_outage_mid_job_the_report_still_completes(
         "metadata": {},
         "data": {},
     }
-    async with FAULTS[fault](name):
+    async with FAULTS[fault](throwaway_postgres, name):
         if fault == "stop-server":
             # A webhook that cannot be stored must not be acknowledged, or it is lost.
             refused = await _post_webhook(server, "msg_during_outage", stray)

@@ -15,8 +15,6 @@ from infra.settings import Settings
 from tests.faults.conftest import (
     MISSION_EVENTS_QUERY,
     MY_EVENTS_QUERY,
-    REDIS_HOST,
-    REDIS_PORT,
     Collector,
     StartServer,
     assert_in_order_without_gaps,
@@ -26,6 +24,7 @@ from tests.faults.conftest import (
     redis_stopped,
     submit_plan,
 )
+from tests.faults.servers import HOST, ThrowawayRedis
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 
@@ -36,16 +35,16 @@ REDIS_DB = 5
 
 
 @asynccontextmanager
-async def restart_redis() -> AsyncIterator[None]:
-    async with redis_stopped():
+async def restart_redis(server: ThrowawayRedis) -> AsyncIterator[None]:
+    async with redis_stopped(server):
         await asyncio.sleep(1.0)
     yield
 
 
 @asynccontextmanager
-async def kill_redis_connections() -> AsyncIterator[None]:
+async def kill_redis_connections(server: ThrowawayRedis) -> AsyncIterator[None]:
     """Drops every pub/sub and plain client connection; the server itself keeps running."""
-    client = aioredis.Redis(host=REDIS_HOST, port=REDIS_PORT)
+    client = aioredis.Redis(host=HOST, port=server.port)
     try:
         await client.client_kill_filter(_type="pubsub")
         await client.client_kill_filter(_type="normal", skipme=True)
@@ -54,7 +53,7 @@ async def kill_redis_connections() -> AsyncIterator[None]:
     yield
 
 
-FAULTS: dict[str, Callable[[], AbstractAsyncContextManager[None]]] = {
+FAULTS: dict[str, Callable[[ThrowawayRedis], AbstractAsyncContextManager[None]]] = {
     "kill-connections": kill_redis_connections,
     "restart": restart_redis,
 }
@@ -64,10 +63,10 @@ FAULTS: dict[str, Callable[[], AbstractAsyncContextManager[None]]] = {
     "fault", ["kill-connections", pytest.param("restart", marks=pytest.mark.faults)]
 )
 async def test_subscribers_get_every_event_across_a_redis_outage(
-    redis_url: str, start_server: StartServer, fault: str
+    throwaway_redis: ThrowawayRedis, start_server: StartServer, fault: str
 ) -> None:
     server = start_server(
-        BROADCAST_URL=f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}",
+        BROADCAST_URL=throwaway_redis.url(REDIS_DB),
         OFFLINE_STEP_DELAY_MS="500",
     )
     token = server.token(new_user())
@@ -82,7 +81,7 @@ async def test_subscribers_get_every_event_across_a_redis_outage(
             what="the job running and watched live",
         )
         fault_at = time.time()
-        async with FAULTS[fault]():
+        async with FAULTS[fault](throwaway_redis):
             pass
 
         events = await watcher.finished(timeout=60)
