@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import asyncpg
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 MACHINE_HOST = "127.0.0.1"
 MACHINE_PG_PORT = 5432
@@ -42,21 +44,24 @@ class MachineServers:
         return changes
 
 
-def snapshot() -> MachineServers:
-    redis_state = _redis_state()
+def snapshot(
+    host: str = MACHINE_HOST, pg_port: int = MACHINE_PG_PORT, redis_port: int = MACHINE_REDIS_PORT
+) -> MachineServers:
+    """Read-only: `pg_isready`, one SELECT, and Redis CONFIG GET / INFO."""
+    redis_state = _redis_state(host, redis_port)
     return MachineServers(
-        pg_isready=_pg_isready(),
-        pg_postmaster_start_time=_postmaster_start_time(),
+        pg_isready=_pg_isready(host, pg_port),
+        pg_postmaster_start_time=_postmaster_start_time(host, pg_port),
         redis_save=redis_state[0],
         redis_run_id=redis_state[1],
         redis_uptime_seconds=redis_state[2],
     )
 
 
-def _pg_isready() -> str:
+def _pg_isready(host: str, port: int) -> str:
     try:
         done = subprocess.run(
-            ["pg_isready", "-h", MACHINE_HOST, "-p", str(MACHINE_PG_PORT)],
+            ["pg_isready", "-h", host, "-p", str(port)],
             capture_output=True, text=True, timeout=10, check=False,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -64,11 +69,10 @@ def _pg_isready() -> str:
     return f"exit {done.returncode}: {done.stdout.strip()}"
 
 
-def _postmaster_start_time() -> str | None:
+def _postmaster_start_time(host: str, port: int) -> str | None:
     async def query() -> str:
         conn = await asyncpg.connect(
-            host=MACHINE_HOST, port=MACHINE_PG_PORT, user="postgres", database="postgres",
-            timeout=5,
+            host=host, port=port, user="postgres", database="postgres", timeout=5
         )  # fmt: skip
         try:
             return str(await conn.fetchval("SELECT pg_postmaster_start_time()"))
@@ -83,10 +87,10 @@ def _postmaster_start_time() -> str | None:
             return None
 
 
-def _redis_state() -> tuple[str | None, str | None, int | None]:
+def _redis_state(host: str, port: int) -> tuple[str | None, str | None, int | None]:
     client = redis.Redis(
-        host=MACHINE_HOST, port=MACHINE_REDIS_PORT, socket_timeout=5, decode_responses=True
-    )
+        host=host, port=port, socket_timeout=5, decode_responses=True, retry=Retry(NoBackoff(), 0)
+    )  # no retries: a server that is down is simply reported as down
     try:
         save = client.config_get("save").get("save")
         server = client.info("server")
