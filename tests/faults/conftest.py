@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
@@ -26,6 +26,7 @@ from tests.faults import machine_guard
 from tests.faults.servers import ServerUnavailable, ThrowawayPostgres, ThrowawayRedis
 
 StartServer = Callable[..., RunningServer]
+Server = TypeVar("Server", ThrowawayPostgres, ThrowawayRedis)
 
 # A server under test talks to nothing shared unless a test points it somewhere.
 ISOLATED_ENV = {"DATABASE_URL": "", "LLM_DATABASE_URL": "", "BROADCAST_URL": "memory://"}
@@ -109,12 +110,17 @@ def _machine_servers_untouched() -> Iterator[None]:
     assert not changes, "the fault tests changed the machine's servers: " + "; ".join(changes)
 
 
+def _own_server(create: Callable[[], Server], name: str) -> Server:
+    try:
+        return create()
+    except ServerUnavailable as exc:
+        missing = str(exc)
+    skip_or_fail(f"no throwaway {name}: {missing}", f"{name} fault")
+
+
 @pytest.fixture(scope="session")
 def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
-    try:
-        cluster = ThrowawayPostgres.create()
-    except ServerUnavailable as exc:
-        skip_or_fail(f"no throwaway PostgreSQL: {exc}", "PostgreSQL fault")
+    cluster = _own_server(ThrowawayPostgres.create, "PostgreSQL")
     try:
         yield cluster
     finally:
@@ -123,10 +129,7 @@ def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
 
 @pytest.fixture(scope="session")
 def throwaway_redis() -> Iterator[ThrowawayRedis]:
-    try:
-        server = ThrowawayRedis.create()
-    except ServerUnavailable as exc:
-        skip_or_fail(f"no throwaway Redis: {exc}", "Redis fault")
+    server = _own_server(ThrowawayRedis.create, "Redis")
     try:
         yield server
     finally:
