@@ -8,6 +8,7 @@ discards them, as a rolled-back transaction would.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -447,6 +448,23 @@ class FakeClock:
         return self.current
 
 
+class FakeSleep:
+    """`Dependencies.sleep` without the wait: moves the fake clock on, then yields once.
+
+    Yielding lets the other tasks of a test (a concurrent request) take their turn,
+    so code that polls behaves as it would in real time, but instantly.
+    """
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.slept: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.clock.advance(seconds=seconds)
+        await asyncio.sleep(0)
+
+
 class SequentialIds:
     def __init__(self, prefix: str = "id") -> None:
         self.prefix = prefix
@@ -472,6 +490,7 @@ class Fakes:
     clock: FakeClock
     ids: SequentialIds
     deps: Dependencies
+    sleep: FakeSleep
 
 
 def make_fakes(**overrides: Any) -> Fakes:
@@ -484,6 +503,7 @@ def make_fakes(**overrides: Any) -> Fakes:
     catalog = overrides.pop("catalog", None) or FakeCatalog()
     clock = overrides.pop("clock", None) or FakeClock()
     ids = overrides.pop("new_id", None) or SequentialIds("id")
+    sleep = overrides.pop("sleep", None) or FakeSleep(clock)
     deps = Dependencies(
         uow=uow,
         llm=llm,
@@ -491,9 +511,10 @@ def make_fakes(**overrides: Any) -> Fakes:
         catalog=catalog,
         clock=clock,
         new_id=ids,
+        sleep=sleep,
         **overrides,
     )
-    return Fakes(store, uow, llm, publisher, catalog, clock, ids, deps)
+    return Fakes(store, uow, llm, publisher, catalog, clock, ids, deps, sleep)
 
 
 def make_deps(**overrides: Any) -> Dependencies:
