@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.errors import LLMServiceUnavailable
 from domain.events import MissionEvent
@@ -48,6 +48,28 @@ class FakeIntegrityError(Exception):
 
 class UnitOfWorkNotActive(RuntimeError):
     """A repository was used outside `async with uow:`."""
+
+
+Stored = TypeVar("Stored", MissionReport, MissionEvent, Notification)
+
+_TIME_FIELDS: dict[type, tuple[str, ...]] = {
+    MissionReport: ("created_at", "updated_at", "completed_at"),
+    MissionEvent: ("occurred_at",),
+    Notification: ("created_at", "dismissed_at"),
+}
+
+
+def _as_stored(record: Stored) -> Stored:
+    """What a SQL row gives back (UTCDateTime): times in UTC; a time without a zone refused."""
+    changes: dict[str, Any] = {}
+    for name in _TIME_FIELDS[type(record)]:
+        moment: datetime | None = getattr(record, name)
+        if moment is None:
+            continue
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        changes[name] = moment.astimezone(UTC)
+    return replace(record, **changes)
 
 
 # --- the "database" ------------------------------------------------------------------
@@ -87,6 +109,7 @@ class FakeReportRepository:
 
     async def add(self, report: MissionReport) -> None:
         self._uow.ensure_active()
+        report = _as_stored(report)
         if self._uow.store.before_add is not None:
             self._uow.store.before_add(report)
         visible = self._visible()
@@ -125,6 +148,7 @@ class FakeReportRepository:
 
     async def save(self, report: MissionReport) -> None:
         self._uow.ensure_active()
+        report = _as_stored(report)
         if report.id not in self._visible():
             return  # an UPDATE of a missing row changes nothing
         self.staged[report.id] = report
@@ -169,6 +193,7 @@ class FakeEventLog:
 
     async def append(self, event: MissionEvent) -> None:
         self._uow.ensure_active()
+        event = _as_stored(event)
         if any(
             e.report_id == event.report_id and e.sequence == event.sequence for e in self._visible()
         ):
@@ -214,6 +239,7 @@ class FakeNotificationRepository:
 
     async def add(self, notification: Notification) -> None:
         self._uow.ensure_active()
+        notification = _as_stored(notification)
         if await self.get(notification.id) is not None:
             raise FakeIntegrityError(f"notification {notification.id} exists")
         self.staged[notification.id] = notification
@@ -226,8 +252,11 @@ class FakeNotificationRepository:
 
     async def save(self, notification: Notification) -> None:
         self._uow.ensure_active()
-        if await self.get(notification.id) is not None:
-            self.staged[notification.id] = notification
+        notification = _as_stored(notification)
+        stored = await self.get(notification.id)
+        if stored is not None:
+            # As the SQL repository: only the dismissal is written, the rest never changes.
+            self.staged[notification.id] = replace(stored, dismissed_at=notification.dismissed_at)
 
     def apply(self, store: FakeStore) -> None:
         store.notifications.update(self.staged)
