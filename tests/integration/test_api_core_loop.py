@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import wait_for
 from tests.e2e.client import REPORT, SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ async def completed_report(api: ApiHarness, user: str, report_id: str) -> dict:
         report = body["data"]["missionReport"]
         return report if report and report["status"] != "GENERATING" else None
 
-    return await wait_for(done, timeout=20)
+    return await wait_until(done, timeout=20)
 
 
 async def test_a_submitted_plan_completes_with_sections_usage_and_notification(

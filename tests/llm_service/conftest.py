@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from llm_service.db import create_db_engine
 from llm_service.providers import LLMProvider
 from llm_service.settings import LLMServiceSettings
 from llm_service.store import metadata
+from tests.support.waiting import wait_until
 
 API_SECRET = "test-api-secret"
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
@@ -153,18 +153,6 @@ def workflow_body(**input_overrides: Any) -> dict[str, Any]:
         "webhook_url": WEBHOOK_URL,
         "metadata": {"report_id": "report-1", "user_id": "user-1", "attempt": 1},
     }
-
-
-async def wait_until(predicate: Callable[[], bool | Awaitable[bool]]) -> None:
-    """Polls `predicate` until true; fails the test after 20 s (CI machines are shared)."""
-    async with asyncio.timeout(20.0):
-        while True:
-            outcome = predicate()
-            if not isinstance(outcome, bool):
-                outcome = await outcome
-            if outcome:
-                return
-            await asyncio.sleep(0.01)
 
 
 @dataclass

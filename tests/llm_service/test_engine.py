@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from llm_service.db import utcnow
 from llm_service.store import jobs_table
-from tests.llm_service.conftest import CATALOG, WEBHOOK_URL, event_types, wait_until, wizard
+from tests.llm_service.conftest import CATALOG, WEBHOOK_URL, event_types, wizard
 from tests.llm_service.fakes import (
     FailingProvider,
     FixedTextProvider,
@@ -20,6 +20,7 @@ from tests.llm_service.fakes import (
     SlowProvider,
     rate_limited,
 )
+from tests.support.waiting import wait_until
 
 STEP_IDS = [
     "format_bundles",

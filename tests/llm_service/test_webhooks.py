@@ -21,9 +21,9 @@ from tests.llm_service.conftest import (
     WEBHOOK_SECRET,
     WebhookReceiver,
     make_settings,
-    wait_until,
     workflow_body,
 )
+from tests.support.waiting import wait_until
 
 
 async def test_retries_until_2xx_with_a_stable_id(
@@ -161,7 +161,8 @@ async def test_delivery_cut_short_by_shutdown_is_resent_at_next_start(
         app = create_app(settings, engine=db_engine, webhook_client=webhook_client)
         async with app.router.lifespan_context(app):
             await wait_until(
-                lambda: "workflow.completed" in [e["type"] for e in receiver.delivered(job_id)]
+                lambda: "workflow.completed" in [e["type"] for e in receiver.delivered(job_id)],
+                timeout=5,
             )
 
     # The job may have been interrupted too and restarted: its sequence just goes on.

@@ -12,6 +12,7 @@ from broadcaster._backends.memory import MemoryBackend
 
 from infra.bus import RESYNC, EventBus, SlowSubscriber
 from infra.bus_backends import RedisPubSubBackend, create_backend
+from tests.support.waiting import wait_until
 
 
 class SlowSubscribeBackend(MemoryBackend):
@@ -145,13 +146,6 @@ async def test_a_dropped_postgres_listen_connection_is_detected(postgres_url: st
             await drain(subscription)
             await bus.publish("p", "after reconnect")
             assert await next_message(subscription) == "after reconnect"
-
-
-async def wait_until(condition: Any, timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 async def drain(subscription: Any) -> None:

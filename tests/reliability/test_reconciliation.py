@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from infra.webhook_signing import InvalidSignature
-from tests.conftest import wait_for
 from tests.e2e.client import REPORT, SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
+from tests.support.waiting import wait_until
 
 
 def lose_every_webhook(api: ApiHarness, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,7 +56,7 @@ async def test_reading_a_stale_report_reconciles_it(
         job = await api.state.llm.get_job(report["jobId"])
         return job is not None and job.type.value == "workflow.completed"
 
-    await wait_for(job_done, timeout=15)
+    await wait_until(job_done, timeout=15)
     assert await stored_status(api, report["id"]) == "GENERATING"  # no webhook got through
 
     async def read_completed() -> dict[str, Any] | None:
@@ -65,7 +65,7 @@ async def test_reading_a_stale_report_reconciles_it(
         ]
         return found if found["status"] == "COMPLETED" else None
 
-    read = await wait_for(read_completed, timeout=10, interval=0.2)
+    read = await wait_until(read_completed, timeout=10, interval=0.2)
     assert read["plan"]["sections"]["executiveSummary"]
     assert read["usage"]["model"] == "offline-planner-v1"
 
@@ -93,7 +93,7 @@ async def test_the_sweeper_finishes_a_job_whose_webhooks_were_all_lost(
     async def completed() -> bool:
         return await stored_status(api, report["id"]) == "COMPLETED"
 
-    await wait_for(completed, timeout=20, interval=0.2)
+    await wait_until(completed, timeout=20, interval=0.2)
     events = await api.state.queries.events_after(report["id"], 0)
     assert [e.type.value for e in events][-2:] == ["completed", "notification"]
 
@@ -110,7 +110,7 @@ async def test_the_sweeper_fails_jobs_the_service_no_longer_knows(
     async def failed() -> bool:
         return await stored_status(api, report["id"]) == "FAILED"
 
-    await wait_for(failed, timeout=20, interval=0.2)
+    await wait_until(failed, timeout=20, interval=0.2)
     body = await api.graphql(REPORT, {"id": report["id"]}, user=user)
     error = body["data"]["missionReport"]["error"]
     assert error["code"] == "job_lost" and error["retryable"] is True

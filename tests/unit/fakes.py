@@ -8,11 +8,12 @@ discards them, as a rolled-back transaction would.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.errors import LLMServiceUnavailable
 from domain.events import MissionEvent
@@ -47,6 +48,28 @@ class FakeIntegrityError(Exception):
 
 class UnitOfWorkNotActive(RuntimeError):
     """A repository was used outside `async with uow:`."""
+
+
+Stored = TypeVar("Stored", MissionReport, MissionEvent, Notification)
+
+_TIME_FIELDS: dict[type, tuple[str, ...]] = {
+    MissionReport: ("created_at", "updated_at", "completed_at"),
+    MissionEvent: ("occurred_at",),
+    Notification: ("created_at", "dismissed_at"),
+}
+
+
+def _as_stored(record: Stored) -> Stored:
+    """What a SQL row gives back (UTCDateTime): times in UTC; a time without a zone refused."""
+    changes: dict[str, Any] = {}
+    for name in _TIME_FIELDS[type(record)]:
+        moment: datetime | None = getattr(record, name)
+        if moment is None:
+            continue
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        changes[name] = moment.astimezone(UTC)
+    return replace(record, **changes)
 
 
 # --- the "database" ------------------------------------------------------------------
@@ -86,6 +109,7 @@ class FakeReportRepository:
 
     async def add(self, report: MissionReport) -> None:
         self._uow.ensure_active()
+        report = _as_stored(report)
         if self._uow.store.before_add is not None:
             self._uow.store.before_add(report)
         visible = self._visible()
@@ -124,6 +148,7 @@ class FakeReportRepository:
 
     async def save(self, report: MissionReport) -> None:
         self._uow.ensure_active()
+        report = _as_stored(report)
         if report.id not in self._visible():
             return  # an UPDATE of a missing row changes nothing
         self.staged[report.id] = report
@@ -168,6 +193,7 @@ class FakeEventLog:
 
     async def append(self, event: MissionEvent) -> None:
         self._uow.ensure_active()
+        event = _as_stored(event)
         if any(
             e.report_id == event.report_id and e.sequence == event.sequence for e in self._visible()
         ):
@@ -213,6 +239,7 @@ class FakeNotificationRepository:
 
     async def add(self, notification: Notification) -> None:
         self._uow.ensure_active()
+        notification = _as_stored(notification)
         if await self.get(notification.id) is not None:
             raise FakeIntegrityError(f"notification {notification.id} exists")
         self.staged[notification.id] = notification
@@ -225,8 +252,11 @@ class FakeNotificationRepository:
 
     async def save(self, notification: Notification) -> None:
         self._uow.ensure_active()
-        if await self.get(notification.id) is not None:
-            self.staged[notification.id] = notification
+        notification = _as_stored(notification)
+        stored = await self.get(notification.id)
+        if stored is not None:
+            # As the SQL repository: only the dismissal is written, the rest never changes.
+            self.staged[notification.id] = replace(stored, dismissed_at=notification.dismissed_at)
 
     def apply(self, store: FakeStore) -> None:
         store.notifications.update(self.staged)
@@ -447,6 +477,23 @@ class FakeClock:
         return self.current
 
 
+class FakeSleep:
+    """`Dependencies.sleep` without the wait: moves the fake clock on, then yields once.
+
+    Yielding lets the other tasks of a test (a concurrent request) take their turn,
+    so code that polls behaves as it would in real time, but instantly.
+    """
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.slept: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.clock.advance(seconds=seconds)
+        await asyncio.sleep(0)
+
+
 class SequentialIds:
     def __init__(self, prefix: str = "id") -> None:
         self.prefix = prefix
@@ -472,6 +519,7 @@ class Fakes:
     clock: FakeClock
     ids: SequentialIds
     deps: Dependencies
+    sleep: FakeSleep
 
 
 def make_fakes(**overrides: Any) -> Fakes:
@@ -484,6 +532,7 @@ def make_fakes(**overrides: Any) -> Fakes:
     catalog = overrides.pop("catalog", None) or FakeCatalog()
     clock = overrides.pop("clock", None) or FakeClock()
     ids = overrides.pop("new_id", None) or SequentialIds("id")
+    sleep = overrides.pop("sleep", None) or FakeSleep(clock)
     deps = Dependencies(
         uow=uow,
         llm=llm,
@@ -491,9 +540,10 @@ def make_fakes(**overrides: Any) -> Fakes:
         catalog=catalog,
         clock=clock,
         new_id=ids,
+        sleep=sleep,
         **overrides,
     )
-    return Fakes(store, uow, llm, publisher, catalog, clock, ids, deps)
+    return Fakes(store, uow, llm, publisher, catalog, clock, ids, deps, sleep)
 
 
 def make_deps(**overrides: Any) -> Dependencies:

@@ -10,6 +10,7 @@ import pytest
 from domain.errors import (
     ActiveJobLimitReached,
     CannotCancelCompleted,
+    DomainError,
     IdempotencyKeyConflict,
     InvalidInput,
     LLMServiceUnavailable,
@@ -29,6 +30,7 @@ from domain.operations import (
 from domain.reconciliation import apply_job_update
 from domain.report import QUEUED_PROGRESS, MissionReport, MissionStatus, ReportError
 from domain.wizard import FamilyMember, Location
+from tests.support.waiting import wait_until
 from tests.unit.fakes import (
     T0,
     Fakes,
@@ -559,20 +561,19 @@ async def test_a_completed_plan_leaves_a_notification_to_dismiss(fakes: Fakes) -
 async def test_a_second_submit_with_the_key_waits_until_the_first_has_its_job(
     fakes: Fakes,
 ) -> None:
-    seconds: list[MissionReport] = []
+    second: list[asyncio.Task[MissionReport]] = []
 
     async def second_request_meanwhile() -> None:
         fakes.llm.during_submit = None
-        task = asyncio.create_task(submit(fakes, key="same-key"))
-        await asyncio.sleep(0.05)
-        assert not task.done(), "answered before the first request's job existed"
-        task.add_done_callback(lambda t: seconds.append(t.result()))
+        second.append(asyncio.create_task(submit(fakes, key="same-key")))
+        await wait_until(lambda: fakes.sleep.slept, interval=0, what="the second to wait")
+        assert not second[0].done(), "answered before the first request's job existed"
 
     fakes.llm.during_submit = second_request_meanwhile
     first = await submit(fakes, key="same-key")
-    await asyncio.sleep(0.3)
-    assert [r.id for r in seconds] == [first.id]
-    assert seconds[0].job_id == first.job_id == "job-1"
+    answer = await second[0]
+    assert answer.id == first.id
+    assert answer.job_id == first.job_id == "job-1"
     assert len(fakes.llm.submitted) == 1
 
 
@@ -582,7 +583,7 @@ async def test_when_the_first_submit_fails_the_waiting_one_tries_itself(fakes: F
     async def second_request_then_fail() -> None:
         fakes.llm.during_submit = None
         waiting.append(asyncio.create_task(submit(fakes, key="same-key")))
-        await asyncio.sleep(0.05)
+        await wait_until(lambda: fakes.sleep.slept, interval=0, what="the second to wait")
         raise LLMServiceUnavailable("connection refused")
 
     fakes.llm.during_submit = second_request_then_fail
@@ -591,6 +592,27 @@ async def test_when_the_first_submit_fails_the_waiting_one_tries_itself(fakes: F
     second = await waiting[0]
     assert second.job_id == "job-1"
     assert list(fakes.store.reports) == [second.id]
+
+
+async def test_a_second_submit_gives_up_when_the_first_never_gets_its_job(fakes: Fakes) -> None:
+    first_started = asyncio.Event()
+
+    async def hang_mid_submit() -> None:
+        first_started.set()
+        await asyncio.Event().wait()
+
+    fakes.llm.during_submit = hang_mid_submit
+    first = asyncio.create_task(submit(fakes, key="same-key"))
+    await first_started.wait()
+    fakes.llm.during_submit = None
+
+    with pytest.raises(DomainError):
+        await submit(fakes, key="same-key")
+
+    # It waited the whole submit_wait_seconds, on the fake clock: no wall time passed.
+    assert fakes.clock.now() - T0 == timedelta(seconds=fakes.deps.submit_wait_seconds)
+    assert len(fakes.llm.submitted) == 0
+    first.cancel()
 
 
 async def test_reusing_a_key_with_a_different_input_is_a_conflict(fakes: Fakes) -> None:

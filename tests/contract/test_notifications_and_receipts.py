@@ -1,0 +1,94 @@
+"""NotificationRepository's and WebhookReceipts' contracts on the fakes, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from tests.contract.builders import NOW, notification
+from tests.contract.conftest import Backend
+
+# --- notifications -------------------------------------------------------------------
+
+
+async def test_a_notification_reads_back_as_added(backend: Backend) -> None:
+    async with backend.uow() as uow:
+        await uow.notifications.add(notification())
+        assert await uow.notifications.get("note-1") == notification()
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.notifications.get("note-1") == notification()
+        assert await uow.notifications.get("no-such-note") is None
+
+
+async def test_dismissing_saves_the_time_it_was_dismissed(backend: Backend) -> None:
+    async with backend.uow() as uow:
+        await uow.notifications.add(notification())
+        await uow.commit()
+    dismissed = notification().dismissed(NOW + timedelta(hours=1))
+
+    async with backend.uow() as uow:
+        await uow.notifications.save(dismissed)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.notifications.get("note-1") == dismissed
+
+
+async def test_save_changes_only_when_it_was_dismissed(backend: Backend) -> None:
+    async with backend.uow() as uow:
+        await uow.notifications.add(notification())
+        await uow.commit()
+    retitled = dataclasses.replace(notification(), title="Something else", body="Changed.")
+
+    async with backend.uow() as uow:
+        await uow.notifications.save(retitled)
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.notifications.get("note-1") == notification()
+
+
+async def test_saving_a_missing_notification_creates_nothing(backend: Backend) -> None:
+    async with backend.uow() as uow:
+        await uow.notifications.save(notification("ghost").dismissed(NOW))
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.notifications.get("ghost") is None
+
+
+async def test_a_notification_id_is_taken_once(backend: Backend) -> None:
+    async with backend.uow() as uow:
+        await uow.notifications.add(notification())
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        with pytest.raises(backend.integrity_error):
+            await uow.notifications.add(notification())
+
+
+# --- webhook receipts ----------------------------------------------------------------
+
+
+async def test_a_receipt_is_new_once_then_a_duplicate(backend: Backend) -> None:
+    async with backend.uow() as uow:
+        assert await uow.receipts.record("msg_1", "job-1", "workflow.started") is True
+        assert await uow.receipts.record("msg_1", "job-1", "workflow.started") is False
+        assert await uow.receipts.record("msg_2", "job-1", "workflow.completed") is True
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.receipts.record("msg_1", "job-1", "workflow.started") is False
+        assert await uow.receipts.record("msg_2", "job-9", "other") is False  # the id decides
+
+
+async def test_a_rolled_back_receipt_was_never_received(backend: Backend) -> None:
+    async with backend.uow() as uow:
+        assert await uow.receipts.record("msg_1", "job-1", "workflow.started") is True
+
+    async with backend.uow() as uow:
+        assert await uow.receipts.record("msg_1", "job-1", "workflow.started") is True

@@ -1,0 +1,168 @@
+"""ReportRepository's contract (domain/ports.py) on the fakes, SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from domain.ports import DuplicateIdempotencyKey
+from domain.report import MissionReport, MissionStatus
+from tests.contract.builders import (
+    NOW,
+    OTHER_USER,
+    USER,
+    add_reports,
+    completed,
+    failed,
+    read_report,
+    report,
+)
+from tests.contract.conftest import Backend
+
+# --- reports -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [report, completed, failed], ids=lambda f: f.__name__)
+async def test_a_report_reads_back_exactly_as_it_was_added(
+    backend: Backend, shape: Callable[[], MissionReport]
+) -> None:
+    original = shape()
+    await add_reports(backend, original)
+
+    async with backend.uow() as uow:
+        assert await uow.reports.get(original.id) == original
+        assert await uow.reports.get(original.id, for_update=True) == original
+        assert await uow.reports.get_by_job_id("job-1") == original
+
+
+async def test_unknown_ids_keys_and_jobs_read_as_none(backend: Backend) -> None:
+    await add_reports(backend, report(idempotency_key="k1"))
+
+    async with backend.uow() as uow:
+        assert await uow.reports.get("no-such-report") is None
+        assert await uow.reports.get("no-such-report", for_update=True) is None
+        assert await uow.reports.get_by_job_id("no-such-job") is None
+        assert await uow.reports.get_by_idempotency_key(USER, "no-such-key") is None
+        assert await uow.reports.get_by_idempotency_key(OTHER_USER, "k1") is None  # per user
+
+
+async def test_an_idempotency_key_finds_its_users_report(backend: Backend) -> None:
+    mine = report("report-1", idempotency_key="k1")
+    theirs = report("report-2", user_id=OTHER_USER, job_id="job-2", idempotency_key="k1")
+    await add_reports(backend, mine, theirs)
+
+    async with backend.uow() as uow:
+        assert await uow.reports.get_by_idempotency_key(USER, "k1") == mine
+        assert await uow.reports.get_by_idempotency_key(OTHER_USER, "k1") == theirs
+
+
+async def test_a_taken_key_raises_duplicate_and_the_transaction_goes_on(backend: Backend) -> None:
+    await add_reports(backend, report("report-1", idempotency_key="k1"))
+
+    async with backend.uow() as uow:
+        with pytest.raises(DuplicateIdempotencyKey):
+            await uow.reports.add(report("report-2", job_id="job-2", idempotency_key="k1"))
+        await uow.reports.add(report("report-3", job_id="job-3", idempotency_key="k3"))
+        await uow.commit()
+
+    assert await read_report(backend, "report-2") is None
+    assert await read_report(backend, "report-3") is not None
+
+
+async def test_reports_without_a_key_never_collide(backend: Backend) -> None:
+    await add_reports(backend, report("report-1"), report("report-2", job_id="job-2"))
+
+    assert await read_report(backend, "report-1") is not None
+    assert await read_report(backend, "report-2") is not None
+
+
+async def test_active_counts_are_per_user_and_status_and_see_uncommitted_writes(
+    backend: Backend,
+) -> None:
+    await add_reports(
+        backend,
+        report("report-1"),
+        failed("report-2"),
+        report("report-3", user_id=OTHER_USER, job_id="job-3"),
+    )
+
+    async with backend.uow() as uow:
+        assert await uow.reports.count_by_status(USER, MissionStatus.GENERATING) == 1
+        assert await uow.reports.count_by_status(USER, MissionStatus.FAILED) == 1
+        assert await uow.reports.count_by_status(USER, MissionStatus.COMPLETED) == 0
+        assert await uow.reports.count_by_status(OTHER_USER, MissionStatus.GENERATING) == 1
+        await uow.reports.add(report("report-4", job_id="job-4"))
+        assert await uow.reports.count_by_status(USER, MissionStatus.GENERATING) == 2
+
+
+async def test_save_replaces_the_stored_report(backend: Backend) -> None:
+    await add_reports(backend, report(idempotency_key="k1"))
+    done = completed()
+
+    async with backend.uow() as uow:
+        await uow.reports.save(done)
+        await uow.commit()
+
+    assert await read_report(backend, done.id) == done
+
+
+async def test_saving_or_deleting_a_missing_report_changes_nothing(backend: Backend) -> None:
+    async with backend.uow() as uow:
+        await uow.reports.save(report("ghost"))
+        await uow.reports.delete("ghost")
+        await uow.commit()
+
+    assert await read_report(backend, "ghost") is None
+
+
+async def test_a_deleted_report_is_gone_and_frees_its_key(backend: Backend) -> None:
+    await add_reports(backend, report(idempotency_key="k1"))
+
+    async with backend.uow() as uow:
+        await uow.reports.delete("report-1")
+        assert await uow.reports.get("report-1") is None
+        await uow.commit()
+
+    assert await read_report(backend, "report-1") is None
+    await add_reports(backend, report("report-2", job_id="job-2", idempotency_key="k1"))
+    assert await read_report(backend, "report-2") is not None
+
+
+async def test_stale_generating_reports_come_oldest_first_up_to_the_limit(
+    backend: Backend,
+) -> None:
+    def at(report_id: str, minutes: int, base: MissionReport | None = None) -> MissionReport:
+        shaped = base or report(report_id, job_id=f"job-{report_id}")
+        return dataclasses.replace(shaped, updated_at=NOW + timedelta(minutes=minutes))
+
+    await add_reports(
+        backend,
+        at("newer", 2),
+        at("oldest", 0),
+        at("middle", 1),
+        at("at-cutoff", 5),
+        at("fresh", 9),
+        at("failed", 0, failed("failed")),
+        at("done", 0, completed("done")),
+    )
+    cutoff = NOW + timedelta(minutes=5)
+
+    async with backend.uow() as uow:
+        stale = await uow.reports.list_stale_generating(cutoff, limit=10)
+        first_two = await uow.reports.list_stale_generating(cutoff, limit=2)
+
+    assert [r.id for r in stale] == ["oldest", "middle", "newer"]  # strictly before the cutoff
+    assert [r.id for r in first_two] == ["oldest", "middle"]
+
+
+async def test_a_user_lock_is_taken_inside_a_writing_transaction(backend: Backend) -> None:
+    async with backend.uow() as uow:
+        await uow.reports.lock_user(USER)
+        await uow.reports.lock_user(USER)  # taking it again in the same transaction is fine
+        await uow.reports.add(report())
+        await uow.commit()
+
+    assert await read_report(backend, "report-1") is not None
