@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from domain.failures import report_error
-
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
 from tests.support.job_events import PLAN, webhook_event
