@@ -193,9 +193,7 @@ async def test_the_sweeper_goes_past_a_poison_report_to_the_ones_behind_it(
 
 
 @pytest.fixture
-async def api_with_failing_provider(
-    database_url: str, tmp_path: Path
-) -> AsyncIterator[ApiHarness]:
+async def api_with_failing_provider(database_url: str, tmp_path: Path) -> AsyncIterator[ApiHarness]:
     """The embedded LLM service on a real OpenAI-compatible provider that answers 500."""
 
     def provider_500(request: httpx.Request) -> httpx.Response:
