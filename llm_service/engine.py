@@ -36,12 +36,13 @@ from llm_service.workflows import StepDefinition, WorkflowDefinition, load_workf
 logger = logging.getLogger(__name__)
 
 _CANCEL_WAIT_SECONDS = 10.0
+_WRITE_RETRY_FIRST_SECONDS = 0.2
+_WRITE_RETRY_MAX_SECONDS = 2.0
+
 TOO_MANY_ATTEMPTS = WorkflowError(
     "too_many_attempts", "the job stopped its runner on every attempt", retryable=True
 )
 CRASHED = WorkflowError("internal_error", "the job failed unexpectedly", retryable=True)
-_WRITE_RETRY_FIRST_SECONDS = 0.2
-_WRITE_RETRY_MAX_SECONDS = 2.0
 
 
 class JobRunner:
@@ -171,15 +172,17 @@ class _Execution:
             logger.error(
                 "job %s ran %d times without finishing", self._job.id, self._job.attempts - 1
             )
-            await self._fail_job(TOO_MANY_ATTEMPTS, step_id=None)
+            await self._fail_job(TOO_MANY_ATTEMPTS)
             return
         try:
             await self._run_workflow()
-        except Exception:
+        except Exception as exc:
+            if _is_transient(exc):
+                raise  # the database is away: the lease hands the job on once it is back
             # Most likely a write the database refuses: fail the job now, while we
             # hold it, rather than let the lease expire and the whole job run again.
             logger.exception("job %s crashed", self._job.id)
-            await self._fail_job(CRASHED, step_id=None)
+            await self._fail_job(CRASHED)
 
     async def _run_workflow(self) -> None:
         try:
@@ -229,13 +232,13 @@ class _Execution:
     async def _fail_unknown_workflow(self) -> None:
         name = self._job.workflow_name
         error = WorkflowError("unknown_workflow", f"no workflow named {name}", retryable=False)
-        await self._fail_job(error, step_id=None)
+        await self._fail_job(error)
 
-    async def _fail_job(self, error: WorkflowError, *, step_id: str | None) -> None:
+    async def _fail_job(self, error: WorkflowError) -> None:
         """Fails the job without touching its steps; a write failure here is left to the lease."""
         await self._emit(
             "workflow.failed",
-            {"error": error.to_dict(), "step_id": step_id},
+            {"error": error.to_dict(), "step_id": None},
             {"status": FAILED, "error": error.to_dict()},
         )
 
