@@ -21,6 +21,14 @@ class DuplicateIdempotencyKey(Exception):
     """Raised by `ReportRepository.add` when (user, key) is already taken."""
 
 
+class UnstorableData(Exception):
+    """Raised by a unit of work when the database refuses a value it was given.
+
+    A value too long for its column, or text the database cannot encode: writing
+    the same value again can never succeed.
+    """
+
+
 class ReportRepository(Protocol):
     async def add(self, report: MissionReport) -> None: ...
     async def get(self, report_id: str, *, for_update: bool = False) -> MissionReport | None: ...

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from domain.errors import LLMServiceUnavailable
+from domain.failures import INVALID_RESULT
 from domain.jobs import JobUpdate, JobUpdateType
 from domain.operations import Dependencies
-from domain.ports import UnitOfWork
+from domain.ports import UnitOfWork, UnstorableData
 from domain.report import MissionReport
 from domain.transitions import TransitionContext, apply_update
+
+log = logging.getLogger(__name__)
 
 
 async def apply_job_update(
@@ -16,7 +22,22 @@ async def apply_job_update(
 ) -> bool:
     """Apply one update exactly once. Returns True when the report changed.
 
-    The webhook receipt is stored in the same transaction as the change, so a
+    An update the database refuses to store (a value it cannot encode, one too
+    long) fails the report as `invalid_result` instead: refusing the webhook would
+    leave the report generating forever, and every retry would fail the same way.
+    """
+    try:
+        return await _apply_once(deps, update, webhook_id)
+    except UnstorableData:
+        if update.error == INVALID_RESULT:
+            raise
+        log.exception("job %s sent an update the database refused", update.job_id)
+        failure = replace(update, type=JobUpdateType.FAILED, output=None, error=INVALID_RESULT)
+        return await _apply_once(deps, failure, webhook_id)
+
+
+async def _apply_once(deps: Dependencies, update: JobUpdate, webhook_id: str | None) -> bool:
+    """The webhook receipt is stored in the same transaction as the change, so a
     duplicate delivery, even a concurrent one, finds it and changes nothing.
     """
     definition = await deps.llm.get_workflow(deps.workflow_name)
@@ -57,14 +78,23 @@ async def reconcile_report(deps: Dependencies, report: MissionReport) -> bool:
 
 
 async def sweep_stale_reports(deps: Dependencies, stale_after: timedelta, limit: int = 100) -> int:
-    """Reconcile each GENERATING report without news for `stale_after`; count the changed."""
+    """Reconcile each GENERATING report without news for `stale_after`; count the changed.
+
+    Each report is guarded on its own: one that cannot be reconciled is logged and
+    skipped, so it never keeps the reports behind it (the list is oldest first) stale.
+    """
     updated_before = deps.clock.now() - stale_after
     async with deps.uow() as uow:
         stale = await uow.reports.list_stale_generating(updated_before, limit)
     changed = 0
     for report in stale:
-        if await reconcile_report(deps, report):
-            changed += 1
+        try:
+            if await reconcile_report(deps, report):
+                changed += 1
+        except LLMServiceUnavailable as exc:
+            log.warning("could not reconcile report %s: %s", report.id, exc.message)
+        except Exception:
+            log.exception("reconciling report %s failed; the sweep goes on", report.id)
     return changed
 
 

@@ -6,12 +6,21 @@ nothing. Each visible change yields the event-log rows to write with it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from domain.events import EventType, MissionEvent
+from domain.failures import (
+    GENERATION_FAILED,
+    INVALID_RESULT,
+    JOB_CANCELLED,
+    JOB_LOST,
+    UNPARSEABLE_PLAN,
+    report_error,
+)
 from domain.jobs import JobUpdate, JobUpdateType
 from domain.notifications import Notification, plan_ready_notification
 from domain.plan import PlanParseError, parse_plan_markdown, resolve_bundles
@@ -19,21 +28,9 @@ from domain.pricing import cost_usd
 from domain.report import MissionReport, Plan, Progress, ReportError, Usage
 from domain.workflow import UnknownStep, WorkflowDefinition
 
-JOB_CANCELLED = ReportError(
-    "job_cancelled",
-    "The plan generator stopped this job before it finished. Retry to start again.",
-    True,
-)
-JOB_LOST = ReportError(
-    "job_lost",
-    "The plan generator no longer knows this job, so it will not finish. Retry to start again.",
-    True,
-)
-UNPARSEABLE_PLAN = ReportError(
-    "unparseable_plan",
-    "The generated plan could not be read (no executive summary). Retry to generate it again.",
-    True,
-)
+__all__ = ["JOB_CANCELLED", "JOB_LOST", "UNPARSEABLE_PLAN", "Transition", "apply_update"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,7 +57,7 @@ def apply_update(report: MissionReport, update: JobUpdate, ctx: TransitionContex
     if update.type is JobUpdateType.COMPLETED:
         return _completed(report, update, ctx)
     if update.type is JobUpdateType.FAILED:
-        error = update.error or ReportError("generation_failed", "Generation failed.", True)
+        error = update.error or report_error(GENERATION_FAILED)
         return _failed(report, error, ctx.now)
     if update.type is JobUpdateType.CANCELLED:
         return _failed(report, JOB_CANCELLED, ctx.now)
@@ -100,6 +97,9 @@ def _completed(report: MissionReport, update: JobUpdate, ctx: TransitionContext)
         sections = resolve_bundles(parse_plan_markdown(output.mission_plan), ctx.known_bundle_ids)
     except PlanParseError:
         return _failed(report, UNPARSEABLE_PLAN, ctx.now)
+    except Exception:  # the plan is model output: any way it breaks the parser is its fault
+        log.exception("the plan of report %s could not be parsed", report.id)
+        return _failed(report, INVALID_RESULT, ctx.now)
     usage = None
     if output.usage is not None:
         u = output.usage

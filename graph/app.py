@@ -8,6 +8,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -33,6 +34,9 @@ from infra.publisher import BusEventPublisher
 from infra.settings import Settings
 from infra.webhook_signing import WebhookVerifier
 
+if TYPE_CHECKING:  # the LLM service is imported only when embedded
+    from llm_service.providers import LLMProvider
+
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/api/webhooks/llm-callback"
@@ -41,7 +45,10 @@ EMBEDDED_API_BASE = "http://mission-planner.internal"
 EMBEDDED_LLM_BASE = "http://llm-service.internal"
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, llm_provider: LLMProvider | None = None
+) -> Starlette:
+    """`llm_provider` replaces the embedded LLM service's model (tests at the network edge)."""
     settings = settings or Settings()
     view = build_view(lambda: app.state.mission_planner, settings)
 
@@ -58,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
             await bus.connect()
             stack.push_async_callback(bus.disconnect)
-            llm_client, webhook_url = await _llm_client(settings, app, engines, stack)
+            llm_client, webhook_url = await _llm_client(settings, app, engines, stack, llm_provider)
             state = _state(settings, engines, bus, llm_client, webhook_url)
             app.state.mission_planner = state
             sweeper = asyncio.create_task(_sweep_forever(state), name="stale-report-sweeper")
@@ -83,7 +90,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 
 async def _llm_client(
-    settings: Settings, api: Starlette, engines: Engines, stack: contextlib.AsyncExitStack
+    settings: Settings,
+    api: Starlette,
+    engines: Engines,
+    stack: contextlib.AsyncExitStack,
+    provider: LLMProvider | None = None,
 ) -> tuple[httpx.AsyncClient, str]:
     timeout = httpx.Timeout(settings.llm_timeout_seconds)
     if not settings.embedded_llm_service:
@@ -106,7 +117,9 @@ async def _llm_client(
         data_dir=settings.data_dir,
         offline_step_delay_ms=settings.offline_step_delay_ms,
     )
-    llm_app = create_llm_app(llm_settings, engine=engines.writer, webhook_client=webhook_client)
+    llm_app = create_llm_app(
+        llm_settings, engine=engines.writer, webhook_client=webhook_client, provider=provider
+    )
     await stack.enter_async_context(llm_app.router.lifespan_context(llm_app))
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=llm_app), base_url=EMBEDDED_LLM_BASE, timeout=timeout

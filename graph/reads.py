@@ -29,4 +29,7 @@ async def read_report(context: Context, report_id: str) -> MissionReport | None:
                 report = await state.queries.report(report_id)
         except LLMServiceUnavailable:
             log.warning("could not reconcile stale report %s", report_id)
+        except Exception:
+            # The stored report is still worth showing; the sweeper tries again later.
+            log.exception("reconciling stale report %s failed", report_id)
     return report

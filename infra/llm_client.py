@@ -44,7 +44,11 @@ class HttpLLMService:
             return None
         if response.status_code != 200:
             raise LLMServiceUnavailable(f"job status answered {response.status_code}")
-        return job_status_to_update(response.json())
+        try:
+            answer = response.json()
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
+            answer = None
+        return job_status_to_update(answer, job_id)
 
     async def cancel_jobs(self, job_ids: Sequence[str]) -> int:
         response = await self._request(

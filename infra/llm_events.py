@@ -1,18 +1,35 @@
-"""LLM-service payloads (webhook bodies and job status) to domain `JobUpdate`s."""
+"""LLM-service payloads (webhook bodies and job status) to domain `JobUpdate`s.
+
+This is where the service's text enters the API, so every string taken from a
+payload goes through `clean_text` here. A completed job whose result cannot be
+read or stored becomes a failure (`invalid_result`) instead of an error answer:
+the sender would give up on a 4xx and the report would never finish.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
+from domain.failures import GENERATION_FAILED, INVALID_RESULT, is_known_failure, report_error
 from domain.jobs import JobOutput, JobUpdate, JobUpdateType, LLMUsage
 from domain.report import ReportError
+from domain.text import clean_text
+
+log = logging.getLogger(__name__)
 
 KNOWN_TYPES = {t.value for t in JobUpdateType if t is not JobUpdateType.LOST}
 # Sequences and attempts are stored in 32-bit columns; token counts are shown as
 # GraphQL Int (32-bit) and summed, so each stays well below that.
 MAX_STORED_INT = 2**31 - 1
 MAX_USAGE_COUNT = 10**9
+# The length of the job_id columns (mission_reports, webhook_receipts): a longer id
+# could never match a report, and PostgreSQL refuses to store it.
+MAX_JOB_ID_LENGTH = 64
+MAX_NAME_LENGTH = 255  # event types, step ids, display names, model names, report ids
+
+_ACTIVE_STATUSES = ("queued", "running")
 
 
 class InvalidJobPayload(ValueError):
@@ -24,47 +41,76 @@ def is_known_event_type(body: dict[str, Any]) -> bool:
 
 
 def webhook_to_update(body: Any) -> JobUpdate:
+    """The update a webhook body stands for; InvalidJobPayload if it names no job event."""
     if not isinstance(body, dict):
         raise InvalidJobPayload("body must be a JSON object")
-    data = _object(body.get("data", {}), "data")
-    metadata = _object(body.get("metadata", {}), "metadata")
     update_type = JobUpdateType(_string(body, "type"))
-    return JobUpdate(
-        job_id=_string(body, "job_id"),
-        type=update_type,
-        sequence=_int(body, "sequence"),
-        occurred_at=_timestamp(body.get("occurred_at")),
-        report_id=_optional_string(metadata, "report_id"),
-        attempt=_optional_int(metadata, "attempt"),
-        step_id=_optional_string(data, "step_id"),
-        step_display_name=_optional_string(data, "display_name"),
-        step_finished=update_type is JobUpdateType.PROGRESS,
-        output=_output(data.get("output")) if update_type is JobUpdateType.COMPLETED else None,
-        error=_error(data.get("error")) if update_type is JobUpdateType.FAILED else None,
-    )
-
-
-def job_status_to_update(job: dict[str, Any]) -> JobUpdate:
-    """A status poll answer as the update it amounts to (for reconciliation)."""
-    status = _string(job, "status")
-    metadata = _object(job.get("metadata") or {}, "metadata")
-    base: dict[str, Any] = {
-        "job_id": _string(job, "job_id"),
-        "sequence": int(job.get("sequence") or 0),
-        "occurred_at": _timestamp(job.get("updated_at")),
+    metadata = _object(body.get("metadata", {}), "metadata")
+    envelope: dict[str, Any] = {
+        "job_id": _job_id(body.get("job_id")),
+        "sequence": _int(body, "sequence"),
+        "occurred_at": _timestamp(body.get("occurred_at")),
         "report_id": _optional_string(metadata, "report_id"),
         "attempt": _optional_int(metadata, "attempt"),
     }
+    try:
+        data = _object(body.get("data", {}), "data")
+        if update_type is JobUpdateType.COMPLETED:
+            return JobUpdate(type=update_type, output=_output(data.get("output")), **envelope)
+    except InvalidJobPayload as exc:
+        if update_type is not JobUpdateType.COMPLETED:
+            raise
+        return _unstorable_result(envelope, exc)
+    return JobUpdate(
+        type=update_type,
+        step_id=_optional_string(data, "step_id"),
+        step_display_name=_optional_string(data, "display_name"),
+        step_finished=update_type is JobUpdateType.PROGRESS,
+        error=_error(data.get("error")) if update_type is JobUpdateType.FAILED else None,
+        **envelope,
+    )
+
+
+def job_status_to_update(job: Any, job_id: str) -> JobUpdate:
+    """A status poll answer for `job_id` as the update it amounts to (for reconciliation).
+
+    Never raises: an answer that cannot be read fails the report as `invalid_result`,
+    so that a reader or the sweeper does not ask again, and fail again, forever.
+    """
+    envelope: dict[str, Any] = {"job_id": job_id, "sequence": 0, "occurred_at": _now()}
+    try:
+        job = _object(job, "job status")
+        metadata = _object(job.get("metadata") or {}, "metadata")
+        sequence = job.get("sequence")
+        envelope.update(
+            sequence=sequence if _is_stored_int(sequence) else 0,
+            occurred_at=_timestamp(job.get("updated_at")),
+            report_id=_optional_string(metadata, "report_id"),
+            attempt=_optional_int(metadata, "attempt"),
+        )
+        return _status_update(job, envelope)
+    except InvalidJobPayload as exc:
+        return _unstorable_result(envelope, exc)
+
+
+def _status_update(job: dict[str, Any], envelope: dict[str, Any]) -> JobUpdate:
+    status = job.get("status")
     if status == "completed":
         result = _object(job.get("result") or {}, "result")
-        return JobUpdate(type=JobUpdateType.COMPLETED, output=_output(result), **base)
+        return JobUpdate(type=JobUpdateType.COMPLETED, output=_output(result), **envelope)
     if status == "failed":
-        return JobUpdate(type=JobUpdateType.FAILED, error=_error(job.get("error")), **base)
+        return JobUpdate(type=JobUpdateType.FAILED, error=_error(job.get("error")), **envelope)
     if status == "cancelled":
-        return JobUpdate(type=JobUpdateType.CANCELLED, **base)
-    return JobUpdate(
-        type=JobUpdateType.STEP_STARTED, step_id=job.get("current_step_id") or None, **base
-    )
+        return JobUpdate(type=JobUpdateType.CANCELLED, **envelope)
+    if status in _ACTIVE_STATUSES:
+        step_id = _optional_string(job, "current_step_id")
+        return JobUpdate(type=JobUpdateType.STEP_STARTED, step_id=step_id, **envelope)
+    raise InvalidJobPayload("status is not one of the job statuses")
+
+
+def _unstorable_result(envelope: dict[str, Any], exc: InvalidJobPayload) -> JobUpdate:
+    log.warning("job %s sent a result the API cannot store: %s", envelope["job_id"], exc)
+    return JobUpdate(type=JobUpdateType.FAILED, error=INVALID_RESULT, **envelope)
 
 
 def _output(raw: Any) -> JobOutput:
@@ -75,23 +121,26 @@ def _output(raw: Any) -> JobOutput:
     usage_raw = output.get("llm_usage")
     usage = None
     if isinstance(usage_raw, dict):
+        model = usage_raw.get("model")
         usage = LLMUsage(
-            model=str(usage_raw.get("model") or "unknown"),
+            model=clean_text(model)[:MAX_NAME_LENGTH] if isinstance(model, str) else "unknown",
             input_tokens=_non_negative(usage_raw, "input_tokens"),
             output_tokens=_non_negative(usage_raw, "output_tokens"),
             duration_ms=_non_negative(usage_raw, "duration_ms"),
         )
-    return JobOutput(mission_plan=plan, usage=usage)
+    return JobOutput(mission_plan=clean_text(plan), usage=usage)
 
 
 def _error(raw: Any) -> ReportError:
+    """The user-facing error for the service's one: its code, never its message."""
     if not isinstance(raw, dict):
-        return ReportError("generation_failed", "The plan generator failed.", True)
-    return ReportError(
-        code=str(raw.get("code") or "generation_failed")[:64],
-        message=str(raw.get("message") or "The plan generator failed.")[:1000],
-        retryable=bool(raw.get("retryable", True)),
-    )
+        return report_error(GENERATION_FAILED)
+    code = raw.get("code")
+    retryable = raw.get("retryable", True)
+    if not isinstance(code, str) or not is_known_failure(code):
+        log.warning("job failed with an unknown error code %r", raw.get("code"))
+        code = GENERATION_FAILED
+    return report_error(code, retryable=retryable if isinstance(retryable, bool) else True)
 
 
 def _object(value: Any, name: str) -> dict[str, Any]:
@@ -102,19 +151,31 @@ def _object(value: Any, name: str) -> dict[str, Any]:
 
 def _string(body: dict[str, Any], key: str) -> str:
     value = body.get(key)
-    if not isinstance(value, str) or not value or len(value) > 255:
+    if not isinstance(value, str) or not value or len(value) > MAX_NAME_LENGTH:
         raise InvalidJobPayload(f"{key} must be a non-empty string")
-    return value
+    return clean_text(value)
+
+
+def _job_id(value: Any) -> str:
+    if not isinstance(value, str) or not value or len(value) > MAX_JOB_ID_LENGTH:
+        raise InvalidJobPayload(f"job_id must be a string of 1 to {MAX_JOB_ID_LENGTH} characters")
+    return clean_text(value)
 
 
 def _optional_string(body: dict[str, Any], key: str) -> str | None:
     value = body.get(key)
-    return value if isinstance(value, str) and value else None
+    if not isinstance(value, str) or not value or len(value) > MAX_NAME_LENGTH:
+        return None
+    return clean_text(value)
+
+
+def _is_stored_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_STORED_INT
 
 
 def _int(body: dict[str, Any], key: str) -> int:
     value = body.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_STORED_INT:
+    if not _is_stored_int(value):
         raise InvalidJobPayload(f"{key} must be an integer between 0 and {MAX_STORED_INT}")
     return value
 
@@ -123,7 +184,7 @@ def _optional_int(body: dict[str, Any], key: str) -> int | None:
     value = body.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
         return None
-    if not 0 <= value <= MAX_STORED_INT:
+    if not _is_stored_int(value):
         raise InvalidJobPayload(f"metadata.{key} is out of range")
     return value
 
@@ -135,6 +196,10 @@ def _non_negative(body: dict[str, Any], key: str) -> int:
     if value > MAX_USAGE_COUNT:
         raise InvalidJobPayload(f"data.output.llm_usage.{key} is out of range")
     return value
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _timestamp(value: Any) -> datetime:
@@ -149,4 +214,4 @@ def _timestamp(value: Any) -> datetime:
                 return parsed.astimezone(UTC)
             except OverflowError as exc:
                 raise InvalidJobPayload("occurred_at is out of range") from exc
-    return datetime.now(UTC)
+    return _now()

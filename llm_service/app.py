@@ -71,6 +71,7 @@ def create_app(
                 step_timeout_seconds=settings.step_timeout_seconds,
                 step_delay_seconds=settings.step_delay_seconds,
                 lease_seconds=settings.job_lease_seconds,
+                max_attempts=settings.max_job_attempts,
             )
             sender.start()
             stack.push_async_callback(sender.stop)

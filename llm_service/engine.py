@@ -2,7 +2,9 @@
 
 Each runner holds a lease on the jobs it runs (`runner_id` + `heartbeat_at`), so
 several service instances can share one database: a job whose runner died is
-taken over once its lease goes stale, and restarted from the first step.
+taken over once its lease goes stale, and restarted from the first step. Every
+takeover counts as an attempt; past `max_attempts` the job fails instead of
+running (and calling the paid provider) again.
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ _CANCEL_WAIT_SECONDS = 10.0
 _WRITE_RETRY_FIRST_SECONDS = 0.2
 _WRITE_RETRY_MAX_SECONDS = 2.0
 
+TOO_MANY_ATTEMPTS = WorkflowError(
+    "too_many_attempts", "the job stopped its runner on every attempt", retryable=True
+)
+CRASHED = WorkflowError("internal_error", "the job failed unexpectedly", retryable=True)
+
 
 class JobRunner:
     def __init__(
@@ -48,6 +55,7 @@ class JobRunner:
         step_timeout_seconds: float = 180.0,
         step_delay_seconds: float = 0.0,
         lease_seconds: float = 15.0,
+        max_attempts: int = 3,
     ) -> None:
         self.runner_id = f"runner-{uuid4().hex[:16]}"
         self._store = store
@@ -58,6 +66,7 @@ class JobRunner:
             step_timeout_seconds=step_timeout_seconds,
             step_delay_seconds=step_delay_seconds,
             write_retry_seconds=lease_seconds,
+            max_attempts=max_attempts,
         )
         self._slots = asyncio.Semaphore(max_concurrent_jobs)
         self._lease = timedelta(seconds=lease_seconds)
@@ -147,6 +156,7 @@ class _ExecutionConfig:
     step_timeout_seconds: float
     step_delay_seconds: float
     write_retry_seconds: float
+    max_attempts: int
 
 
 class _Execution:
@@ -158,6 +168,23 @@ class _Execution:
         self._step_status: dict[str, str] = {}
 
     async def run(self) -> None:
+        if self._job.attempts > self._config.max_attempts:
+            logger.error(
+                "job %s ran %d times without finishing", self._job.id, self._job.attempts - 1
+            )
+            await self._fail_job(TOO_MANY_ATTEMPTS)
+            return
+        try:
+            await self._run_workflow()
+        except Exception as exc:
+            if _is_transient(exc):
+                raise  # the database is away: the lease hands the job on once it is back
+            # Most likely a write the database refuses: fail the job now, while we
+            # hold it, rather than let the lease expire and the whole job run again.
+            logger.exception("job %s crashed", self._job.id)
+            await self._fail_job(CRASHED)
+
+    async def _run_workflow(self) -> None:
         try:
             workflow = load_workflow(self._job.workflow_name)
         except LookupError:
@@ -205,6 +232,10 @@ class _Execution:
     async def _fail_unknown_workflow(self) -> None:
         name = self._job.workflow_name
         error = WorkflowError("unknown_workflow", f"no workflow named {name}", retryable=False)
+        await self._fail_job(error)
+
+    async def _fail_job(self, error: WorkflowError) -> None:
+        """Fails the job without touching its steps; a write failure here is left to the lease."""
         await self._emit(
             "workflow.failed",
             {"error": error.to_dict(), "step_id": None},
@@ -262,12 +293,17 @@ class _Execution:
         except TimeoutError:
             message = f"{step.display_name} took longer than {timeout:g} s"
             return WorkflowError("step_timeout", message, retryable=True)
-        except Exception as exc:
+        except Exception:
+            # The exception's text is for the log: it may quote anything the step touched.
             logger.exception("step %s of job %s failed", step.id, self._job.id)
-            return WorkflowError("internal_error", f"{type(exc).__name__}: {exc}", retryable=True)
+            return WorkflowError("internal_error", "the step failed unexpectedly", retryable=True)
         return None
 
     async def _fail(self, step: StepDefinition, error: WorkflowError) -> None:
+        if error.detail:
+            logger.warning(
+                "step %s of job %s failed (%s): %s", step.id, self._job.id, error.code, error.detail
+            )
         self._step_status[step.id] = "failed"
         for step_id, status in self._step_status.items():
             if status == "pending":

@@ -40,6 +40,8 @@ class LLMServiceSettings(BaseSettings):
     )
     # A job whose runner stopped heart-beating for this long is taken over by another runner.
     job_lease_seconds: float = Field(default=15.0, gt=0, validation_alias="LLM_JOB_LEASE_SECONDS")
+    # Runs of one job (the first plus takeovers after a crash) before it fails for good.
+    max_job_attempts: int = Field(default=3, ge=1, validation_alias="LLM_MAX_JOB_ATTEMPTS")
 
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, validation_alias="LLM_WEBHOOK_TIMEOUT_SECONDS"

@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from domain.text import clean_text
 from llm_service.errors import WorkflowError
 from llm_service.plan_request import parse_bundles, parse_plan_request
 from llm_service.prompts import (
@@ -73,9 +74,11 @@ async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider)
             "bundles": context["input_data"].get("bundles") or [],
         },
     )
-    context["mission_plan"] = strip_code_fence(generation.text)
+    # Cleaned before anything is written: a NUL or a lone surrogate in the model's
+    # text would make every write of the result fail, and the job crash on each rerun.
+    context["mission_plan"] = strip_code_fence(clean_text(generation.text))
     context["llm_usage"] = {
-        "model": generation.model,
+        "model": clean_text(generation.model),
         "input_tokens": generation.input_tokens,
         "output_tokens": generation.output_tokens,
         "duration_ms": round((time.perf_counter() - started) * 1000),

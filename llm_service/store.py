@@ -65,6 +65,9 @@ jobs_table = Table(
     Column("error", JSON, nullable=True),
     Column("usage", JSON, nullable=True),
     Column("last_sequence", Integer, nullable=False, default=0),
+    # Runs started: 1 at submit, one more per takeover; bounded so a job that crashes
+    # its runner every time (a poison result) stops instead of rerunning forever.
+    Column("attempts", Integer, nullable=False, default=1, server_default="1"),
     # Lease: the runner executing the job heart-beats; a stale lease lets another take over.
     Column("runner_id", String(64), nullable=True),
     Column("heartbeat_at", UTCDateTime(), nullable=True),
@@ -108,6 +111,7 @@ class JobRecord:
     error: dict[str, Any] | None
     usage: dict[str, Any] | None
     last_sequence: int
+    attempts: int
     runner_id: str | None
     created_at: datetime
     updated_at: datetime
@@ -129,6 +133,7 @@ class JobRecord:
             error=m["error"],
             usage=m["usage"],
             last_sequence=m["last_sequence"],
+            attempts=m["attempts"],
             runner_id=m["runner_id"],
             created_at=m["created_at"],
             updated_at=m["updated_at"],
@@ -170,6 +175,7 @@ class JobStore:
             "job_metadata": job.metadata,
             "webhook_url": job.webhook_url,
             "last_sequence": 0,
+            "attempts": 1,
             "runner_id": runner_id,
             "heartbeat_at": now,
             "created_at": now,
@@ -218,7 +224,10 @@ class JobStore:
         return result.rowcount > 0
 
     async def claim_stale_jobs(self, *, runner_id: str, stale_before: datetime) -> list[str]:
-        """Takes over active jobs whose runner released them or stopped heart-beating."""
+        """Takes over active jobs whose runner released them or stopped heart-beating.
+
+        Each takeover counts as an attempt (`release_jobs` gives its count back).
+        """
         stale = (
             jobs_table.c.status.in_(ACTIVE_STATUSES),
             or_(jobs_table.c.heartbeat_at.is_(None), jobs_table.c.heartbeat_at < stale_before),
@@ -231,7 +240,12 @@ class JobStore:
             stmt = (
                 update(jobs_table)
                 .where(jobs_table.c.id == job_id, *stale)
-                .values(runner_id=runner_id, heartbeat_at=utcnow(), status=QUEUED)
+                .values(
+                    runner_id=runner_id,
+                    heartbeat_at=utcnow(),
+                    status=QUEUED,
+                    attempts=jobs_table.c.attempts + 1,
+                )
             )
             async with write_transaction(self._engine) as conn:
                 if (await conn.execute(stmt)).rowcount == 1:
@@ -251,7 +265,10 @@ class JobStore:
             await conn.execute(stmt)
 
     async def release_jobs(self, job_ids: Iterable[str], *, runner_id: str) -> None:
-        """Hands unfinished jobs back at shutdown so the next start resumes them at once."""
+        """Hands unfinished jobs back at shutdown so the next start resumes them at once.
+
+        A run stopped by a shutdown did not fail: its attempt is given back.
+        """
         ids = list(job_ids)
         if not ids:
             return
@@ -262,7 +279,7 @@ class JobStore:
                 jobs_table.c.runner_id == runner_id,
                 jobs_table.c.status.in_(ACTIVE_STATUSES),
             )
-            .values(runner_id=None, heartbeat_at=None)
+            .values(runner_id=None, heartbeat_at=None, attempts=jobs_table.c.attempts - 1)
         )
         async with write_transaction(self._engine) as conn:
             await conn.execute(stmt)

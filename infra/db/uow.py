@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.ports import (
@@ -13,6 +14,7 @@ from domain.ports import (
     NotificationRepository,
     ReportRepository,
     UnitOfWork,
+    UnstorableData,
     WebhookReceipts,
 )
 from infra.db.repositories import (
@@ -57,10 +59,26 @@ class SqlUnitOfWork:
         finally:
             await self._conn.close()
             self._conn = None
+        if exc is not None and is_unstorable(exc):
+            raise UnstorableData(str(exc)[:200]) from exc
 
     async def commit(self) -> None:
         assert self._conn is not None
         await self._conn.commit()
+
+
+# SQLSTATE class 22, data exception: a string too long (22001), a NUL (22021), ...
+_DATA_EXCEPTION = "22"
+
+
+def is_unstorable(exc: BaseException) -> bool:
+    """True when the database (or its driver) refused a value rather than failed."""
+    if isinstance(exc, UnicodeError):  # SQLite's driver cannot encode a lone surrogate
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_DATA_EXCEPTION)
 
 
 class SqlUnitOfWorkFactory:

@@ -47,11 +47,14 @@ class OpenAICompatibleProvider:
             )
         except httpx.TimeoutException as exc:
             raise ProviderError(
-                "provider_timeout", f"LLM request timed out: {exc!r}", retryable=True
+                "provider_timeout", "the LLM request timed out", retryable=True, detail=repr(exc)
             ) from exc
         except httpx.TransportError as exc:
             raise ProviderError(
-                "provider_unavailable", f"LLM provider unreachable: {exc!r}", retryable=True
+                "provider_unavailable",
+                "the LLM provider is unreachable",
+                retryable=True,
+                detail=repr(exc),
             ) from exc
         _raise_for_status(response)
         return self._parse(response)
@@ -63,7 +66,10 @@ class OpenAICompatibleProvider:
             usage = body.get("usage") or {}
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise ProviderError(
-                "provider_bad_response", f"unexpected LLM response shape: {exc!r}", retryable=True
+                "provider_bad_response",
+                "the LLM answer has an unexpected shape",
+                retryable=True,
+                detail=repr(exc),
             ) from exc
         if not isinstance(text, str) or not text.strip():
             raise ProviderError(
@@ -78,16 +84,35 @@ class OpenAICompatibleProvider:
 
 
 def _raise_for_status(response: httpx.Response) -> None:
+    """Our own words in the message; the provider's body, which may hold anything, in detail."""
     status = response.status_code
     if status < 400:
         return
-    detail = response.text[:300]
+    detail = f"HTTP {status}: {response.text[:300]}"
     if status == 429:
-        raise ProviderError("provider_rate_limited", f"LLM rate limit: {detail}", retryable=True)
+        raise ProviderError(
+            "provider_rate_limited",
+            "the LLM provider is rate limiting",
+            retryable=True,
+            detail=detail,
+        )
     if status >= 500 or status in _RETRYABLE_STATUSES:
-        raise ProviderError("provider_error", f"LLM HTTP {status}: {detail}", retryable=True)
+        raise ProviderError(
+            "provider_error",
+            f"the LLM provider failed (HTTP {status})",
+            retryable=True,
+            detail=detail,
+        )
     if status in (401, 403):
         raise ProviderError(
-            "provider_auth_failed", f"LLM rejected the credentials (HTTP {status})", retryable=False
+            "provider_auth_failed",
+            f"the LLM provider rejected the credentials (HTTP {status})",
+            retryable=False,
+            detail=detail,
         )
-    raise ProviderError("provider_rejected", f"LLM HTTP {status}: {detail}", retryable=False)
+    raise ProviderError(
+        "provider_rejected",
+        f"the LLM provider rejected the request (HTTP {status})",
+        retryable=False,
+        detail=detail,
+    )

@@ -72,8 +72,9 @@ def settings_for(database_url: str, data_dir: Path, **overrides: Any) -> Setting
 
 
 @asynccontextmanager
-async def running_api(settings: Settings) -> AsyncIterator[ApiHarness]:
-    app = create_app(settings)
+async def running_api(settings: Settings, llm_provider: Any = None) -> AsyncIterator[ApiHarness]:
+    """`llm_provider` stands in for the embedded LLM service's model."""
+    app = create_app(settings, llm_provider=llm_provider)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from domain.failures import report_error
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
 from tests.support.job_events import PLAN, webhook_event
@@ -99,7 +100,9 @@ async def test_failure_carries_code_message_and_retryable(api: ApiHarness) -> No
         {"id": report["id"]},
         user=user,
     )
-    assert body["data"]["missionReport"] == {"status": "FAILED", "error": error}
+    # The code and the retry hint come through; the message is ours, not the sender's.
+    shown = {**error, "message": report_error("provider_timeout").message}
+    assert body["data"]["missionReport"] == {"status": "FAILED", "error": shown}
     retry = await api.graphql(
         "mutation($id: ID!) { retryMissionPlan(reportId: $id) { __typename "
         "... on RetryMissionPlanSuccess { report { status attempt jobId } } } }",

@@ -93,12 +93,21 @@ async def test_invalid_input_fails_without_retry(start_service: Callable[..., An
 
 
 async def test_unexpected_exception_is_an_internal_error(start_service: Callable[..., Any]) -> None:
-    async with start_service(provider=FailingProvider(RuntimeError("kaboom"))) as service:
+    secret = "postgresql://app:hunter2@db.internal/prod"
+    async with start_service(provider=FailingProvider(RuntimeError(secret))) as service:
         job_id = await service.submit()
         events = await service.wait_for_event(job_id, "workflow.failed")
+        job = await service.job(job_id)
 
+    # A stable code and our own words; the exception's text stays in the log.
     error = events[-1]["data"]["error"]
-    assert error == {"code": "internal_error", "message": "RuntimeError: kaboom", "retryable": True}
+    assert error == {
+        "code": "internal_error",
+        "message": "the step failed unexpectedly",
+        "retryable": True,
+    }
+    assert job["error"] == error
+    assert "hunter2" not in str(events) and "RuntimeError" not in str(events)
 
 
 async def test_plan_without_summary_is_unparseable(start_service: Callable[..., Any]) -> None:

@@ -1,4 +1,4 @@
-"""The alembic revision creates exactly the tables of `llm_service.store.metadata`."""
+"""The LLM service's alembic revisions build exactly `llm_service.store.metadata`, and undo it."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from llm_service.store import metadata
 
-MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0002_llm_service.py"
+VERSIONS = Path(__file__).parents[2] / "migrations" / "versions"
+# The revisions that touch the LLM service's tables, oldest first.
+LLM_REVISIONS = ("0002_llm_service", "0004_llm_job_attempts")
 
 
-def load_revision() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("revision_0002", MIGRATION)
+def load_revision(name: str = "0002_llm_service") -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"revision_{name}", VERSIONS / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -26,9 +28,11 @@ def load_revision() -> ModuleType:
 
 
 def run(connection: Connection, step: str) -> None:
+    names = LLM_REVISIONS if step == "upgrade" else tuple(reversed(LLM_REVISIONS))
     context = MigrationContext.configure(connection)
     with Operations.context(context):
-        getattr(load_revision(), step)()
+        for name in names:
+            getattr(load_revision(name), step)()
 
 
 def diff(connection: Connection) -> list[object]:

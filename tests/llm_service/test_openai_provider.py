@@ -72,6 +72,18 @@ async def test_http_errors_are_classified(status: int, code: str, retryable: boo
     assert (caught.value.code, caught.value.retryable) == (code, retryable)
 
 
+@pytest.mark.parametrize("status", [400, 401, 429, 500])
+async def test_the_providers_body_stays_out_of_the_message(status: int) -> None:
+    body = "upstream db postgresql://llm:S3cr3t@10.0.0.7/prod is down"
+    provider = provider_with(lambda _request: httpx.Response(status, text=body))
+    with pytest.raises(ProviderError) as caught:
+        await provider.generate(system="s", user="u", context={})
+    # Our words for the job's error; the provider's, for the log only.
+    assert "S3cr3t" not in caught.value.message and "postgresql" not in caught.value.message
+    assert "S3cr3t" not in str(caught.value.to_dict())
+    assert body in caught.value.detail
+
+
 async def test_timeouts_and_connection_errors_are_retryable() -> None:
     def timeout(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("slow", request=request)

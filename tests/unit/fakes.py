@@ -25,6 +25,7 @@ from domain.ports import (
     EventLog,
     NotificationRepository,
     ReportRepository,
+    UnstorableData,
     WebhookReceipts,
 )
 from domain.report import MissionReport, MissionStatus
@@ -85,6 +86,9 @@ class FakeStore:
     locked_users: list[str] = field(default_factory=list)
     # Runs first in `reports.add`: lets a test commit a concurrent writer's row.
     before_add: Callable[[MissionReport], None] | None = None
+    # `reports.save` of a report whose plan holds this text raises UnstorableData,
+    # as PostgreSQL does for a value it cannot store.
+    refuse_plans_containing: str | None = None
 
     def events_of(self, report_id: str) -> list[MissionEvent]:
         return sorted((e for e in self.events if e.report_id == report_id), key=_by_sequence)
@@ -148,6 +152,9 @@ class FakeReportRepository:
 
     async def save(self, report: MissionReport) -> None:
         self._uow.ensure_active()
+        refused = self._uow.store.refuse_plans_containing
+        if refused and report.plan is not None and refused in report.plan.content:
+            raise UnstorableData("the database refused the plan")
         report = _as_stored(report)
         if report.id not in self._visible():
             return  # an UPDATE of a missing row changes nothing
@@ -378,6 +385,8 @@ class FakeLLMService:
         self.job_queries: list[str] = []
         # What `get_job` answers per job id; a missing id answers None (unknown job).
         self.jobs: dict[str, JobUpdate | None] = {}
+        # What `get_job` raises per job id instead of answering (a broken answer).
+        self.job_errors: dict[str, Exception] = {}
         self.unavailable_on_submit = False
         self.unavailable_on_cancel = False
         # Runs inside `submit_workflow`, before it answers: lets a test act mid-submit.
@@ -398,6 +407,8 @@ class FakeLLMService:
 
     async def get_job(self, job_id: str) -> JobUpdate | None:
         self.job_queries.append(job_id)
+        if job_id in self.job_errors:
+            raise self.job_errors[job_id]
         if job_id not in self.jobs:
             return None
         return self.jobs[job_id]

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from domain.events import EventType
+from domain.failures import INVALID_RESULT
 from domain.jobs import JobUpdateType
 from domain.operations import retry_mission_plan, submit_mission_plan
 from domain.reconciliation import apply_job_update, reconcile_report, sweep_stale_reports
@@ -285,3 +286,44 @@ async def test_the_sweep_honours_its_limit_oldest_first(fakes: Fakes) -> None:
 
     assert fakes.llm.job_queries == ["job-0", "job-1"]
     assert stored(fakes, "r2").status is MissionStatus.GENERATING
+
+
+# --- poison results (issue 6, point 4) ---------------------------------------------
+
+
+async def test_one_report_that_cannot_be_reconciled_does_not_stop_the_sweep(
+    fakes: Fakes,
+) -> None:
+    poison = generating_report(id="poison", job_id="job-poison", updated_at=T0)
+    later = generating_report(id="later", job_id="job-later", updated_at=T0 + timedelta(minutes=1))
+    for report in (poison, later):
+        fakes.store.reports[report.id] = report
+    fakes.llm.job_errors["job-poison"] = RuntimeError("an answer nobody expected")
+    fakes.clock.set(T0 + timedelta(minutes=10))
+
+    changed = await sweep_stale_reports(fakes.deps, stale_after=timedelta(minutes=5))
+
+    # The oldest report fails to reconcile on every round; the one behind it is not held up.
+    assert fakes.llm.job_queries == ["job-poison", "job-later"]
+    assert changed == 1
+    assert stored(fakes, "later").error == JOB_LOST
+    assert stored(fakes, "poison") == poison
+
+
+async def test_a_result_the_database_refuses_fails_the_report_as_invalid_result(
+    fakes: Fakes,
+) -> None:
+    report = await submitted(fakes)
+    fakes.store.refuse_plans_containing = "Executive Summary"
+    update = job_update(JobUpdateType.COMPLETED, report_id=report.id, output=completed_output())
+
+    assert await apply_job_update(fakes.deps, update, webhook_id="wh-poison") is True
+
+    failed = stored(fakes, report.id)
+    assert failed.status is MissionStatus.FAILED
+    assert failed.error == INVALID_RESULT and failed.error.retryable
+    assert failed.plan is None
+    assert fakes.store.events_of(report.id)[-1].type is EventType.FAILED
+    # The receipt is kept with the failure, so a redelivery changes nothing.
+    assert "wh-poison" in fakes.store.receipts
+    assert await apply_job_update(fakes.deps, update, webhook_id="wh-poison") is False
