@@ -47,8 +47,10 @@ async def test_submit_watch_progress_and_read_the_plan(server: RunningServer) ->
         async for item in session.subscribe(request(MISSION_EVENTS, id=report_id)):
             events.append(item["missionEvents"])
     kinds = [e["__typename"] for e in events]
-    assert kinds[-1] == "MissionCompletedEvent", kinds
-    assert events[-1]["report"]["status"] == "COMPLETED"
+    # The stream ends with the completion and the notification written with it.
+    assert kinds[-2:] == ["MissionCompletedEvent", "NotificationEvent"], kinds
+    assert events[-2]["report"]["status"] == "COMPLETED"
+    assert events[-1]["notification"]["title"] == "Your plan is ready"
     progress = [e["progress"] for e in events if e["__typename"] == "MissionProgressEvent"]
     percentages = [p["percentage"] for p in progress]
     assert percentages == sorted(percentages), "progress went down"
