@@ -158,6 +158,12 @@ async def test_every_sequence_is_the_same_event_live_replayed_and_snapshotted(
         (e for e in log if e["__typename"] == "MissionProgressEvent"),
         key=lambda e: e["sequence"],
     )
+    # "Step X of N": N is the workflow's six steps from the queued event on; X never goes back.
+    progress = [e["progress"] for e in log if e["__typename"] == "MissionProgressEvent"]
+    assert progress[0]["stepId"] == "queued"
+    assert {p["stepCount"] for p in progress} == {6}
+    assert [p["stepIndex"] for p in progress] == sorted(p["stepIndex"] for p in progress)
+    assert [p["percentage"] for p in progress] == sorted(p["percentage"] for p in progress)
     # Live, nothing is missed, the notification included, and nothing is repeated.
     assert sequences(live) == list(range(1, last + 1))
     assert sequences(mine_seen) == list(range(mine_seen[0]["sequence"], last + 1))
