@@ -41,7 +41,12 @@ async def report_events(
     the notifications written with it. A cancelled report is gone but its log stays,
     so its owner can still read the end.
     """
-    latest = await state.queries.latest_state_event(report_id)
+    pending: list[MissionEvent] | None = None
+    if after_sequence is None:
+        pending = await state.queries.latest_state_and_after(report_id)
+        latest = pending[0] if pending else None
+    else:
+        latest = await state.queries.latest_state_event(report_id)
     # Another user's report is indistinguishable from a missing one.
     if latest is None or latest.user_id != viewer.user_id:
         raise ReportNotFoundError()
@@ -54,7 +59,8 @@ async def report_events(
                 if note.sequence > last:
                     yield note
             return
-    pending = await state.queries.events_after(report_id, last)
+    if pending is None:
+        pending = await state.queries.events_after(report_id, last)
     while True:
         for event in pending:
             if event.sequence <= last:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.events import EventType, MissionEvent
@@ -150,6 +150,24 @@ class ReadQueries:
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).mappings().first()
         return None if row is None else event_from_row(row)
+
+    async def latest_state_and_after(self, report_id: str, limit: int = 500) -> list[MissionEvent]:
+        """`latest_state_event` and every event after it, in order, in one read ([] if none)."""
+        t = mission_events.c
+        latest = (
+            select(func.max(t.sequence))
+            .where(t.report_id == report_id, t.event_type.in_(STATE_EVENT_TYPES))
+            .scalar_subquery()
+        )
+        query = (
+            select(mission_events)
+            .where(t.report_id == report_id, t.sequence >= latest)
+            .order_by(t.sequence)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [event_from_row(row) for row in rows]
 
     async def user_events_since(self, user_id: str, since: datetime) -> list[MissionEvent]:
         t = mission_events.c

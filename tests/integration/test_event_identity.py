@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import wait_for
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
 from tests.support.job_events import completed_event, failed_event, webhook_event
@@ -132,12 +133,17 @@ async def test_every_sequence_is_the_same_event_live_replayed_and_snapshotted(
     user = f"user-{uuid.uuid4().hex[:10]}"
     body = await api.graphql(SUBMIT, {"input": WIZARD}, user=user)
     report = body["data"]["submitMissionPlan"]["report"]
+    listening = api.state.bus.subscriber_count
     mine = asyncio.create_task(my_events_until_the_end(api, user, report["id"]))
+
+    async def mine_subscribed() -> bool:  # myMissionEvents has no snapshot to wait for
+        return api.state.bus.subscriber_count > listening
+
+    await wait_for(mine_subscribed, interval=0.01)
     live_stream = api.subscribe(MISSION_EVENTS, {"id": report["id"]}, user=user)
     # The first item is the snapshot; from then on the subscription is on the bus.
     live = [(await anext(live_stream))["missionEvents"]]
     live_rest = asyncio.create_task(_all(live_stream))
-    await asyncio.sleep(0.1)  # let myMissionEvents subscribe too (it has no snapshot)
     job = Job(api, report)
     await job.run_two_steps()
     generating = await _first(api, user, report["id"])
@@ -166,6 +172,7 @@ async def test_every_sequence_is_the_same_event_live_replayed_and_snapshotted(
     assert [p["percentage"] for p in progress] == sorted(p["percentage"] for p in progress)
     # Live, nothing is missed, the notification included, and nothing is repeated.
     assert sequences(live) == list(range(1, last + 1))
+    # It subscribed after the submission (the embedded job may have reported a step by then).
     assert sequences(mine_seen) == list(range(mine_seen[0]["sequence"], last + 1))
 
 

@@ -70,29 +70,36 @@ async def new_report(api: ApiHarness) -> Report:
 async def stream(
     api: ApiHarness, report: Report, after: int | None = None
 ) -> asyncio.Task[list[int]]:
-    """Runs the subscription's stream in a task; the result is the sequences it yielded."""
+    """Runs the subscription's stream in a task; the result is the sequences it yielded.
+
+    Returns once the stream is on the bus and, without `after`, has read its snapshot,
+    so what the test commits next is not in the snapshot by chance.
+    """
     viewer = Viewer(report.user, is_admin=False, expires_at=None)
-    subscribed = asyncio.Event()
+    ready = asyncio.Event()
 
     async def run() -> list[int]:
         seen: list[int] = []
         async with api.state.bus.subscribe(user_channel(report.user)) as subscription:
-            subscribed.set()
+            if after is not None:
+                ready.set()
             async for item in report_events(api.state, viewer, report.id, after, subscription):
                 seen.append(item.sequence)
+                ready.set()
+        ready.set()
         return seen
 
     task = asyncio.create_task(run())
-    await subscribed.wait()
+    await asyncio.wait_for(ready.wait(), 10)
     return task
 
 
 def around_snapshot_read(
     api: ApiHarness, action: Callable[[], Awaitable[None]], *, before: bool
 ) -> None:
-    original = api.state.queries.latest_state_event
+    original = api.state.queries.latest_state_and_after
 
-    async def read(report_id: str) -> MissionEvent | None:
+    async def read(report_id: str) -> list[MissionEvent]:
         if before:
             await action()
         result = await original(report_id)
@@ -100,7 +107,7 @@ def around_snapshot_read(
             await action()
         return result
 
-    api.state.queries.latest_state_event = read  # type: ignore[method-assign]
+    api.state.queries.latest_state_and_after = read  # type: ignore[method-assign]
 
 
 @pytest.mark.parametrize("commit_lands", ["before_the_read", "after_the_read"])
