@@ -19,6 +19,11 @@ class EventType(str, Enum):
     def is_terminal(self) -> bool:
         return self in (EventType.COMPLETED, EventType.FAILED, EventType.CANCELLED)
 
+    @property
+    def sets_state(self) -> bool:
+        """Whether the event changes the report (a notification only accompanies a change)."""
+        return self is not EventType.NOTIFICATION
+
 
 @dataclass(frozen=True)
 class MissionEvent:

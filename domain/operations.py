@@ -32,7 +32,7 @@ from domain.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from domain.report import MissionReport, MissionStatus
+from domain.report import MissionReport, MissionStatus, Progress
 from domain.validation import FieldError, InvalidMissionInput, validate_mission_input
 from domain.wizard import MissionPlanInput
 
@@ -73,7 +73,8 @@ async def submit_mission_plan(
                 if existing.input != plan_input:
                     raise IdempotencyKeyConflict()
                 return existing
-        created = await _create_report(deps, user_id, plan_input, idempotency_key)
+        queued_progress = await _queued_progress(deps)
+        created = await _create_report(deps, user_id, plan_input, idempotency_key, queued_progress)
         if created is not None:
             report, queued = created
             return await _start_attempt(deps, report, queued, on_failure=_discard_new_report)
@@ -81,7 +82,11 @@ async def submit_mission_plan(
 
 
 async def _create_report(
-    deps: Dependencies, user_id: str, plan_input: MissionPlanInput, key: str | None
+    deps: Dependencies,
+    user_id: str,
+    plan_input: MissionPlanInput,
+    key: str | None,
+    queued_progress: Progress,
 ) -> tuple[MissionReport, MissionEvent] | None:
     """Commits the new report and its queued event; None when the key was taken meanwhile."""
     async with deps.uow() as uow:
@@ -97,6 +102,7 @@ async def _create_report(
             status=MissionStatus.GENERATING,
             created_at=now,
             updated_at=now,
+            progress=queued_progress,
             idempotency_key=key,
         )
         report, queued = _queued_event(report)
@@ -128,13 +134,14 @@ async def _settled_report_for_key(
 
 
 async def retry_mission_plan(deps: Dependencies, user_id: str, report_id: str) -> MissionReport:
+    queued_progress = await _queued_progress(deps)
     async with deps.uow() as uow:
         await uow.reports.lock_user(user_id)
         failed = await _owned_report(uow, user_id, report_id, for_update=True)
         if failed.status is not MissionStatus.FAILED:
             raise NotRetryable()
         await _ensure_below_active_limit(deps, uow, user_id)
-        report, queued = _queued_event(failed.new_attempt(deps.clock.now()))
+        report, queued = _queued_event(failed.new_attempt(deps.clock.now(), queued_progress))
         await uow.reports.save(report)
         await uow.events.append(queued)
         await uow.commit()
@@ -221,6 +228,11 @@ async def _owned_report(
     if report is None or report.user_id != user_id:
         raise ReportNotFound()
     return report
+
+
+async def _queued_progress(deps: Dependencies) -> Progress:
+    """Step 0 of the workflow's real step count (the definition is cached by the client)."""
+    return (await deps.llm.get_workflow(deps.workflow_name)).queued_progress()
 
 
 def _queued_event(report: MissionReport) -> tuple[MissionReport, MissionEvent]:

@@ -48,8 +48,9 @@ class Progress:
             percentage=float(data["percentage"]),
         )
 
-
-QUEUED_PROGRESS = Progress("queued", "Queued", 0, 0, 0.0)
+    def is_behind(self, shown: Progress) -> bool:
+        """Whether showing this after `shown` would move a "step X of N" display backwards."""
+        return self.step_index < shown.step_index or self.percentage < shown.percentage
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,11 @@ class MissionReport:
     status: MissionStatus
     created_at: datetime
     updated_at: datetime
+    # No default: only the workflow definition knows the step count a display shows.
+    progress: Progress
     attempt: int = 1
     job_id: str | None = None
     idempotency_key: str | None = None
-    progress: Progress = QUEUED_PROGRESS
     error: ReportError | None = None
     plan: Plan | None = None
     usage: Usage | None = None
@@ -132,28 +134,17 @@ class MissionReport:
         return f"{loc.city}, {loc.state}"
 
     def with_progress(self, progress: Progress, job_sequence: int, now: datetime) -> MissionReport:
-        """Progress never goes down and never moves a finished report."""
+        """Progress (step and percentage) never goes down and never moves a finished report."""
         if self.status.is_terminal or job_sequence <= self.last_job_sequence:
             return self
-        if progress.percentage < self.progress.percentage:
+        if progress.is_behind(self.progress):
             return replace(self, last_job_sequence=job_sequence)
         return replace(self, progress=progress, last_job_sequence=job_sequence, updated_at=now)
 
     def completed(
-        self,
-        plan: Plan,
-        usage: Usage | None,
-        now: datetime,
-        final_progress: Progress | None = None,
+        self, plan: Plan, usage: Usage | None, now: datetime, final: Progress
     ) -> MissionReport:
-        """`final_progress` is the workflow's last step; without it the current step ends."""
-        final = final_progress or Progress(
-            step_id=self.progress.step_id if self.progress.step_count else "completed",
-            step_name=self.progress.step_name if self.progress.step_count else "Completed",
-            step_index=self.progress.step_index,
-            step_count=self.progress.step_count,
-            percentage=100.0,
-        )
+        """`final` is the workflow's last step, done, whichever progress came before."""
         return replace(
             self,
             status=MissionStatus.COMPLETED,
@@ -176,13 +167,14 @@ class MissionReport:
             idempotency_key=None,
         )
 
-    def new_attempt(self, now: datetime) -> MissionReport:
+    def new_attempt(self, now: datetime, queued: Progress) -> MissionReport:
+        """`queued` is the workflow's progress before its first step starts."""
         return replace(
             self,
             status=MissionStatus.GENERATING,
             attempt=self.attempt + 1,
             job_id=None,
-            progress=QUEUED_PROGRESS,
+            progress=queued,
             error=None,
             plan=None,
             usage=None,

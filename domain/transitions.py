@@ -25,7 +25,7 @@ from domain.jobs import JobUpdate, JobUpdateType
 from domain.notifications import Notification, plan_ready_notification
 from domain.plan import PlanParseError, parse_plan_markdown, resolve_bundles
 from domain.pricing import cost_usd
-from domain.report import MissionReport, Plan, Progress, ReportError, Usage
+from domain.report import MissionReport, Plan, ReportError, Usage
 from domain.workflow import UnknownStep, WorkflowDefinition
 
 __all__ = ["JOB_CANCELLED", "JOB_LOST", "UNPARSEABLE_PLAN", "Transition", "apply_update"]
@@ -70,16 +70,9 @@ def _progress(report: MissionReport, update: JobUpdate, ctx: TransitionContext) 
     if update.step_id is None:
         return Transition(report)
     try:
-        step = ctx.definition.step(update.step_id)
+        progress = ctx.definition.progress_at(update.step_id, finished=update.step_finished)
     except UnknownStep:
         return Transition(report)
-    progress = Progress(
-        step_id=step.step_id,
-        step_name=step.display_name,
-        step_index=step.index,
-        step_count=ctx.definition.step_count,
-        percentage=step.end_percentage if update.step_finished else step.start_percentage,
-    )
     updated = report.with_progress(progress, update.sequence, ctx.now)
     if updated.progress == report.progress:
         return Transition(updated, changed=updated != report)
@@ -105,7 +98,7 @@ def _completed(report: MissionReport, update: JobUpdate, ctx: TransitionContext)
         u = output.usage
         usage = Usage(u.model, u.input_tokens, u.output_tokens, u.duration_ms, cost_usd(u))
     updated = report.completed(
-        Plan(output.mission_plan, sections), usage, ctx.now, _final_progress(ctx.definition)
+        Plan(output.mission_plan, sections), usage, ctx.now, ctx.definition.final_progress()
     )
     updated, done_sequence = updated.next_sequence()
     done = _event(
@@ -119,14 +112,6 @@ def _completed(report: MissionReport, update: JobUpdate, ctx: TransitionContext)
         updated, note_sequence, EventType.NOTIFICATION, ctx.now, notification_payload(notification)
     )
     return Transition(updated, (done, note), notification, changed=True)
-
-
-def _final_progress(definition: WorkflowDefinition) -> Progress | None:
-    """The last step, done: what a completed report shows whichever progress came before."""
-    if not definition.steps:
-        return None
-    last = definition.progress_of_steps()[-1]
-    return Progress(last.step_id, last.display_name, last.index, definition.step_count, 100.0)
 
 
 def _failed(report: MissionReport, error: ReportError, now: datetime) -> Transition:

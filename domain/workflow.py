@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from domain.report import Progress
+
 
 @dataclass(frozen=True)
 class WorkflowStepDefinition:
@@ -31,12 +33,21 @@ class UnknownStep(LookupError):
     pass
 
 
+class InvalidWorkflowDefinition(ValueError):
+    """A definition the API cannot show progress for (no steps, fields missing)."""
+
+
 @dataclass(frozen=True)
 class WorkflowDefinition:
     name: str
     steps: tuple[WorkflowStepDefinition, ...]
     version: int = 1
     description: str = ""
+
+    def __post_init__(self) -> None:
+        # A "step X of N" display needs N > 0 from the first event on.
+        if not self.steps:
+            raise InvalidWorkflowDefinition(f"workflow {self.name!r} has no steps")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WorkflowDefinition:
@@ -77,6 +88,21 @@ class WorkflowDefinition:
                 StepProgress(step.id, step.display_name, index, start, _percentage(done, total))
             )
         return tuple(result)
+
+    def queued_progress(self) -> Progress:
+        """Before the first step starts: its index and the real step count, at 0%."""
+        return Progress("queued", "Queued", 0, self.step_count, 0.0)
+
+    def progress_at(self, step_id: str, *, finished: bool) -> Progress:
+        """A step started or finished; UnknownStep if the definition has no such step."""
+        step = self.step(step_id)
+        percentage = step.end_percentage if finished else step.start_percentage
+        return Progress(step.step_id, step.display_name, step.index, self.step_count, percentage)
+
+    def final_progress(self) -> Progress:
+        """The last step, done: what a completed report shows whichever progress came before."""
+        last = self.progress_of_steps()[-1]
+        return Progress(last.step_id, last.display_name, last.index, self.step_count, 100.0)
 
     def step(self, step_id: str) -> StepProgress:
         for progress in self.progress_of_steps():

@@ -9,8 +9,7 @@ import strawberry
 
 from domain.events import EventType
 from domain.events import MissionEvent as DomainEvent
-from domain.report import MissionReport as DomainReport
-from domain.report import MissionStatus, Progress, ReportError
+from domain.report import Progress, ReportError
 from graph.types import MissionError, MissionProgress, MissionReport, Notification
 
 if TYPE_CHECKING:
@@ -102,21 +101,4 @@ def event_from_domain(event: DomainEvent) -> MissionEvent:
             dismissed_at=None,
         ),
         **common,
-    )
-
-
-def snapshot_event(report: DomainReport) -> MissionEvent:
-    """The report's current state as the event that put it there."""
-    common = {
-        "sequence": report.last_sequence,
-        "report_id": strawberry.ID(report.id),
-        "occurred_at": report.updated_at,
-    }
-    if report.status is MissionStatus.COMPLETED:
-        return MissionCompletedEvent(attempt=report.attempt, **common)
-    if report.status is MissionStatus.FAILED and report.error is not None:
-        error = MissionError.from_domain(report.error)
-        return MissionFailedEvent(attempt=report.attempt, error=error, **common)
-    return MissionProgressEvent(
-        attempt=report.attempt, progress=MissionProgress.from_domain(report.progress), **common
     )

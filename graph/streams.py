@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from domain.events import MissionEvent
-from domain.report import MissionReport
 from graph.context import AppState, SessionExpired
 from infra.auth import Viewer
 from infra.bus import Resync, Subscription
@@ -32,72 +31,78 @@ async def report_events(
     report_id: str,
     after_sequence: int | None,
     subscription: Subscription,
-) -> AsyncIterator[MissionEvent | MissionReport]:
-    """Yields the report's snapshot (a MissionReport) or log events, ending after a terminal one."""
-    report = await state.queries.report(report_id)
-    if report is None or report.user_id != viewer.user_id:
-        async for event in _replay_deleted(state, viewer, report_id, after_sequence):
-            yield event
-        return
+) -> AsyncIterator[MissionEvent]:
+    """The report's logged events, first the snapshot or those after `after_sequence`, then live.
+
+    Every event yielded is a row of the log, so one sequence always means one event
+    whichever way it reached the client. The snapshot is the log's latest event that
+    set the report's state (a completion, not the notification written after it).
+    The stream ends after the terminal event that is the report's latest state, and
+    the notifications written with it. A cancelled report is gone but its log stays,
+    so its owner can still read the end.
+    """
+    pending: list[MissionEvent] | None = None
     if after_sequence is None:
-        yield report
-        last = report.last_sequence
-        if report.status.is_terminal:
-            return
+        pending = await state.queries.latest_state_and_after(report_id)
+        latest = pending[0] if pending else None
     else:
-        last = after_sequence
-        async for event in _from_log(state, report_id, last):
-            yield event
-            last = event.sequence
-            if event.type.is_terminal:
-                return
-        if report.status.is_terminal and last >= report.last_sequence:
-            return
-    async for event in _live(state, viewer, report_id, last, subscription):
-        yield event
-
-
-async def _live(
-    state: AppState, viewer: Viewer, report_id: str, last: int, subscription: Subscription
-) -> AsyncIterator[MissionEvent]:
-    while True:
-        # Jittered, so thousands of idle subscriptions do not read the log in step.
-        poll = state.settings.subscription_poll_seconds * random.uniform(0.8, 1.2)
-        item = await subscription.get(timeout=_wait_seconds(viewer, poll))
-        _check_token(viewer)
-        if item is None or isinstance(item, Resync):
-            fresh = [e async for e in _from_log(state, report_id, last)]
-        else:
-            event = MissionEvent.from_dict(json.loads(item))
-            if event.report_id != report_id or event.sequence <= last:
-                continue
-            if event.sequence == last + 1:
-                fresh = [event]
-            else:  # a gap: the bus lost something; the log has it
-                fresh = [e async for e in _from_log(state, report_id, last)]
-        for event in fresh:
-            yield event
-            last = event.sequence
-            if event.type.is_terminal:
-                return
-
-
-async def _from_log(state: AppState, report_id: str, after: int) -> AsyncIterator[MissionEvent]:
-    for event in await state.queries.events_after(report_id, after):
-        yield event
-
-
-async def _replay_deleted(
-    state: AppState, viewer: Viewer, report_id: str, after_sequence: int | None
-) -> AsyncIterator[MissionEvent]:
-    """A cancelled report is gone, but its log stays: its owner can still read the end."""
-    if await state.queries.event_owner(report_id) != viewer.user_id:
+        latest = await state.queries.latest_state_event(report_id)
+    # Another user's report is indistinguishable from a missing one.
+    if latest is None or latest.user_id != viewer.user_id:
         raise ReportNotFoundError()
-    events = await state.queries.events_after(report_id, after_sequence or 0)
-    if after_sequence is None:
-        events = events[-1:]
-    for event in events:
-        yield event
+    last = latest.sequence - 1 if after_sequence is None else after_sequence
+    if latest.type.is_terminal and last >= latest.sequence:
+        # The client saw the end already; only what was written with it may remain.
+        closing = await _closing_events(state, report_id, latest.sequence)
+        if closing is not None:
+            for note in closing:
+                if note.sequence > last:
+                    yield note
+            return
+    if pending is None:
+        pending = await state.queries.events_after(report_id, last)
+    while True:
+        for event in pending:
+            if event.sequence <= last:
+                continue
+            yield event
+            last = event.sequence
+            if event.type.is_terminal:
+                closing = await _closing_events(state, report_id, last)
+                if closing is not None:
+                    for note in closing:
+                        yield note
+                    return
+        pending = await _next_live(state, viewer, report_id, last, subscription)
+
+
+async def _closing_events(
+    state: AppState, report_id: str, terminal_sequence: int
+) -> list[MissionEvent] | None:
+    """What was written with a terminal event; None when a new attempt has begun since."""
+    after = await state.queries.events_after(report_id, terminal_sequence)
+    if any(event.type.sets_state for event in after):
+        return None
+    return after
+
+
+async def _next_live(
+    state: AppState, viewer: Viewer, report_id: str, last: int, subscription: Subscription
+) -> list[MissionEvent]:
+    """The report's events after `last` that one wait on the bus brings, in order."""
+    # Jittered, so thousands of idle subscriptions do not read the log in step.
+    poll = state.settings.subscription_poll_seconds * random.uniform(0.8, 1.2)
+    item = await subscription.get(timeout=_wait_seconds(viewer, poll))
+    _check_token(viewer)
+    if item is None or isinstance(item, Resync):
+        return await state.queries.events_after(report_id, last)
+    event = MissionEvent.from_dict(json.loads(item))
+    if event.report_id != report_id or event.sequence <= last:
+        return []
+    if event.sequence == last + 1:
+        return [event]
+    # A gap: the bus lost something; the log has it.
+    return await state.queries.events_after(report_id, last)
 
 
 async def user_events(

@@ -10,9 +10,8 @@ import strawberry
 from starlette.websockets import WebSocket
 from strawberry import Info
 
-from domain.report import MissionReport as DomainReport
 from graph.context import Context
-from graph.events import MissionEvent, event_from_domain, snapshot_event
+from graph.events import MissionEvent, event_from_domain
 from graph.streams import report_events, user_events
 from infra.bus import Subscription as BusSubscription
 from infra.publisher import user_channel
@@ -42,8 +41,9 @@ async def _close(connection: WebSocket) -> None:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="The report's current state, then every later event in order; completes "
-        "after a terminal event. With afterSequence: the logged events after it."
+        description="The report's current state (the logged event that set it, with its own "
+        "sequence), then every later event in order; completes after a terminal event and the "
+        "notification written with it. With afterSequence: the logged events after it."
     )
     async def mission_events(
         self, info: Info[Context, None], report_id: strawberry.ID, after_sequence: int | None = None
@@ -53,12 +53,9 @@ class Subscription:
         async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
             hang_up_when_too_slow(subscription, info.context.request)
             stream = report_events(state, viewer, str(report_id), after_sequence, subscription)
-            async for item in stream:
+            async for event in stream:
                 info.context.fresh_loaders()
-                if isinstance(item, DomainReport):
-                    yield snapshot_event(item)
-                else:
-                    yield event_from_domain(item)
+                yield event_from_domain(event)
 
     @strawberry.subscription(description="Every event of all your reports, plus notifications.")
     async def my_mission_events(

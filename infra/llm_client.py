@@ -76,7 +76,12 @@ class HttpLLMService:
             if cached:
                 return cached[1]
             raise LLMServiceUnavailable(f"workflow definition answered {response.status_code}")
-        definition = WorkflowDefinition.from_dict(response.json())
+        try:
+            definition = WorkflowDefinition.from_dict(response.json())
+        except (ValueError, KeyError, TypeError) as exc:  # InvalidWorkflowDefinition among them
+            if cached:
+                return cached[1]
+            raise LLMServiceUnavailable("workflow definition is malformed") from exc
         self._definitions[name] = (time.monotonic(), definition)
         return definition
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.events import MissionEvent
+from domain.events import EventType, MissionEvent
 from domain.notifications import Notification
 from domain.report import MissionReport, MissionStatus
 from infra.db.mapping import event_from_row, notification_from_row, report_from_row
@@ -22,6 +22,8 @@ from infra.db.tables import (
     mission_reports,
     notifications,
 )
+
+STATE_EVENT_TYPES = [t.value for t in EventType if t.sets_state]
 
 
 class InvalidCursor(ValueError):
@@ -136,6 +138,37 @@ class ReadQueries:
             rows = (await conn.execute(query)).mappings().all()
         return [event_from_row(row) for row in rows]
 
+    async def latest_state_event(self, report_id: str) -> MissionEvent | None:
+        """The logged event that put the report in its current state (notifications aside)."""
+        t = mission_events.c
+        query = (
+            select(mission_events)
+            .where(t.report_id == report_id, t.event_type.in_(STATE_EVENT_TYPES))
+            .order_by(t.sequence.desc())
+            .limit(1)
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return None if row is None else event_from_row(row)
+
+    async def latest_state_and_after(self, report_id: str, limit: int = 500) -> list[MissionEvent]:
+        """`latest_state_event` and every event after it, in order, in one read ([] if none)."""
+        t = mission_events.c
+        latest = (
+            select(func.max(t.sequence))
+            .where(t.report_id == report_id, t.event_type.in_(STATE_EVENT_TYPES))
+            .scalar_subquery()
+        )
+        query = (
+            select(mission_events)
+            .where(t.report_id == report_id, t.sequence >= latest)
+            .order_by(t.sequence)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [event_from_row(row) for row in rows]
+
     async def user_events_since(self, user_id: str, since: datetime) -> list[MissionEvent]:
         t = mission_events.c
         query = (
@@ -147,11 +180,6 @@ class ReadQueries:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [event_from_row(row) for row in rows]
-
-    async def event_owner(self, report_id: str) -> str | None:
-        query = select(mission_events.c.user_id).where(mission_events.c.report_id == report_id)
-        async with self._engine.connect() as conn:
-            return (await conn.execute(query.limit(1))).scalar_one_or_none()
 
     async def bundles(self, scenario: str | None = None) -> list[BundleRow]:
         query = select(bundles).order_by(bundles.c.price_usd, bundles.c.id)

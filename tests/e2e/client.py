@@ -65,11 +65,11 @@ MISSION_EVENTS = """
 subscription Events($id: ID!, $after: Int) {
   missionEvents(reportId: $id, afterSequence: $after) {
     __typename
-    ... on MissionProgressEvent { sequence reportId progress { stepId stepName stepIndex percentage } }
-    ... on MissionCompletedEvent { sequence reportId report { status } }
-    ... on MissionFailedEvent { sequence reportId error { code message retryable } }
-    ... on MissionCancelledEvent { sequence reportId }
-    ... on NotificationEvent { sequence reportId notification { id title } }
+    ... on MissionEventBase { sequence reportId occurredAt }
+    ... on MissionProgressEvent { progress { stepId stepName stepIndex stepCount percentage } }
+    ... on MissionCompletedEvent { report { status } }
+    ... on MissionFailedEvent { error { code message retryable } }
+    ... on NotificationEvent { notification { id title } }
   }
 }
 """

@@ -42,10 +42,17 @@ async def test_graphql_ws_client_follows_a_plan_to_completion(server: RunningSer
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, stderr.decode()
     events = [json.loads(line)["data"]["missionEvents"] for line in stdout.decode().splitlines()]
-    assert events[-1] == {
+    # The stream ends with the completion and the notification written with it.
+    completed, notification = events[-2:]
+    assert completed == {
         "__typename": "MissionCompletedEvent",
-        "sequence": events[-1]["sequence"],
+        "sequence": completed["sequence"],
         "report": {"status": "COMPLETED"},
+    }
+    assert notification == {
+        "__typename": "NotificationEvent",
+        "sequence": completed["sequence"] + 1,
+        "notification": {"kind": "PLAN_READY"},
     }
     percentages = [e["progress"]["percentage"] for e in events if "progress" in e]
     assert percentages == sorted(percentages)

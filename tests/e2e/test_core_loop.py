@@ -47,9 +47,15 @@ async def test_submit_watch_progress_and_read_the_plan(server: RunningServer) ->
         async for item in session.subscribe(request(MISSION_EVENTS, id=report_id)):
             events.append(item["missionEvents"])
     kinds = [e["__typename"] for e in events]
-    assert kinds[-1] == "MissionCompletedEvent", kinds
-    assert events[-1]["report"]["status"] == "COMPLETED"
+    # The stream ends with the completion and the notification written with it.
+    assert kinds[-2:] == ["MissionCompletedEvent", "NotificationEvent"], kinds
+    assert events[-2]["report"]["status"] == "COMPLETED"
+    assert events[-1]["notification"]["title"] == "Your plan is ready"
     progress = [e["progress"] for e in events if e["__typename"] == "MissionProgressEvent"]
+    # "Step X of N" from the first (queued) event on: N is the workflow's, X never goes back.
+    assert [p["stepCount"] for p in progress] == [len(steps)] * len(progress)
+    indexes = [p["stepIndex"] for p in progress]
+    assert indexes == sorted(indexes), "the step went back"
     percentages = [p["percentage"] for p in progress]
     assert percentages == sorted(percentages), "progress went down"
     names = [p["stepName"] for p in progress if p["stepName"] != "Queued"]
@@ -58,6 +64,21 @@ async def test_submit_watch_progress_and_read_the_plan(server: RunningServer) ->
     assert [order.index(n) for n in names] == sorted(order.index(n) for n in names)
     sequences = [e["sequence"] for e in events]
     assert sequences == sorted(set(sequences)), "events out of order or repeated"
+    # Replayed from the log and snapshotted, each sequence is the very event seen live.
+    async with ws_session(server, token) as session:
+        replayed = [
+            item["missionEvents"]
+            async for item in session.subscribe(request(MISSION_EVENTS, id=report_id, after=0))
+        ]
+        snapshot = [
+            item["missionEvents"]
+            async for item in session.subscribe(request(MISSION_EVENTS, id=report_id))
+        ]
+    assert [e["sequence"] for e in replayed] == list(range(1, len(replayed) + 1))
+    logged = {e["sequence"]: e for e in replayed}
+    for event in events + snapshot:
+        assert event == logged[event["sequence"]], (event, logged[event["sequence"]])
+    assert snapshot == replayed[-2:]  # the completion and its notification
 
     report = (await graphql(server, token, REPORT, {"id": report_id}))["data"]["missionReport"]
     assert report["status"] == "COMPLETED"

@@ -274,6 +274,15 @@ async def _stop_collectors() -> AsyncIterator[None]:
         await Collector.running.pop().cancel()
 
 
+def assert_ends_with_the_completion(events: list[dict[str, Any]]) -> None:
+    """A missionEvents stream ends with the completion and the notification written with it."""
+    assert [e["__typename"] for e in events[-2:]] == [
+        "MissionCompletedEvent",
+        "NotificationEvent",
+    ], events
+    assert events[-2]["report"]["status"] == "COMPLETED"
+
+
 def assert_in_order_without_gaps(events: list[dict[str, Any]]) -> None:
     """Each event follows the previous one by exactly one sequence: none lost, none twice."""
     sequences = [e["sequence"] for e in events]

@@ -12,6 +12,7 @@ from tests.faults.conftest import (
     MISSION_EVENTS_QUERY,
     Collector,
     StartServer,
+    assert_ends_with_the_completion,
     assert_in_order_without_gaps,
     log_tail,
     new_user,
@@ -55,8 +56,7 @@ async def test_sigkill_mid_job_then_restart_completes_and_resumes_the_stream(
     assert after.error is None, f"{after.error!r}\n{log_tail(second)}"
     assert resumed, "nothing after the restart"
     assert resumed[0]["sequence"] == last + 1, (last, [e["sequence"] for e in resumed])
-    assert resumed[-1]["__typename"] == "MissionCompletedEvent", resumed
-    assert resumed[-1]["report"]["status"] == "COMPLETED"
+    assert_ends_with_the_completion(resumed)
     # Before and after together: every event of the log exactly once, in order.
     assert_in_order_without_gaps(seen + resumed)
 

@@ -28,6 +28,7 @@ from tests.faults.conftest import (
     MY_EVENTS_QUERY,
     Collector,
     StartServer,
+    assert_ends_with_the_completion,
     assert_in_order_without_gaps,
     log_tail,
     new_user,
@@ -162,7 +163,7 @@ async def test_sigterm_mid_job_hands_the_job_over_to_the_next_start(
     again = start_server(data_dir=data_dir, port=server.port, OFFLINE_STEP_DELAY_MS="400")
     after = Collector(again, token, MISSION_EVENTS_QUERY, id=report_id, after=seen[-1]["sequence"])
     resumed = await after.finished(timeout=60)
-    assert resumed[-1]["__typename"] == "MissionCompletedEvent", resumed
+    assert_ends_with_the_completion(resumed)
     assert_in_order_without_gaps(seen + resumed)
     body = await graphql(again, token, REPORT, {"id": report_id})
     assert body["data"]["missionReport"]["status"] == "COMPLETED"

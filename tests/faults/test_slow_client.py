@@ -20,6 +20,7 @@ from tests.faults.conftest import (
     MISSION_EVENTS_QUERY,
     Collector,
     StartServer,
+    assert_ends_with_the_completion,
     assert_in_order_without_gaps,
     new_user,
     poll,
@@ -156,7 +157,7 @@ async def test_a_client_that_stops_reading_costs_bounded_memory(
         for collector in (watcher, own_watcher):
             events = await collector.finished(timeout=90)
             assert collector.error is None, repr(collector.error)
-            assert events[-1]["__typename"] == "MissionCompletedEvent", events
+            assert_ends_with_the_completion(events)
             assert_in_order_without_gaps(events)
         await flood
         await poll(lambda: _all_done(server, token), timeout=120, what="flood done")

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from strawberry.types import ExecutionResult
 
 from graph.app import WEBHOOK_PATH, create_app
-from graph.context import AppState
+from graph.context import AppState, Context
+from graph.schema import schema
 from infra.auth import TokenAuthenticator
 from infra.settings import Settings
 from infra.webhook_signing import sign
@@ -40,6 +42,20 @@ class ApiHarness:
         )
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
+
+    async def subscribe(
+        self, query: str, variables: dict[str, Any] | None = None, *, user: str
+    ) -> AsyncIterator[dict[str, Any]]:
+        """A subscription run through the schema as a websocket would; yields each `data`."""
+        viewer = self.state.authenticator.viewer_from_header(f"Bearer {self.token(user)}")
+        context = Context(self.state, request=None, response=None, viewer=viewer)
+        results = await schema.subscribe(query, variables, context_value=context)
+        if isinstance(results, ExecutionResult):
+            raise AssertionError(f"subscription refused: {results.errors}")
+        async for result in results:
+            assert not result.errors, result.errors
+            assert result.data is not None
+            yield result.data
 
     async def webhook(
         self,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from domain.report import MissionReport
+from domain.events import MissionEvent
 from graph.streams import report_events, user_events
 from infra.auth import Viewer
 from infra.publisher import user_channel
@@ -70,31 +70,36 @@ async def new_report(api: ApiHarness) -> Report:
 async def stream(
     api: ApiHarness, report: Report, after: int | None = None
 ) -> asyncio.Task[list[int]]:
-    """Runs the subscription's stream in a task; the result is the sequences it yielded."""
+    """Runs the subscription's stream in a task; the result is the sequences it yielded.
+
+    Returns once the stream is on the bus and, without `after`, has read its snapshot,
+    so what the test commits next is not in the snapshot by chance.
+    """
     viewer = Viewer(report.user, is_admin=False, expires_at=None)
-    subscribed = asyncio.Event()
+    ready = asyncio.Event()
 
     async def run() -> list[int]:
         seen: list[int] = []
         async with api.state.bus.subscribe(user_channel(report.user)) as subscription:
-            subscribed.set()
+            if after is not None:
+                ready.set()
             async for item in report_events(api.state, viewer, report.id, after, subscription):
-                seen.append(
-                    item.last_sequence if isinstance(item, MissionReport) else item.sequence
-                )
+                seen.append(item.sequence)
+                ready.set()
+        ready.set()
         return seen
 
     task = asyncio.create_task(run())
-    await subscribed.wait()
+    await asyncio.wait_for(ready.wait(), 10)
     return task
 
 
 def around_snapshot_read(
     api: ApiHarness, action: Callable[[], Awaitable[None]], *, before: bool
 ) -> None:
-    original = api.state.queries.report
+    original = api.state.queries.latest_state_and_after
 
-    async def read(report_id: str) -> MissionReport | None:
+    async def read(report_id: str) -> list[MissionEvent]:
         if before:
             await action()
         result = await original(report_id)
@@ -102,7 +107,7 @@ def around_snapshot_read(
             await action()
         return result
 
-    api.state.queries.report = read  # type: ignore[method-assign]
+    api.state.queries.latest_state_and_after = read  # type: ignore[method-assign]
 
 
 @pytest.mark.parametrize("commit_lands", ["before_the_read", "after_the_read"])
@@ -118,8 +123,9 @@ async def test_a_commit_between_subscribe_and_read_is_shown_once(
     await report.step("generate_mission_plan")
     await report.complete()
     seen = await asyncio.wait_for(task, 10)
-    # snapshot, then 2 (if not in the snapshot), 3, the completion: no gap, no repeat
-    expected = [2, 3, 4] if commit_lands == "before_the_read" else [1, 2, 3, 4]
+    # snapshot, then 2 (if not in the snapshot), 3, the completion and its notification:
+    # no gap, no repeat
+    expected = [2, 3, 4, 5] if commit_lands == "before_the_read" else [1, 2, 3, 4, 5]
     assert seen == expected
 
 
@@ -142,7 +148,7 @@ async def test_a_sequence_gap_is_filled_from_the_log(
     await report.step("generate_mission_plan")  # sequence 3 arrives with a gap
     await report.complete()
     assert dropped == [2]
-    assert await asyncio.wait_for(task, 10) == [1, 2, 3, 4]
+    assert await asyncio.wait_for(task, 10) == [1, 2, 3, 4, 5]
 
 
 async def test_a_crash_between_commit_and_publish_is_healed(
@@ -158,10 +164,11 @@ async def test_a_crash_between_commit_and_publish_is_healed(
     await report.step("generate_mission_plan")
     await report.complete()
     # The live subscriber finds the events in the log on its idle re-read.
-    assert await asyncio.wait_for(task, 10) == [1, 2, 3]
-    # A new subscriber starts from the database, so it is right at once.
+    assert await asyncio.wait_for(task, 10) == [1, 2, 3, 4]
+    # A new subscriber starts from the database, so it is right at once: the completion
+    # (the report's state) and the notification written with it.
     late = await stream(api, report)
-    assert await asyncio.wait_for(late, 5) == [4]
+    assert await asyncio.wait_for(late, 5) == [3, 4]
 
 
 async def test_a_rolled_back_transaction_publishes_nothing(
@@ -202,18 +209,18 @@ async def test_a_subscriber_that_falls_behind_still_gets_the_terminal_event(
         async with api.state.bus.subscribe(user_channel(report.user)) as subscription:
             events = report_events(api.state, viewer, report.id, None, subscription)
             snapshot = await anext(events)
-            assert isinstance(snapshot, MissionReport)
+            assert snapshot.sequence == 1
             # The client reads nothing while six events flood its two-slot queue.
             for step in ("format_bundles", "join_bundles", "build_scenario_list",
                          "build_user_message", "generate_mission_plan"):  # fmt: skip
                 await report.step(step)
             await report.complete()
             assert subscription.pending <= 2
-            rest = [event.sequence async for event in events]  # type: ignore[union-attr]
+            rest = [event.sequence async for event in events]
         # Progress may be skipped or re-read, but never out of order, and the end arrives.
-        assert rest == sorted(set(rest)) and rest[-1] == 7
+        assert rest == sorted(set(rest)) and rest[-2:] == [7, 8]
         final = await api.state.queries.events_after(report.id, 6)
-        assert final[0].type.value == "completed"
+        assert [e.type.value for e in final] == ["completed", "notification"]
 
 
 async def test_my_mission_events_fills_a_gap_from_the_log(

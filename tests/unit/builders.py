@@ -17,6 +17,7 @@ from domain.wizard import (
     MobilityStrategy,
     Scenario,
 )
+from domain.workflow import WorkflowDefinition, WorkflowStepDefinition
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -38,6 +39,27 @@ def valid_input(**changes: Any) -> MissionPlanInput:
     return dataclasses.replace(base, **changes)
 
 
+MISSION_GENERATION_STEPS: tuple[tuple[str, str, int], ...] = (
+    ("format_bundles", "Formatting Bundles", 5),
+    ("join_bundles", "Joining Bundles", 5),
+    ("build_scenario_list", "Building Scenario List", 5),
+    ("build_user_message", "Building User Message", 5),
+    ("generate_mission_plan", "Generating Mission Plan", 70),
+    ("parse_sections", "Parsing Sections", 10),
+)
+
+
+def mission_generation_definition() -> WorkflowDefinition:
+    """The shape of llm_service/workflows/definitions/mission_generation.json."""
+    return WorkflowDefinition(
+        name="mission_generation",
+        steps=tuple(
+            WorkflowStepDefinition(id=step_id, display_name=name, description="", weight=weight)
+            for step_id, name, weight in MISSION_GENERATION_STEPS
+        ),
+    )
+
+
 def generating_report(**changes: Any) -> MissionReport:
     """A report whose first attempt's job was submitted (its queued event is #1)."""
     base = MissionReport(
@@ -47,6 +69,7 @@ def generating_report(**changes: Any) -> MissionReport:
         status=MissionStatus.GENERATING,
         created_at=T0,
         updated_at=T0,
+        progress=mission_generation_definition().queued_progress(),
         job_id="job-1",
         last_sequence=1,
     )

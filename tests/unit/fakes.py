@@ -29,16 +29,18 @@ from domain.ports import (
     WebhookReceipts,
 )
 from domain.report import MissionReport, MissionStatus
-from domain.workflow import WorkflowDefinition, WorkflowStepDefinition
+from domain.workflow import WorkflowDefinition
 
 # The test data lives in builders.py; re-exported so tests import from one place.
 from tests.unit.builders import (  # noqa: F401
+    MISSION_GENERATION_STEPS,
     PLAN_MARKDOWN,
     PLAN_WITHOUT_SUMMARY,
     T0,
     completed_output,
     generating_report,
     job_update,
+    mission_generation_definition,
     valid_input,
 )
 
@@ -346,27 +348,6 @@ class FakeUnitOfWorkFactory:
 
 
 # --- the LLM service -----------------------------------------------------------------
-
-
-MISSION_GENERATION_STEPS: tuple[tuple[str, str, int], ...] = (
-    ("format_bundles", "Formatting Bundles", 5),
-    ("join_bundles", "Joining Bundles", 5),
-    ("build_scenario_list", "Building Scenario List", 5),
-    ("build_user_message", "Building User Message", 5),
-    ("generate_mission_plan", "Generating Mission Plan", 70),
-    ("parse_sections", "Parsing Sections", 10),
-)
-
-
-def mission_generation_definition() -> WorkflowDefinition:
-    """The shape of llm_service/workflows/definitions/mission_generation.json."""
-    return WorkflowDefinition(
-        name="mission_generation",
-        steps=tuple(
-            WorkflowStepDefinition(id=step_id, display_name=name, description="", weight=weight)
-            for step_id, name, weight in MISSION_GENERATION_STEPS
-        ),
-    )
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,13 @@ from domain.operations import (
     submit_mission_plan,
 )
 from domain.reconciliation import apply_job_update
-from domain.report import QUEUED_PROGRESS, MissionReport, MissionStatus, ReportError
+from domain.report import MissionReport, MissionStatus, Progress, ReportError
 from domain.wizard import FamilyMember, Location
+from domain.workflow import WorkflowDefinition, WorkflowStepDefinition
 from tests.support.waiting import wait_until
 from tests.unit.fakes import (
     T0,
+    FakeLLMService,
     Fakes,
     SubmittedJob,
     completed_output,
@@ -45,6 +47,9 @@ from tests.unit.fakes import (
 USER = "user-1"
 OTHER_USER = "user-2"
 MODEL_DOWN = ReportError("model_unavailable", "The model did not answer.", True)
+
+# Step 0 of the six mission_generation steps, at 0%: never "of 0".
+QUEUED = Progress("queued", "Queued", 0, 6, 0.0)
 
 
 @pytest.fixture
@@ -94,9 +99,23 @@ async def test_submit_stores_a_generating_report_with_its_job(fakes: Fakes) -> N
     assert report.job_id == "job-1"
     assert report.user_id == USER
     assert report.attempt == 1
-    assert report.progress == QUEUED_PROGRESS
+    assert report.progress == QUEUED
     assert report.created_at == T0
     assert stored(fakes, report.id) == report
+
+
+async def test_the_queued_progress_counts_the_steps_of_the_workflow_definition() -> None:
+    three_steps = WorkflowDefinition(
+        "mission_generation",
+        tuple(WorkflowStepDefinition(f"s{i}", f"Step {i}", "", 1) for i in range(3)),
+    )
+    fakes = make_fakes(llm=FakeLLMService(three_steps))
+
+    report = await submit(fakes)
+
+    assert report.progress == Progress("queued", "Queued", 0, 3, 0.0)
+    [event] = fakes.store.events_of(report.id)
+    assert event.payload["progress"]["step_count"] == 3
 
 
 async def test_submit_writes_one_queued_event_and_publishes_it_after_commit(fakes: Fakes) -> None:
@@ -106,7 +125,7 @@ async def test_submit_writes_one_queued_event_and_publishes_it_after_commit(fake
     assert event.type is EventType.PROGRESS
     assert event.sequence == 1
     assert event.user_id == USER
-    assert event.payload == {"progress": QUEUED_PROGRESS.to_dict(), "attempt": 1}
+    assert event.payload == {"progress": QUEUED.to_dict(), "attempt": 1}
     assert fakes.publisher.published == [event]
     assert fakes.publisher.committed_when_published == [True]
     assert report.last_sequence == 1
@@ -432,7 +451,7 @@ async def test_retry_starts_a_new_attempt_with_a_new_job(fakes: Fakes) -> None:
     assert retried.job_id == "job-2"
     assert retried.error is None
     assert retried.completed_at is None
-    assert retried.progress == QUEUED_PROGRESS
+    assert retried.progress == QUEUED
     assert retried.last_job_sequence == 0
     assert stored(fakes, report.id) == retried
     assert fakes.llm.submitted[1].metadata == {
@@ -442,7 +461,7 @@ async def test_retry_starts_a_new_attempt_with_a_new_job(fakes: Fakes) -> None:
     }
     queued = fakes.store.events_of(report.id)[-1]
     assert queued.type is EventType.PROGRESS
-    assert queued.payload == {"progress": QUEUED_PROGRESS.to_dict(), "attempt": 2}
+    assert queued.payload == {"progress": QUEUED.to_dict(), "attempt": 2}
     assert queued.sequence == retried.last_sequence
     assert fakes.publisher.published[-1] == queued
     assert all(fakes.publisher.committed_when_published)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.events import EventType, MissionEvent
 from domain.jobs import JobOutput, JobUpdate, JobUpdateType
-from domain.report import QUEUED_PROGRESS, MissionReport, MissionStatus, Progress, ReportError
+from domain.report import MissionReport, MissionStatus, Progress, ReportError
 from domain.transitions import (
     JOB_CANCELLED,
     JOB_LOST,
@@ -18,6 +21,7 @@ from domain.transitions import (
     apply_update,
 )
 from domain.wizard import Scenario
+from domain.workflow import WorkflowDefinition, WorkflowStepDefinition
 from tests.unit.fakes import (
     CATALOG_BUNDLES,
     MISSION_GENERATION_STEPS,
@@ -39,6 +43,9 @@ STEPS = [
         zip(MISSION_GENERATION_STEPS, STARTS, ENDS, strict=True)
     )
 ]
+
+# Step 0 of the six mission_generation steps, at 0%: never "of 0".
+QUEUED = Progress("queued", "Queued", 0, 6, 0.0)
 
 
 def context(now: datetime = NOW, notification_id: str = "note-1") -> TransitionContext:
@@ -166,6 +173,51 @@ def test_an_unknown_or_missing_step_is_ignored(step_id: str | None) -> None:
     assert_unchanged(t, report)
 
 
+def test_the_step_shown_never_goes_back_even_at_the_same_percentage() -> None:
+    # A step of weight 0 ends where it starts: s1 and s2 both show 50%.
+    workflow = WorkflowDefinition(
+        "weights",
+        tuple(WorkflowStepDefinition(f"s{i}", f"S{i}", "", w) for i, w in enumerate((1, 0, 1))),
+    )
+    ctx = replace(context(), definition=workflow)
+    report = generating_report(progress=workflow.queued_progress())
+    ahead = apply_update(report, step("s2", 5), ctx).report
+    assert (ahead.progress.step_index, ahead.progress.percentage) == (2, 50.0)
+
+    t = apply_update(ahead, step("s1", 6, finished=True), ctx)
+
+    assert t.events == ()
+    assert t.report.progress == ahead.progress
+    assert t.report.last_job_sequence == 6
+
+
+UPDATES = st.lists(
+    st.tuples(
+        st.sampled_from([s[0] for s in MISSION_GENERATION_STEPS] + ["no_such_step"]),
+        st.booleans(),
+        st.integers(min_value=1, max_value=40),
+    ),
+    max_size=30,
+)
+
+
+@given(updates=UPDATES)
+def test_progress_events_count_the_steps_and_never_go_back(
+    updates: list[tuple[str, bool, int]],
+) -> None:
+    """Whatever order and repeats the job's updates arrive in: "step X of N" only moves on."""
+    report = generating_report()
+    shown = [report.progress]
+    for step_id, finished, sequence in updates:
+        t = apply(report, step(step_id, sequence, finished=finished))
+        report = t.report
+        shown.extend(Progress.from_dict(e.payload["progress"]) for e in t.events)
+
+    assert all(p.step_count == 6 for p in shown)
+    assert [p.step_index for p in shown] == sorted(p.step_index for p in shown)
+    assert [p.percentage for p in shown] == sorted(p.percentage for p in shown)
+
+
 def test_started_changes_nothing_a_user_sees() -> None:
     report = generating_report()
 
@@ -231,7 +283,7 @@ def test_completed_ends_at_the_last_step_at_100_percent() -> None:
 
 def test_completed_before_any_progress_still_ends_at_100_percent() -> None:
     report = generating_report()
-    assert report.progress == QUEUED_PROGRESS
+    assert report.progress == QUEUED
 
     t = apply(report, completed(sequence=1))
 

@@ -10,7 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.workflow import UnknownStep, WorkflowDefinition, WorkflowStepDefinition
+from domain.report import Progress
+from domain.workflow import (
+    InvalidWorkflowDefinition,
+    UnknownStep,
+    WorkflowDefinition,
+    WorkflowStepDefinition,
+)
 from tests.unit.fakes import MISSION_GENERATION_STEPS, mission_generation_definition
 
 DEFINITION_FILE = (
@@ -117,9 +123,42 @@ def test_uneven_shares_are_rounded_to_one_decimal_and_still_end_at_100() -> None
     assert starts_and_ends(definition(1, 1, 1)) == [(0.0, 33.3), (33.3, 66.7), (66.7, 100.0)]
 
 
-def test_a_workflow_without_steps_has_no_progress() -> None:
-    assert definition().progress_of_steps() == ()
-    assert definition().step_count == 0
+def test_a_workflow_without_steps_is_refused() -> None:
+    # No progress could ever read "step X of N" with N > 0.
+    with pytest.raises(InvalidWorkflowDefinition, match="no steps"):
+        definition()
+    with pytest.raises(InvalidWorkflowDefinition):
+        WorkflowDefinition.from_dict({"name": "empty", "steps": []})
+
+
+# --- the progress a report shows -----------------------------------------------------
+
+
+def test_queued_progress_is_step_0_of_the_real_step_count() -> None:
+    assert mission_generation_definition().queued_progress() == Progress(
+        "queued", "Queued", 0, 6, 0.0
+    )
+    assert definition(1, 1, 1).queued_progress().step_count == 3
+
+
+def test_progress_at_a_step_started_and_finished() -> None:
+    workflow = definition(1, 3)
+
+    assert workflow.progress_at("s1", finished=False) == Progress("s1", "Step 1", 1, 2, 25.0)
+    assert workflow.progress_at("s1", finished=True) == Progress("s1", "Step 1", 1, 2, 100.0)
+    with pytest.raises(UnknownStep):
+        workflow.progress_at("nope", finished=False)
+
+
+def test_final_progress_is_the_last_step_done() -> None:
+    assert definition(0, 0).final_progress() == Progress("s1", "Step 1", 1, 2, 100.0)
+
+
+def test_the_queued_progress_is_never_ahead_of_a_first_step() -> None:
+    for weights in ([1, 1], [0, 5], [5, 0, 0]):
+        workflow = definition(*weights)
+        first = workflow.progress_at("s0", finished=False)
+        assert not first.is_behind(workflow.queued_progress())
 
 
 @given(st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=30))

@@ -11,6 +11,7 @@ const query = `subscription ($id: ID!) {
     ... on MissionCompletedEvent { sequence report { status } }
     ... on MissionFailedEvent { sequence error { code } }
     ... on MissionCancelledEvent { sequence }
+    ... on NotificationEvent { sequence notification { kind } }
   }
 }`;
 
