@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import wait_for
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
 from tests.support.job_events import completed_event, failed_event, webhook_event
+from tests.support.waiting import wait_until
 
 FIELDS = """
   __typename
@@ -139,7 +139,7 @@ async def test_every_sequence_is_the_same_event_live_replayed_and_snapshotted(
     async def mine_subscribed() -> bool:  # myMissionEvents has no snapshot to wait for
         return api.state.bus.subscriber_count > listening
 
-    await wait_for(mine_subscribed, interval=0.01)
+    await wait_until(mine_subscribed, interval=0.01)
     live_stream = api.subscribe(MISSION_EVENTS, {"id": report["id"]}, user=user)
     # The first item is the snapshot; from then on the subscription is on the bus.
     live = [(await anext(live_stream))["missionEvents"]]

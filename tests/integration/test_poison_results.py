@@ -22,10 +22,10 @@ from domain.reconciliation import sweep_stale_reports
 from infra.db.engine import create_engines
 from llm_service.providers import OpenAICompatibleProvider
 from llm_service.store import jobs_table
-from tests.conftest import wait_for
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
 from tests.support.job_events import PLAN, USAGE, webhook_event
+from tests.support.waiting import wait_until
 
 REPORT_QUERY = """query($id: ID!) { missionReport(id: $id) {
   status error { code message retryable } plan { content } } }"""
@@ -166,7 +166,7 @@ async def test_reading_a_report_whose_job_holds_a_poison_result_fails_it(
         return seen if seen["status"] == "FAILED" else None
 
     # The stale read reconciles: no "Unexpected error.", and the report is over.
-    seen = await wait_for(failed, timeout=10, interval=0.1)
+    seen = await wait_until(failed, timeout=10, interval=0.1)
     assert seen["error"] == INVALID_RESULT
 
 
@@ -218,7 +218,7 @@ async def test_a_provider_500_shows_the_user_a_written_message_only(
         seen = await shown(api, user, report["id"])
         return seen if seen["status"] == "FAILED" else None
 
-    seen = await wait_for(failed, timeout=15, interval=0.1)
+    seen = await wait_until(failed, timeout=15, interval=0.1)
     assert seen["error"] == report_error("provider_error").to_dict()
     shown_text = json.dumps(seen)
     assert not [part for part in SECRET_PARTS if part in shown_text]
