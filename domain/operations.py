@@ -35,6 +35,7 @@ from domain.ports import (
 from domain.report import MissionReport, MissionStatus
 from domain.validation import FieldError, InvalidMissionInput, validate_mission_input
 from domain.wizard import MissionPlanInput
+from domain.workflow import MISSION_GENERATION
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 SUBMIT_POLL_SECONDS = 0.1
@@ -48,7 +49,7 @@ class Dependencies:
     catalog: BundleCatalog
     clock: Clock
     new_id: IdGenerator
-    workflow_name: str = "mission_generation"
+    workflow_name: str = MISSION_GENERATION
     max_active_jobs: int = 3
     # What a user is told to wait when at the active-job limit: about one generation.
     retry_after_seconds: int = 60
