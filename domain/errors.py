@@ -43,6 +43,22 @@ class CannotCancelCompleted(DomainError):
 
 class NotRetryable(DomainError):
     message = "Only a failed plan can be retried."
+    # Why: NOT_FAILED, or PERMANENT_ERROR (the failure is one a retry cannot fix).
+    reason = "NOT_FAILED"
+    error_code: str | None = None
+
+
+class PermanentFailure(NotRetryable):
+    """The attempt failed with `retryable: false` (the input or the setup must change)."""
+
+    reason = "PERMANENT_ERROR"
+
+    def __init__(self, error_code: str) -> None:
+        super().__init__(
+            "This plan failed with an error a retry cannot fix; "
+            "change the wizard answers and submit a new plan."
+        )
+        self.error_code = error_code
 
 
 class LLMServiceUnavailable(DomainError):

@@ -18,6 +18,7 @@ from domain.errors import (
     LLMServiceUnavailable,
     NotificationNotFound,
     NotRetryable,
+    PermanentFailure,
     ReportNotFound,
 )
 from domain.events import EventType, MissionEvent
@@ -134,6 +135,8 @@ async def retry_mission_plan(deps: Dependencies, user_id: str, report_id: str) -
         failed = await _owned_report(uow, user_id, report_id, for_update=True)
         if failed.status is not MissionStatus.FAILED:
             raise NotRetryable()
+        if failed.error is not None and not failed.error.retryable:
+            raise PermanentFailure(failed.error.code)
         await _ensure_below_active_limit(deps, uow, user_id)
         report, queued = _queued_event(failed.new_attempt(deps.clock.now()))
         await uow.reports.save(report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -65,9 +66,20 @@ class CannotCancelError:
     message: str
 
 
-@strawberry.type
+@strawberry.enum
+class NotRetryableReason(Enum):
+    NOT_FAILED = "NOT_FAILED"
+    PERMANENT_ERROR = "PERMANENT_ERROR"
+
+
+@strawberry.type(
+    description="The plan cannot be retried: it has not failed, or it failed with an error "
+    "marked retryable: false (errorCode says which); submit a new plan instead."
+)
 class NotRetryableError:
     message: str
+    reason: NotRetryableReason
+    error_code: str | None = None
 
 
 @strawberry.type
@@ -140,5 +152,9 @@ def error_result(
     if isinstance(error, errors.CannotCancelCompleted):
         return CannotCancelError(message=error.message)
     if isinstance(error, errors.NotRetryable):
-        return NotRetryableError(message=error.message)
+        return NotRetryableError(
+            message=error.message,
+            reason=NotRetryableReason(error.reason),
+            error_code=error.error_code,
+        )
     return NotFoundError(message=error.message)
