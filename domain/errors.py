@@ -37,6 +37,17 @@ class ActiveJobLimitReached(DomainError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class SubmissionRateLimited(DomainError):
+    def __init__(self, limit: int, window_seconds: int, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"You started {limit} plans in the last {window_seconds} seconds; "
+            f"try again in {retry_after_seconds} seconds."
+        )
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self.retry_after_seconds = retry_after_seconds
+
+
 class CannotCancelCompleted(DomainError):
     message = "This plan is already complete; completed plans cannot be cancelled."
 

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from domain.operations import Dependencies
+from domain.rate_limit import SubmissionRateLimit
 from domain.reconciliation import sweep_stale_reports
 from graph.context import AppState
 from graph.view import build_view
@@ -133,6 +134,10 @@ def _state(
         clock=SystemClock(),
         new_id=new_uuid,
         max_active_jobs=settings.max_active_jobs_per_user,
+        submission_rate_limit=SubmissionRateLimit(
+            settings.submission_rate_limit,
+            timedelta(seconds=settings.submission_rate_window_seconds),
+        ),
     )
     authenticator = TokenAuthenticator(
         settings.jwt_secret, audience=settings.auth_jwt_audience, issuer=settings.auth_jwt_issuer

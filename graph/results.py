@@ -44,6 +44,17 @@ class ActiveJobLimitError:
     retry_after: int
 
 
+@strawberry.type(
+    description="Too many plans started (submitted or retried) in a short time; "
+    "try again after retryAfter seconds. Cancelled plans count too."
+)
+class RateLimitedError:
+    message: str
+    retry_after: int
+    limit: int
+    window_seconds: int
+
+
 @strawberry.type(description="The plan generator cannot be reached; nothing was changed.")
 class ServiceUnavailableError:
     message: str
@@ -106,6 +117,7 @@ SubmitMissionPlanResult = Annotated[
     SubmitMissionPlanSuccess
     | ValidationError
     | ActiveJobLimitError
+    | RateLimitedError
     | ServiceUnavailableError
     | IdempotencyKeyConflictError,
     strawberry.union("SubmitMissionPlanResult"),
@@ -119,6 +131,7 @@ RetryMissionPlanResult = Annotated[
     | NotFoundError
     | NotRetryableError
     | ActiveJobLimitError
+    | RateLimitedError
     | ServiceUnavailableError,
     strawberry.union("RetryMissionPlanResult"),
 ]
@@ -132,6 +145,7 @@ def error_result(
 ) -> (
     ValidationError
     | ActiveJobLimitError
+    | RateLimitedError
     | ServiceUnavailableError
     | NotFoundError
     | CannotCancelError
@@ -144,6 +158,13 @@ def error_result(
     if isinstance(error, errors.ActiveJobLimitReached):
         return ActiveJobLimitError(
             message=error.message, limit=error.limit, retry_after=error.retry_after_seconds
+        )
+    if isinstance(error, errors.SubmissionRateLimited):
+        return RateLimitedError(
+            message=error.message,
+            retry_after=error.retry_after_seconds,
+            limit=error.limit,
+            window_seconds=error.window_seconds,
         )
     if isinstance(error, errors.LLMServiceUnavailable):
         return ServiceUnavailableError(message=error.message, retry_after=error.retry_after_seconds)

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     max_active_jobs_per_user: int = Field(
         3, validation_alias=AliasChoices("MAX_ACTIVE_JOBS_PER_USER", "MAX_ACTIVE_JOBS")
     )
+    # Per user: at most this many plans started (submits and retries, cancelled ones
+    # included) in any window of SUBMISSION_RATE_WINDOW_SECONDS; 0 turns the limit off.
+    submission_rate_limit: int = Field(10, ge=0, validation_alias="SUBMISSION_RATE_LIMIT")
+    submission_rate_window_seconds: int = Field(
+        60, ge=1, validation_alias="SUBMISSION_RATE_WINDOW_SECONDS"
+    )
     reconcile_after_seconds: float = Field(60.0, validation_alias="RECONCILE_AFTER_SECONDS")
     sweep_interval_seconds: float = Field(30.0, validation_alias="SWEEP_INTERVAL_SECONDS")
     webhook_max_body_bytes: int = Field(2_000_000, validation_alias="WEBHOOK_MAX_BODY_BYTES")

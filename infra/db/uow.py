@@ -12,6 +12,7 @@ from domain.ports import (
     EventLog,
     NotificationRepository,
     ReportRepository,
+    SubmissionAttempts,
     UnitOfWork,
     WebhookReceipts,
 )
@@ -19,6 +20,7 @@ from infra.db.repositories import (
     SqlEventLog,
     SqlNotificationRepository,
     SqlReportRepository,
+    SqlSubmissionAttempts,
     SqlWebhookReceipts,
 )
 
@@ -29,6 +31,7 @@ class SqlUnitOfWork:
     events: EventLog
     notifications: NotificationRepository
     receipts: WebhookReceipts
+    submissions: SubmissionAttempts
 
     def __init__(self, engine: AsyncEngine, clock: Callable[[], datetime] | None = None) -> None:
         self._engine = engine
@@ -42,6 +45,7 @@ class SqlUnitOfWork:
         self.events = SqlEventLog(self._conn)
         self.notifications = SqlNotificationRepository(self._conn)
         self.receipts = SqlWebhookReceipts(self._conn, self._clock())
+        self.submissions = SqlSubmissionAttempts(self._conn)
         return self
 
     async def __aexit__(

@@ -56,9 +56,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON, nullable=False),
         sa.Column("occurred_at", UTCDateTime, nullable=False),
     )
-    op.create_index(
-        "ix_mission_events_user_occurred", "mission_events", ["user_id", "occurred_at"]
-    )
+    op.create_index("ix_mission_events_user_occurred", "mission_events", ["user_id", "occurred_at"])
     op.create_table(
         "notifications",
         sa.Column("id", sa.String(36), primary_key=True),
