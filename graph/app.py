@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -177,6 +178,19 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def metrics(request: Request) -> Response:
+    settings: Settings = request.app.state.mission_planner.settings
+    if settings.metrics_token:
+        offered = request.headers.get("authorization", "").encode()
+        expected = f"Bearer {settings.metrics_token}".encode()
+        if not hmac.compare_digest(offered, expected):
+            return JSONResponse(
+                {"error": "unauthorized"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+    elif settings.is_production:
+        # No token configured: in production the metrics are not published at all.
+        return JSONResponse({"error": "not_found"}, status_code=404)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -6,6 +6,7 @@ import logging
 import re
 
 from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import Schema
 from strawberry.extensions import (
     AddValidationRules,
@@ -110,12 +111,17 @@ class MissionPlannerSchema(Schema):
         super().process_errors(unexpected, execution_context)
 
 
-def build_schema(*, production: bool = False, max_depth: int = MAX_DEPTH) -> Schema:
+def build_schema(
+    *, production: bool = False, max_depth: int = MAX_DEPTH, introspection: bool = True
+) -> Schema:
     # The rule classes are made once: QueryDepthLimiter and MaxAliasesLimiter make new
     # ones per request, and the ValidationCache, keyed on the rules, then never hits.
     # QueryDepthLimiter skips introspection fields; `__Type.fields { type { fields ...
     # } }` is bounded by graphql-core's MaxIntrospectionDepthRule (a specified rule).
     limits = [depth_limit_rule(max_depth, should_ignore=None), alias_limit_rule(MAX_ALIASES)]
+    if not introspection:
+        # __schema and __type are refused; __typename, which clients need, still answers.
+        limits.append(NoSchemaIntrospectionCustomRule)
     return MissionPlannerSchema(
         query=Query,
         mutation=Mutation,

@@ -58,6 +58,24 @@ class Settings(BaseSettings):
     # Deepest GraphQL operation accepted (introspection is bounded separately).
     graphql_max_depth: int = Field(10, ge=1, validation_alias="GRAPHQL_MAX_DEPTH")
 
+    # Unset: on in development, off in production (ENVIRONMENT=production).
+    graphql_introspection: bool | None = Field(None, validation_alias="GRAPHQL_INTROSPECTION")
+    graphiql: bool | None = Field(None, validation_alias="GRAPHIQL")
+    # Bearer token /metrics asks for. Unset: /metrics is open in development and
+    # answers 404 in production.
+    metrics_token: str | None = Field(None, validation_alias="METRICS_TOKEN")
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self._on_outside_production(self.graphql_introspection)
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self._on_outside_production(self.graphiql)
+
+    def _on_outside_production(self, setting: bool | None) -> bool:
+        return setting if setting is not None else not self.is_production
+
     @property
     def allowed_origin_list(self) -> list[str]:
         return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]

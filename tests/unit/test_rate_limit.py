@@ -109,9 +109,12 @@ def test_no_window_ever_holds_more_than_the_limit(
             assert 1 <= wait <= window_seconds
             # Waiting that long is always enough.
             later = now + timedelta(seconds=wait)
-            assert rule.retry_after_seconds(
-                later, [t for t in accepted if t > rule.window_start(later)]
-            ) is None
+            assert (
+                rule.retry_after_seconds(
+                    later, [t for t in accepted if t > rule.window_start(later)]
+                )
+                is None
+            )
     for start in accepted:
         inside = [t for t in accepted if start <= t < start + rule.window]
         assert len(inside) <= limit
