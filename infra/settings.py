@@ -65,6 +65,19 @@ class Settings(BaseSettings):
     # answers 404 in production.
     metrics_token: str | None = Field(None, validation_alias="METRICS_TOKEN")
 
+    # The server (`python -m graph.serve`): against slowloris and connection floods.
+    # A request's line and headers must arrive within this many seconds of its first byte.
+    http_header_timeout_seconds: float = Field(
+        10.0, gt=0, validation_alias="HTTP_HEADER_TIMEOUT_SECONDS"
+    )
+    # An idle keep-alive connection is closed after this many seconds.
+    http_keep_alive_seconds: int = Field(5, ge=1, validation_alias="HTTP_KEEP_ALIVE_SECONDS")
+    # Open connections (websockets included) above which new requests answer 503. Above
+    # the 10,000 idle subscriptions one process is meant to hold.
+    http_max_concurrency: int = Field(20_000, ge=1, validation_alias="HTTP_MAX_CONCURRENCY")
+    # The request line and headers together (h11's incomplete-event cap): larger is 400.
+    http_max_header_bytes: int = Field(16 * 1024, ge=1024, validation_alias="HTTP_MAX_HEADER_BYTES")
+
     @property
     def introspection_enabled(self) -> bool:
         return self._on_outside_production(self.graphql_introspection)
