@@ -37,12 +37,39 @@ class ActiveJobLimitReached(DomainError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class SubmissionRateLimited(DomainError):
+    def __init__(self, limit: int, window_seconds: int, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"You started {limit} plans in the last {window_seconds} seconds; "
+            f"try again in {retry_after_seconds} seconds."
+        )
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self.retry_after_seconds = retry_after_seconds
+
+
 class CannotCancelCompleted(DomainError):
     message = "This plan is already complete; completed plans cannot be cancelled."
 
 
 class NotRetryable(DomainError):
     message = "Only a failed plan can be retried."
+    # Why: NOT_FAILED, or PERMANENT_ERROR (the failure is one a retry cannot fix).
+    reason = "NOT_FAILED"
+    error_code: str | None = None
+
+
+class PermanentFailure(NotRetryable):
+    """The attempt failed with `retryable: false` (the input or the setup must change)."""
+
+    reason = "PERMANENT_ERROR"
+
+    def __init__(self, error_code: str) -> None:
+        super().__init__(
+            "This plan failed with an error a retry cannot fix; "
+            "change the wizard answers and submit a new plan."
+        )
+        self.error_code = error_code
 
 
 class LLMServiceUnavailable(DomainError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from domain.errors import (
     ActiveJobLimitReached,
@@ -18,7 +19,9 @@ from domain.errors import (
     LLMServiceUnavailable,
     NotificationNotFound,
     NotRetryable,
+    PermanentFailure,
     ReportNotFound,
+    SubmissionRateLimited,
 )
 from domain.events import EventType, MissionEvent
 from domain.notifications import Notification
@@ -32,12 +35,15 @@ from domain.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from domain.rate_limit import SubmissionRateLimit
 from domain.report import MissionReport, MissionStatus, Progress
 from domain.validation import FieldError, InvalidMissionInput, validate_mission_input
 from domain.wizard import MissionPlanInput
+from domain.workflow import MISSION_GENERATION
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 SUBMIT_POLL_SECONDS = 0.1
+DEFAULT_SUBMISSION_RATE_LIMIT = SubmissionRateLimit()
 
 
 @dataclass(frozen=True)
@@ -48,10 +54,11 @@ class Dependencies:
     catalog: BundleCatalog
     clock: Clock
     new_id: IdGenerator
-    workflow_name: str = "mission_generation"
+    workflow_name: str = MISSION_GENERATION
     max_active_jobs: int = 3
     # What a user is told to wait when at the active-job limit: about one generation.
     retry_after_seconds: int = 60
+    submission_rate_limit: SubmissionRateLimit = DEFAULT_SUBMISSION_RATE_LIMIT
     # How long a request waits for another one with the same idempotency key to submit.
     submit_wait_seconds: float = 15.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -95,6 +102,7 @@ async def _create_report(
             return None
         await _ensure_below_active_limit(deps, uow, user_id)
         now = deps.clock.now()
+        await _ensure_below_rate_limit(deps, uow, user_id, now)
         report = MissionReport(
             id=deps.new_id(),
             user_id=user_id,
@@ -111,6 +119,7 @@ async def _create_report(
         except DuplicateIdempotencyKey:
             return None  # a concurrent request with the same key won the insert
         await uow.events.append(queued)
+        await _record_attempt(deps, uow, report)
         await uow.commit()
     return report, queued
 
@@ -140,10 +149,15 @@ async def retry_mission_plan(deps: Dependencies, user_id: str, report_id: str) -
         failed = await _owned_report(uow, user_id, report_id, for_update=True)
         if failed.status is not MissionStatus.FAILED:
             raise NotRetryable()
+        if failed.error is not None and not failed.error.retryable:
+            raise PermanentFailure(failed.error.code)
         await _ensure_below_active_limit(deps, uow, user_id)
-        report, queued = _queued_event(failed.new_attempt(deps.clock.now(), queued_progress))
+        now = deps.clock.now()
+        await _ensure_below_rate_limit(deps, uow, user_id, now)
+        report, queued = _queued_event(failed.new_attempt(now, queued_progress))
         await uow.reports.save(report)
         await uow.events.append(queued)
+        await _record_attempt(deps, uow, report)
         await uow.commit()
 
     async def restore_failed(deps: Dependencies, report: MissionReport) -> None:
@@ -218,6 +232,25 @@ async def _ensure_below_active_limit(deps: Dependencies, uow: UnitOfWork, user_i
     active = await uow.reports.count_by_status(user_id, MissionStatus.GENERATING)
     if active >= deps.max_active_jobs:
         raise ActiveJobLimitReached(deps.max_active_jobs, deps.retry_after_seconds)
+
+
+async def _ensure_below_rate_limit(
+    deps: Dependencies, uow: UnitOfWork, user_id: str, now: datetime
+) -> None:
+    limit = deps.submission_rate_limit
+    if not limit.enabled:
+        return
+    recent = await uow.submissions.times_since(user_id, limit.window_start(now), limit.max_attempts)
+    retry_after = limit.retry_after_seconds(now, recent)
+    if retry_after is not None:
+        window_seconds = int(limit.window.total_seconds())
+        raise SubmissionRateLimited(limit.max_attempts, window_seconds, retry_after)
+
+
+async def _record_attempt(deps: Dependencies, uow: UnitOfWork, report: MissionReport) -> None:
+    if deps.submission_rate_limit.enabled:
+        keep_after = deps.submission_rate_limit.window_start(report.updated_at)
+        await uow.submissions.record(report.user_id, report.id, report.updated_at, keep_after)
 
 
 async def _owned_report(

@@ -68,6 +68,23 @@ class WebhookReceipts(Protocol):
         ...
 
 
+class SubmissionAttempts(Protocol):
+    """Every submit and retry that started an attempt, counted by the rate limit.
+
+    Reports cannot be counted instead: cancelling one deletes it.
+    """
+
+    async def record(
+        self, user_id: str, report_id: str, at: datetime, keep_after: datetime
+    ) -> None:
+        """Add one attempt at `at`; the user's attempts at or before `keep_after` may go."""
+        ...
+
+    async def times_since(self, user_id: str, since: datetime, limit: int) -> list[datetime]:
+        """When the user's attempts after `since` were made, oldest first, at most `limit`."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. `async with uow:` begins; leaving without commit rolls back."""
 
@@ -75,6 +92,7 @@ class UnitOfWork(Protocol):
     events: EventLog
     notifications: NotificationRepository
     receipts: WebhookReceipts
+    submissions: SubmissionAttempts
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

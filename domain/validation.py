@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TypeVar
 
+from domain.countries import is_country_code
+from domain.text import forbidden_character, is_blank
 from domain.wizard import (
     BudgetTier,
     FamilyMember,
@@ -46,14 +48,6 @@ NOTES_MAX_LENGTH = 2000
 
 _COUNTRY_CODE = re.compile(r"[A-Za-z]{2}")
 _POSTAL_CODE = re.compile(r"[A-Za-z0-9 -]+")
-# Cc: C0/C1 controls; Cs: lone surrogates (valid in a Python str, unencodable as
-# UTF-8, so they would break JSON and the database); Zl/Zp: U+2028/U+2029, which
-# end lines in JavaScript and in log viewers.
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
-# Bidi embeddings, overrides and isolates reorder how text is displayed
-# ("Trojan Source"). Other format characters (ZWJ, ZWNJ) stay allowed: names in
-# several scripts and emoji sequences need them.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _NOTES_ALLOWED_CONTROLS = frozenset("\n\t")
 
 _E = TypeVar("_E", bound=Enum)
@@ -160,15 +154,6 @@ def _normalise_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
-def _forbidden_character(text: str, allowed: frozenset[str] = frozenset()) -> str | None:
-    for char in text:
-        if char in allowed:
-            continue
-        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES or char in _BIDI_CONTROLS:
-            return char
-    return None
-
-
 def _clean_text(
     raw: object,
     field: str,
@@ -185,7 +170,7 @@ def _clean_text(
         errors.add(field, "invalid_format", f"{label} must be text.")
         return None
     text = _normalise_text(raw)
-    bad = _forbidden_character(text, allowed_controls)
+    bad = forbidden_character(text, allowed_controls)
     if bad is not None:
         errors.add(
             field,
@@ -200,7 +185,8 @@ def _clean_text(
             f"{label} must be at most {max_length} characters long (it has {len(text)}).",
         )
         return None
-    return text or None
+    # Zero-width spaces, a BOM or Hangul fillers look empty, so they are empty.
+    return None if is_blank(text) else text
 
 
 def _required_text(raw: object, field: str, label: str, errors: _Errors, *, max_length: int) -> str:
@@ -249,7 +235,15 @@ def _validate_country(raw: object, errors: _Errors) -> str:
             "Country must be a two-letter ISO 3166 code such as US, CA or GB.",
         )
         return ""
-    return text.upper()
+    code = text.upper()
+    if not is_country_code(code):
+        errors.add(
+            field,
+            "unknown_country",
+            f"{code} is not an ISO 3166 country code; use one such as US, CA or GB.",
+        )
+        return ""
+    return code
 
 
 def _validate_postal_code(raw: object, errors: _Errors) -> str | None:

@@ -37,6 +37,28 @@ class InvalidWorkflowDefinition(ValueError):
     """A definition the API cannot show progress for (no steps, fields missing)."""
 
 
+MISSION_GENERATION = "mission_generation"
+# The workflows this API runs. A name from a client is checked against this set before
+# it reaches a URL or a cache, so no request can walk the LLM service's paths or grow
+# the process's memory with names of its own.
+KNOWN_WORKFLOWS = frozenset({MISSION_GENERATION})
+
+
+class UnknownWorkflow(LookupError):
+    """A workflow name this API does not run; the message lists the ones it does."""
+
+    def __init__(self) -> None:
+        known = ", ".join(sorted(KNOWN_WORKFLOWS))
+        super().__init__(f"workflow: unknown workflow name; known workflows: {known}.")
+
+
+def known_workflow(name: str) -> str:
+    """`name` when it is a workflow this API runs; raises UnknownWorkflow otherwise."""
+    if name not in KNOWN_WORKFLOWS:
+        raise UnknownWorkflow()
+    return name
+
+
 @dataclass(frozen=True)
 class WorkflowDefinition:
     name: str

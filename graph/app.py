@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -18,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from domain.operations import Dependencies
+from domain.rate_limit import SubmissionRateLimit
 from domain.reconciliation import sweep_stale_reports
 from graph.context import AppState
 from graph.view import build_view
@@ -146,6 +148,10 @@ def _state(
         clock=SystemClock(),
         new_id=new_uuid,
         max_active_jobs=settings.max_active_jobs_per_user,
+        submission_rate_limit=SubmissionRateLimit(
+            settings.submission_rate_limit,
+            timedelta(seconds=settings.submission_rate_window_seconds),
+        ),
     )
     authenticator = TokenAuthenticator(
         settings.jwt_secret, audience=settings.auth_jwt_audience, issuer=settings.auth_jwt_issuer
@@ -185,6 +191,19 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def metrics(request: Request) -> Response:
+    settings: Settings = request.app.state.mission_planner.settings
+    if settings.metrics_token:
+        offered = request.headers.get("authorization", "").encode()
+        expected = f"Bearer {settings.metrics_token}".encode()
+        if not hmac.compare_digest(offered, expected):
+            return JSONResponse(
+                {"error": "unauthorized"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+    elif settings.is_production:
+        # No token configured: in production the metrics are not published at all.
+        return JSONResponse({"error": "not_found"}, status_code=404)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

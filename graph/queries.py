@@ -7,6 +7,7 @@ from strawberry import Info
 
 from domain import wizard
 from domain.report import MissionStatus as DomainStatus
+from domain.workflow import MISSION_GENERATION, known_workflow
 from graph.context import Context
 from graph.reads import read_report
 from graph.types import (
@@ -92,11 +93,14 @@ class Query:
         reports = await info.context.state.queries.active_reports(viewer.user_id)
         return [MissionReport.from_domain(r) for r in reports]
 
-    @strawberry.field(description="The workflow's steps with the percentage done at each.")
+    @strawberry.field(
+        description="The workflow's steps with the percentage done at each. "
+        "An unknown workflow name is an error."
+    )
     async def workflow_steps(
-        self, info: Info[Context, None], workflow: str = "mission_generation"
+        self, info: Info[Context, None], workflow: str = MISSION_GENERATION
     ) -> list[WorkflowStep]:
-        definition = await info.context.state.llm.get_workflow(workflow)
+        definition = await info.context.state.llm.get_workflow(known_workflow(workflow))
         by_id = {s.id: s for s in definition.steps}
         return [
             WorkflowStep.from_domain(p, by_id[p.step_id].description, by_id[p.step_id].weight)

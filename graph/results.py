@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -43,6 +44,17 @@ class ActiveJobLimitError:
     retry_after: int
 
 
+@strawberry.type(
+    description="Too many plans started (submitted or retried) in a short time; "
+    "try again after retryAfter seconds. Cancelled plans count too."
+)
+class RateLimitedError:
+    message: str
+    retry_after: int
+    limit: int
+    window_seconds: int
+
+
 @strawberry.type(description="The plan generator cannot be reached; nothing was changed.")
 class ServiceUnavailableError:
     message: str
@@ -65,9 +77,20 @@ class CannotCancelError:
     message: str
 
 
-@strawberry.type
+@strawberry.enum
+class NotRetryableReason(Enum):
+    NOT_FAILED = "NOT_FAILED"
+    PERMANENT_ERROR = "PERMANENT_ERROR"
+
+
+@strawberry.type(
+    description="The plan cannot be retried: it has not failed, or it failed with an error "
+    "marked retryable: false (errorCode says which); submit a new plan instead."
+)
 class NotRetryableError:
     message: str
+    reason: NotRetryableReason
+    error_code: str | None = None
 
 
 @strawberry.type
@@ -94,6 +117,7 @@ SubmitMissionPlanResult = Annotated[
     SubmitMissionPlanSuccess
     | ValidationError
     | ActiveJobLimitError
+    | RateLimitedError
     | ServiceUnavailableError
     | IdempotencyKeyConflictError,
     strawberry.union("SubmitMissionPlanResult"),
@@ -107,6 +131,7 @@ RetryMissionPlanResult = Annotated[
     | NotFoundError
     | NotRetryableError
     | ActiveJobLimitError
+    | RateLimitedError
     | ServiceUnavailableError,
     strawberry.union("RetryMissionPlanResult"),
 ]
@@ -120,6 +145,7 @@ def error_result(
 ) -> (
     ValidationError
     | ActiveJobLimitError
+    | RateLimitedError
     | ServiceUnavailableError
     | NotFoundError
     | CannotCancelError
@@ -133,6 +159,13 @@ def error_result(
         return ActiveJobLimitError(
             message=error.message, limit=error.limit, retry_after=error.retry_after_seconds
         )
+    if isinstance(error, errors.SubmissionRateLimited):
+        return RateLimitedError(
+            message=error.message,
+            retry_after=error.retry_after_seconds,
+            limit=error.limit,
+            window_seconds=error.window_seconds,
+        )
     if isinstance(error, errors.LLMServiceUnavailable):
         return ServiceUnavailableError(message=error.message, retry_after=error.retry_after_seconds)
     if isinstance(error, errors.IdempotencyKeyConflict):
@@ -140,5 +173,9 @@ def error_result(
     if isinstance(error, errors.CannotCancelCompleted):
         return CannotCancelError(message=error.message)
     if isinstance(error, errors.NotRetryable):
-        return NotRetryableError(message=error.message)
+        return NotRetryableError(
+            message=error.message,
+            reason=NotRetryableReason(error.reason),
+            error_code=error.error_code,
+        )
     return NotFoundError(message=error.message)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import Schema
 from strawberry.extensions import (
     AddValidationRules,
@@ -16,7 +18,9 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
+from domain.workflow import UnknownWorkflow
 from graph.context import NotAuthenticated
 from graph.events import (
     MissionCancelledEvent,
@@ -36,13 +40,20 @@ MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
 
-# Errors whose message is meant for the client; everything else is masked.
-PUBLIC_ERRORS = (
+log = logging.getLogger("strawberry.execution")
+
+# A client's mistake, told to the client: one log line, no traceback.
+CLIENT_ERRORS = (
     NotAuthenticated,
     ReportNotFoundError,
     InvalidCursor,
     InvalidPageSize,
+    UnknownWorkflow,
     SlowSubscriber,
+)
+# Errors whose message is meant for the client; everything else is masked.
+PUBLIC_ERRORS = (
+    *CLIENT_ERRORS,
     # Raised by graphql-core itself, e.g. a variable that is not a 32-bit Int.
     GraphQLError,
 )
@@ -89,13 +100,29 @@ def _without_suggestion(error: GraphQLError) -> GraphQLError:
     )
 
 
-def build_schema(*, production: bool = False, max_depth: int = MAX_DEPTH) -> Schema:
+class MissionPlannerSchema(Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = [e for e in errors if not isinstance(e.original_error, CLIENT_ERRORS)]
+        for error in errors:
+            if error not in unexpected:
+                log.info("client error: %s", error.message)
+        super().process_errors(unexpected, execution_context)
+
+
+def build_schema(
+    *, production: bool = False, max_depth: int = MAX_DEPTH, introspection: bool = True
+) -> Schema:
     # The rule classes are made once: QueryDepthLimiter and MaxAliasesLimiter make new
     # ones per request, and the ValidationCache, keyed on the rules, then never hits.
     # QueryDepthLimiter skips introspection fields; `__Type.fields { type { fields ...
     # } }` is bounded by graphql-core's MaxIntrospectionDepthRule (a specified rule).
     limits = [depth_limit_rule(max_depth, should_ignore=None), alias_limit_rule(MAX_ALIASES)]
-    return Schema(
+    if not introspection:
+        # __schema and __type are refused; __typename, which clients need, still answers.
+        limits.append(NoSchemaIntrospectionCustomRule)
+    return MissionPlannerSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

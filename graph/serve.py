@@ -2,7 +2,10 @@
 
 `uvicorn graph.app:app` works too, but these defaults matter: per-message
 deflate off (it nearly doubles memory per websocket), a websocket message cap,
-and a graceful-shutdown window that lets in-flight requests finish on SIGTERM.
+a graceful-shutdown window that lets in-flight requests finish on SIGTERM, and the
+limits against slow or flooding clients: a deadline for each request's headers
+(uvicorn has none: see graph/http_protocol.py), a keep-alive timeout, a cap on
+header size and a cap on open connections.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import signal
 from types import FrameType
 
 import uvicorn
+
+from graph.http_protocol import header_timeout_protocol
+from infra.settings import Settings
 
 WS_MAX_MESSAGE_BYTES = 64 * 1024
 GRACEFUL_SHUTDOWN_SECONDS = 20
@@ -26,10 +32,15 @@ def main() -> None:
     # before it; with the default one the process would die of it (status 143) after a
     # clean shutdown. A stop that was asked for and drained is a success: exit 0.
     signal.signal(signal.SIGTERM, _stopped_on_request)
+    settings = Settings()
     uvicorn.run(
         "graph.app:app",
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8000")),
+        http=header_timeout_protocol(settings.http_header_timeout_seconds),
+        h11_max_incomplete_event_size=settings.http_max_header_bytes,
+        timeout_keep_alive=settings.http_keep_alive_seconds,
+        limit_concurrency=settings.http_max_concurrency,
         ws_per_message_deflate=False,
         ws_max_size=WS_MAX_MESSAGE_BYTES,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,

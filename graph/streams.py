@@ -130,9 +130,21 @@ async def user_events(
         for event in fresh:
             if event.sequence <= last_seen.get(event.report_id, 0):
                 continue
-            last_seen[event.report_id] = event.sequence
+            _remember_sequence(last_seen, event)
             resync_from = max(resync_from, event.occurred_at)
             yield event
+
+
+# Reports followed by one long-lived subscription; the least recently active is forgotten
+# first (a finished report rarely has another event).
+MAX_FOLLOWED_REPORTS = 1000
+
+
+def _remember_sequence(last_seen: dict[str, int], event: MissionEvent) -> None:
+    last_seen.pop(event.report_id, None)
+    if len(last_seen) >= MAX_FOLLOWED_REPORTS:
+        del last_seen[next(iter(last_seen))]
+    last_seen[event.report_id] = event.sequence
 
 
 def _wait_seconds(viewer: Viewer, idle: float) -> float:

@@ -83,7 +83,9 @@ class MissionPlannerGraphQL(GraphQL):
     def __init__(self, state_getter: Any, settings: Settings, **kwargs: Any) -> None:
         # Field suggestions ("Did you mean ...") would map the schema for a stranger.
         schema = build_schema(
-            production=settings.is_production, max_depth=settings.graphql_max_depth
+            production=settings.is_production,
+            max_depth=settings.graphql_max_depth,
+            introspection=settings.introspection_enabled,
         )
         super().__init__(schema, **kwargs)
         self._state_getter = state_getter
@@ -112,7 +114,7 @@ def build_view(state_getter: Any, settings: Settings) -> MissionPlannerGraphQL:
     return MissionPlannerGraphQL(
         state_getter,
         settings,
-        graphql_ide="graphiql",
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
         # GET serves queries only: strawberry answers a mutation over GET with 400.
         allow_queries_via_get=True,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],

@@ -9,8 +9,13 @@ from typing import Any
 import jwt
 from jwt.types import Options
 
+from domain.text import forbidden_character, is_blank, is_format_character
+
 ALGORITHMS = ["HS256"]
 NUMERIC_DATES = ("exp", "nbf", "iat")
+# 9999-12-31T23:59:59Z: a later date is no date (and `10**400` is not even a float).
+LATEST_NUMERIC_DATE = 253_402_300_799
+MAX_SUBJECT_LENGTH = 255
 
 
 @dataclass(frozen=True)
@@ -97,12 +102,26 @@ class TokenAuthenticator:
 
 def _subject_of(claims: dict[str, Any]) -> str:
     """The `sub` of verified claims, once the shapes PyJWT lets through are refused."""
-    # PyJWT reads a date given as a string ("exp": "1700000000"); RFC 7519 wants a number.
     for name in NUMERIC_DATES:
-        value = claims.get(name)
-        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise AuthError(f"invalid token: {name} must be a number of seconds")
+        if name in claims and not _is_numeric_date(claims[name]):
+            raise AuthError(f"invalid token: {name} must be a number of seconds before 10000")
     subject = claims.get("sub")
-    if not isinstance(subject, str) or not subject or len(subject) > 255:
+    if not isinstance(subject, str) or not _is_subject(subject):
         raise AuthError("invalid token: sub must be a non-empty string")
     return subject
+
+
+def _is_numeric_date(value: object) -> bool:
+    # PyJWT reads a date given as a string ("exp": "1700000000"); RFC 7519 wants a number.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return -LATEST_NUMERIC_DATE <= value <= LATEST_NUMERIC_DATE  # NaN fails both
+
+
+def _is_subject(subject: str) -> bool:
+    """Names one user visibly: not blank, no controls, no zero-width look-alikes."""
+    if len(subject) > MAX_SUBJECT_LENGTH or is_blank(subject):
+        return False
+    if forbidden_character(subject) is not None:
+        return False
+    return not any(is_format_character(char) for char in subject)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -15,6 +16,14 @@ from infra.llm_events import job_status_to_update
 
 # The workflow definition changes only on deploy; re-read it now and then.
 DEFINITION_TTL_SECONDS = 300.0
+# Callers check names against the known workflows; the bound holds even if one forgets.
+MAX_CACHED_DEFINITIONS = 16
+
+
+def path_part(value: str) -> str:
+    """`value` percent-encoded as one URL path segment: "../jobs/x" stays one segment."""
+    # quote() keeps dots, and httpx resolves a ".." segment before sending: encode them too.
+    return quote(value, safe="").replace(".", "%2E")
 
 
 class HttpLLMService:
@@ -39,7 +48,7 @@ class HttpLLMService:
         return str(response.json()["job_id"])
 
     async def get_job(self, job_id: str) -> JobUpdate | None:
-        response = await self._request("GET", f"/api/v1/jobs/{job_id}")
+        response = await self._request("GET", f"/api/v1/jobs/{path_part(job_id)}")
         if response.status_code == 404:
             return None
         if response.status_code != 200:
@@ -71,7 +80,7 @@ class HttpLLMService:
         cached = self._definitions.get(name)
         if cached and time.monotonic() - cached[0] < DEFINITION_TTL_SECONDS:
             return cached[1]
-        response = await self._request("GET", f"/api/v1/workflows/{name}")
+        response = await self._request("GET", f"/api/v1/workflows/{path_part(name)}")
         if response.status_code != 200:
             if cached:
                 return cached[1]
@@ -82,8 +91,18 @@ class HttpLLMService:
             if cached:
                 return cached[1]
             raise LLMServiceUnavailable("workflow definition is malformed") from exc
-        self._definitions[name] = (time.monotonic(), definition)
+        self._remember(name, definition)
         return definition
+
+    def cached_definitions(self) -> int:
+        return len(self._definitions)
+
+    def _remember(self, name: str, definition: WorkflowDefinition) -> None:
+        self._definitions.pop(name, None)
+        while len(self._definitions) >= MAX_CACHED_DEFINITIONS:
+            # Dicts keep insertion order: the first entry is the one cached longest ago.
+            del self._definitions[next(iter(self._definitions))]
+        self._definitions[name] = (time.monotonic(), definition)
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     max_active_jobs_per_user: int = Field(
         3, validation_alias=AliasChoices("MAX_ACTIVE_JOBS_PER_USER", "MAX_ACTIVE_JOBS")
     )
+    # Per user: at most this many plans started (submits and retries, cancelled ones
+    # included) in any window of SUBMISSION_RATE_WINDOW_SECONDS; 0 turns the limit off.
+    submission_rate_limit: int = Field(10, ge=0, validation_alias="SUBMISSION_RATE_LIMIT")
+    submission_rate_window_seconds: int = Field(
+        60, ge=1, validation_alias="SUBMISSION_RATE_WINDOW_SECONDS"
+    )
     reconcile_after_seconds: float = Field(60.0, validation_alias="RECONCILE_AFTER_SECONDS")
     sweep_interval_seconds: float = Field(30.0, validation_alias="SWEEP_INTERVAL_SECONDS")
     webhook_max_body_bytes: int = Field(2_000_000, validation_alias="WEBHOOK_MAX_BODY_BYTES")
@@ -51,6 +57,37 @@ class Settings(BaseSettings):
     )
     # Deepest GraphQL operation accepted (introspection is bounded separately).
     graphql_max_depth: int = Field(10, ge=1, validation_alias="GRAPHQL_MAX_DEPTH")
+
+    # Unset: on in development, off in production (ENVIRONMENT=production).
+    graphql_introspection: bool | None = Field(None, validation_alias="GRAPHQL_INTROSPECTION")
+    graphiql: bool | None = Field(None, validation_alias="GRAPHIQL")
+    # Bearer token /metrics asks for. Unset: /metrics is open in development and
+    # answers 404 in production.
+    metrics_token: str | None = Field(None, validation_alias="METRICS_TOKEN")
+
+    # The server (`python -m graph.serve`): against slowloris and connection floods.
+    # A request's line and headers must arrive within this many seconds of its first byte.
+    http_header_timeout_seconds: float = Field(
+        10.0, gt=0, validation_alias="HTTP_HEADER_TIMEOUT_SECONDS"
+    )
+    # An idle keep-alive connection is closed after this many seconds.
+    http_keep_alive_seconds: int = Field(5, ge=1, validation_alias="HTTP_KEEP_ALIVE_SECONDS")
+    # Open connections (websockets included) above which new requests answer 503. Above
+    # the 10,000 idle subscriptions one process is meant to hold.
+    http_max_concurrency: int = Field(20_000, ge=1, validation_alias="HTTP_MAX_CONCURRENCY")
+    # The request line and headers together (h11's incomplete-event cap): larger is 400.
+    http_max_header_bytes: int = Field(16 * 1024, ge=1024, validation_alias="HTTP_MAX_HEADER_BYTES")
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self._on_outside_production(self.graphql_introspection)
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self._on_outside_production(self.graphiql)
+
+    def _on_outside_production(self, setting: bool | None) -> bool:
+        return setting if setting is not None else not self.is_production
 
     @property
     def allowed_origin_list(self) -> list[str]:

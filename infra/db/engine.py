@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
@@ -38,11 +40,30 @@ def create_engines(url: str, *, echo: bool = False) -> Engines:
             url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
         )
         return Engines(engine, engine)
+    create_private_sqlite_file(url)
     writer = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0)
     reader = create_async_engine(url, echo=echo, pool_size=5, max_overflow=10)
     _tune_sqlite(writer, immediate=True)
     _tune_sqlite(reader, immediate=False)
     return Engines(writer, reader)
+
+
+def create_private_sqlite_file(url: str) -> None:
+    """Create the database file 0600, as the secrets are, before SQLite makes it 0644.
+
+    SQLite gives its -wal and -shm files the database file's mode, so they follow.
+    An existing file keeps its mode: the operator may have chosen it.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def _tune_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:

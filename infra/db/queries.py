@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,14 @@ STATE_EVENT_TYPES = [t.value for t in EventType if t.sets_state]
 
 
 class InvalidCursor(ValueError):
-    pass
+    def __init__(self) -> None:
+        super().__init__("after: not a cursor returned by this API")
+
+
+# Ours are about 70 characters: base64 of an ISO timestamp and a UUID.
+MAX_CURSOR_LENGTH = 200
+# The ids this API makes (UUIDs); anything else never came from encode_cursor.
+_REPORT_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -43,11 +51,20 @@ def encode_cursor(report: MissionReport) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (created_at, id) a cursor of ours holds; InvalidCursor for anything else."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidCursor()
     try:
+        # ValueError covers bad base64, non-UTF-8 bytes (UnicodeDecodeError), a missing
+        # separator and dates that are no dates ("2024-13-99", year 99999).
         created, report_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(created), report_id
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursor("after: not a cursor returned by this API") from exc
+        created_at = datetime.fromisoformat(created)
+    except ValueError as exc:
+        raise InvalidCursor() from exc
+    # A date without a zone cannot be compared with the stored UTC ones.
+    if created_at.tzinfo is None or not _REPORT_ID.fullmatch(report_id):
+        raise InvalidCursor()
+    return created_at, report_id
 
 
 @dataclass(frozen=True)

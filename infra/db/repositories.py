@@ -23,7 +23,13 @@ from infra.db.mapping import (
     report_from_row,
     report_to_row,
 )
-from infra.db.tables import mission_events, mission_reports, notifications, webhook_receipts
+from infra.db.tables import (
+    mission_events,
+    mission_reports,
+    notifications,
+    submission_attempts,
+    webhook_receipts,
+)
 
 
 class SqlReportRepository:
@@ -169,3 +175,30 @@ class SqlWebhookReceipts:
             .returning(webhook_receipts.c.webhook_id)
         )
         return (await self._conn.execute(statement)).first() is not None
+
+
+class SqlSubmissionAttempts:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def record(
+        self, user_id: str, report_id: str, at: datetime, keep_after: datetime
+    ) -> None:
+        t = submission_attempts.c
+        # Pruned per user, under the user's lock: no two writers contend for these rows.
+        await self._conn.execute(
+            delete(submission_attempts).where(t.user_id == user_id, t.created_at <= keep_after)
+        )
+        await self._conn.execute(
+            insert(submission_attempts).values(user_id=user_id, report_id=report_id, created_at=at)
+        )
+
+    async def times_since(self, user_id: str, since: datetime, limit: int) -> list[datetime]:
+        t = submission_attempts.c
+        query = (
+            select(t.created_at)
+            .where(t.user_id == user_id, t.created_at > since)
+            .order_by(t.created_at)
+            .limit(limit)
+        )
+        return list((await self._conn.execute(query)).scalars().all())

@@ -111,6 +111,17 @@ webhook_receipts = Table(
     Column("received_at", UTCDateTime, nullable=False),
 )
 
+# One row per submit or retry that started an attempt (the submission rate limit).
+submission_attempts = Table(
+    "submission_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(255), nullable=False),
+    Column("report_id", String(36), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_submission_attempts_user_created", "user_id", "created_at"),
+)
+
 bundles = Table(
     "bundles",
     metadata,

@@ -13,6 +13,7 @@ from domain.ports import (
     EventLog,
     NotificationRepository,
     ReportRepository,
+    SubmissionAttempts,
     UnitOfWork,
     UnstorableData,
     WebhookReceipts,
@@ -21,6 +22,7 @@ from infra.db.repositories import (
     SqlEventLog,
     SqlNotificationRepository,
     SqlReportRepository,
+    SqlSubmissionAttempts,
     SqlWebhookReceipts,
 )
 
@@ -31,6 +33,7 @@ class SqlUnitOfWork:
     events: EventLog
     notifications: NotificationRepository
     receipts: WebhookReceipts
+    submissions: SubmissionAttempts
 
     def __init__(self, engine: AsyncEngine, clock: Callable[[], datetime] | None = None) -> None:
         self._engine = engine
@@ -44,6 +47,7 @@ class SqlUnitOfWork:
         self.events = SqlEventLog(self._conn)
         self.notifications = SqlNotificationRepository(self._conn)
         self.receipts = SqlWebhookReceipts(self._conn, self._clock())
+        self.submissions = SqlSubmissionAttempts(self._conn)
         return self
 
     async def __aexit__(

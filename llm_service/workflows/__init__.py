@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -73,7 +73,8 @@ def load_workflow(name: str) -> WorkflowDefinition:
     return _load_cached(name)
 
 
-@cache
+# Only names of files that exist are cached (a miss raises), and the bound holds anyway.
+@lru_cache(maxsize=32)
 def _load_cached(name: str) -> WorkflowDefinition:
     path = resources.files(__package__).joinpath("definitions", f"{name}.json")
     if not path.is_file():

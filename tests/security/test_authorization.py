@@ -167,4 +167,3 @@ async def test_subscriptions_treat_foreign_ids_as_missing(api: ApiHarness) -> No
     # The owner, by contrast, sees the end of the cancelled report's log.
     owned = await first_event(api, data.owner, {"id": data.reports["cancelled"], "after": None})
     assert owned["data"]["missionEvents"]["__typename"] == "MissionCancelledEvent"
-

@@ -11,6 +11,8 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from infra.auth import AuthError, TokenAuthenticator
 from tests.integration.harness import JWT_SECRET, ApiHarness
@@ -18,6 +20,7 @@ from tests.security.helpers import new_user
 
 SECRET = "jwt-unit-test-secret-0123456789-0123456789"
 AUDIENCE = "mission-planner"
+INVISIBLE = list(" \t\u00a0\u200b\u200c\u200d\u2060\ufeff\u3164\u115f\u2800\u00ad\U000e0020")
 ISSUER = "https://auth.example.com/auth/v1"
 
 
@@ -79,7 +82,29 @@ def refused_tokens() -> dict[str, str]:
         "not a JWT": "not-a-jwt",
         "three empty parts": "..",
         "payload not an object": forge(["user-1"]),  # type: ignore[arg-type]
+        # Issue 6, points 5 and 9: dates no float holds, and subjects that name nobody.
+        "exp 10**400": forge(claims(exp=10**400)),
+        "exp Infinity": forge(claims(exp=float("inf"))),
+        "exp NaN": forge(claims(exp=float("nan"))),
+        "exp after year 9999": forge(claims(exp=253_402_300_800)),
+        "iat 10**400": forge(claims(iat=10**400)),
+        "nbf -10**400": forge(claims(nbf=-(10**400))),
+        "sub of spaces": forge(claims(sub="   ")),
+        "sub of zero-width spaces": forge(claims(sub="\u200b\u200b")),
+        "sub a BOM": forge(claims(sub="\ufeff")),
+        "sub a Hangul filler": forge(claims(sub="\u3164")),
+        "sub of tag characters": forge(claims(sub="\U000e0041\U000e0042")),
+        "sub with a NUL": forge(claims(sub="user-1\x00")),
+        "sub with a newline": forge(claims(sub="user-1\nadmin")),
+        "sub with a zero-width joiner": forge(claims(sub="user\u200d-1")),
+        "sub with a bidi override": forge(claims(sub="\u202euser-1")),
     }
+
+
+@given(st.text(alphabet=st.sampled_from(INVISIBLE), min_size=1, max_size=20))
+def test_a_subject_made_of_invisible_characters_is_refused(subject: str) -> None:
+    with pytest.raises(AuthError):
+        TokenAuthenticator(SECRET).viewer_from_token(forge(claims(sub=subject)))
 
 
 def tampered() -> str:
@@ -170,3 +195,20 @@ async def test_over_http_every_refused_token_is_anonymous(api: ApiHarness) -> No
         )
         assert response.status_code == 200, name
         assert response.json()["errors"][0]["message"].startswith("Authentication required"), name
+
+
+async def test_absurd_dates_and_blank_subjects_answer_an_auth_error_not_a_crash(
+    api: ApiHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    query = {"query": "{ viewer { id } }"}
+    for token in (
+        forge(claims(exp=10**400), key=JWT_SECRET),
+        forge(claims(iat=10**400), key=JWT_SECRET),
+        forge(claims(sub="\u200b \u3164"), key=JWT_SECRET),
+    ):
+        response = await api.client.post(
+            "/graphql", json=query, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 200
+        assert response.json()["errors"][0]["message"].startswith("Authentication required")
+    assert not [r for r in caplog.records if r.exc_info], "no traceback for a bad token"

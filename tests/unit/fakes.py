@@ -25,6 +25,7 @@ from domain.ports import (
     EventLog,
     NotificationRepository,
     ReportRepository,
+    SubmissionAttempts,
     UnstorableData,
     WebhookReceipts,
 )
@@ -84,6 +85,8 @@ class FakeStore:
     events: list[MissionEvent] = field(default_factory=list)
     notifications: dict[str, Notification] = field(default_factory=dict)
     receipts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # (user_id, report_id, at) of each started attempt, as the rate limit counts them.
+    submissions: list[tuple[str, str, datetime]] = field(default_factory=list)
     commits: int = 0
     locked_users: list[str] = field(default_factory=list)
     # Runs first in `reports.add`: lets a test commit a concurrent writer's row.
@@ -289,6 +292,33 @@ class FakeWebhookReceipts:
         self.staged = {}
 
 
+class FakeSubmissionAttempts:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+        self.staged: list[tuple[str, str, datetime]] = []
+        self.pruned: list[tuple[str, datetime]] = []
+
+    async def record(
+        self, user_id: str, report_id: str, at: datetime, keep_after: datetime
+    ) -> None:
+        self._uow.ensure_active()
+        self.pruned.append((user_id, keep_after))
+        self.staged.append((user_id, report_id, at))
+
+    async def times_since(self, user_id: str, since: datetime, limit: int) -> list[datetime]:
+        self._uow.ensure_active()
+        visible = [*self._uow.store.submissions, *self.staged]
+        return sorted(at for user, _, at in visible if user == user_id and at > since)[:limit]
+
+    def apply(self, store: FakeStore) -> None:
+        for user_id, keep_after in self.pruned:
+            store.submissions = [
+                s for s in store.submissions if s[0] != user_id or s[2] > keep_after
+            ]
+        store.submissions.extend(self.staged)
+        self.staged, self.pruned = [], []
+
+
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -298,11 +328,13 @@ class FakeUnitOfWork:
         self._events = FakeEventLog(self)
         self._notifications = FakeNotificationRepository(self)
         self._receipts = FakeWebhookReceipts(self)
+        self._submissions = FakeSubmissionAttempts(self)
         # Typed as the protocol says (its attributes are invariant); the same objects.
         self.reports: ReportRepository = self._reports
         self.events: EventLog = self._events
         self.notifications: NotificationRepository = self._notifications
         self.receipts: WebhookReceipts = self._receipts
+        self.submissions: SubmissionAttempts = self._submissions
 
     def ensure_active(self) -> None:
         if not self.active:
@@ -324,6 +356,7 @@ class FakeUnitOfWork:
         self._events.deleted_reports = set()
         self._notifications.staged = {}
         self._receipts.staged = {}
+        self._submissions.staged, self._submissions.pruned = [], []
         self.active = False
 
     async def commit(self) -> None:
@@ -332,6 +365,7 @@ class FakeUnitOfWork:
         self._events.apply(self.store)
         self._notifications.apply(self.store)
         self._receipts.apply(self.store)
+        self._submissions.apply(self.store)
         self.store.commits += 1
         self.committed = True
 

@@ -16,6 +16,7 @@ from domain.errors import (
     LLMServiceUnavailable,
     NotificationNotFound,
     NotRetryable,
+    PermanentFailure,
     ReportNotFound,
 )
 from domain.events import EventType
@@ -427,6 +428,19 @@ async def test_only_a_failed_report_can_be_retried(fakes: Fakes) -> None:
             await retry_mission_plan(fakes.deps, USER, report.id)
 
     assert len(fakes.llm.submitted) == 2
+
+
+async def test_a_failure_marked_not_retryable_cannot_be_retried(fakes: Fakes) -> None:
+    report = await submit(fakes)
+    await fail(fakes, report, ReportError("invalid_input", "The answers are unusable.", False))
+    before = stored(fakes, report.id)
+
+    with pytest.raises(PermanentFailure) as refused:
+        await retry_mission_plan(fakes.deps, USER, report.id)
+
+    assert refused.value.error_code == "invalid_input"
+    assert stored(fakes, report.id) == before
+    assert len(fakes.llm.submitted) == 1
 
 
 async def test_retry_starts_a_new_attempt_with_a_new_job(fakes: Fakes) -> None:

@@ -30,6 +30,7 @@ ERROR_CODES = {
     "invalid_format",
     "invalid_characters",
     "invalid_choice",
+    "unknown_country",
 }
 
 
@@ -407,3 +408,52 @@ def test_field_errors_are_immutable_values() -> None:
     assert error == FieldError(field="petCount", message="m", code="out_of_range")
     with pytest.raises(dataclasses.FrozenInstanceError):
         error.code = "x"  # type: ignore[misc]
+
+
+# --- issue 6, point 9: invisible text is empty, unknown countries are refused ------------
+
+INVISIBLE_ONLY = [
+    "\u200b",  # zero-width space
+    "\ufeff",  # byte order mark
+    "\u3164",  # Hangul filler
+    "\u115f\u1160",  # Hangul choseong and jungseong fillers
+    "\U000e0041\U000e0042\U000e007f",  # tag characters
+    "\u2060\u200c\u200d",  # word joiner, zero-width non-joiner and joiner
+    " \u00a0\u3000\u2800 ",  # spaces and the braille blank
+    "\u00ad\u034f\ufe0f",  # soft hyphen, combining grapheme joiner, variation selector
+]
+
+
+@pytest.mark.parametrize("blank", INVISIBLE_ONLY)
+def test_invisible_only_required_text_is_missing(blank: str) -> None:
+    error = only_error(with_location(city=blank))
+    assert (error.field, error.code) == ("location.city", "required")
+
+
+@pytest.mark.parametrize("blank", INVISIBLE_ONLY)
+def test_invisible_only_optional_text_is_absent(blank: str) -> None:
+    result = validate_mission_input(make_input(notes=blank + "\n\t" + blank))
+    assert result.notes is None
+    assert validate_mission_input(with_member(0, name=blank)).family_members[0].name is None
+    assert validate_mission_input(with_location(postal_code=blank)).location.postal_code is None
+    error = only_error(with_member(0, medical_needs=(blank,)))
+    assert (error.field, error.code) == ("familyMembers[0].medicalNeeds[0]", "too_short")
+
+
+def test_visible_text_with_joiners_is_kept() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji, joined by ZWJs
+    assert validate_mission_input(with_member(0, name=family)).family_members[0].name == family
+
+
+@pytest.mark.parametrize("country", ["XX", "UK", "EU", "zz", "AA"])
+def test_unknown_country_codes_are_refused(country: str) -> None:
+    error = only_error(with_location(country=country))
+    assert (error.field, error.code) == ("location.country", "unknown_country")
+    assert country.upper() in error.message
+
+
+@pytest.mark.parametrize("country", ["US", "ca", "GB", "ss", "AX", "DE"])
+def test_assigned_country_codes_are_accepted(country: str) -> None:
+    assert validate_mission_input(with_location(country=country)).location.country == (
+        country.upper()
+    )

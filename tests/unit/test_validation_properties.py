@@ -18,6 +18,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.countries import ISO_3166_ALPHA_2
+from domain.text import is_blank
 from domain.validation import InvalidMissionInput, validate_mission_input
 from domain.wizard import (
     BudgetTier,
@@ -54,7 +56,9 @@ def text_up_to(max_length: int, alphabet: st.SearchStrategy[str] = TYPED) -> st.
     """Non-blank text whose normalised form has 1..max_length characters, limits included."""
     sizes = st.one_of(st.integers(1, min(max_length, 30)), st.just(max_length))
     core = sizes.flatmap(lambda n: st.text(alphabet=alphabet, min_size=n, max_size=n))
-    return padded(core).filter(lambda t: 1 <= len(normalised(t)) <= max_length)
+    return padded(core).filter(
+        lambda t: 1 <= len(normalised(t)) <= max_length and not is_blank(normalised(t))
+    )
 
 
 def optional_text(max_length: int) -> st.SearchStrategy[str | None]:
@@ -63,7 +67,11 @@ def optional_text(max_length: int) -> st.SearchStrategy[str | None]:
 
 countries = st.one_of(
     st.just(""),
-    padded(st.text(alphabet=string.ascii_letters, min_size=2, max_size=2)),
+    padded(
+        st.tuples(st.sampled_from(sorted(ISO_3166_ALPHA_2)), st.booleans()).map(
+            lambda code_lower: code_lower[0].lower() if code_lower[1] else code_lower[0]
+        )
+    ),
 )
 postal_codes = st.one_of(
     st.none(),
@@ -103,7 +111,9 @@ valid_inputs = st.builds(
 
 
 def expected_optional(raw: str | None) -> str | None:
-    return normalised(raw) or None if raw is not None else None
+    if raw is None or is_blank(normalised(raw)):
+        return None
+    return normalised(raw)
 
 
 @SETTINGS
@@ -242,8 +252,21 @@ def too_long_notes(c: MissionPlanInput, data: st.DataObject) -> tuple[MissionPla
 
 
 def bad_country(c: MissionPlanInput, data: st.DataObject) -> tuple[MissionPlanInput, str]:
-    country = data.draw(st.sampled_from(["USA", "U", "U5", "ß", "É", "12"]))
+    country = data.draw(st.sampled_from(["USA", "U", "U5", "ß", "É", "12", "XX", "uk", "EU"]))
     return _location(c, country=country), "location.country"
+
+
+INVISIBLE = st.sampled_from(
+    [
+        *"\u200b\u200c\u200d\u2060\ufeff\u3164\u115f\u1160\uffa0\u2800\u00ad\u034f\ufe0f",
+        *("\U000e0020", "\U000e0041", "\U000e007f", "\U000e0100"),
+    ]
+)
+
+
+def invisible_city(c: MissionPlanInput, data: st.DataObject) -> tuple[MissionPlanInput, str]:
+    city = data.draw(padded(st.text(alphabet=INVISIBLE, min_size=1, max_size=20)))
+    return _location(c, city=city), "location.city"
 
 
 def bad_postal_code(c: MissionPlanInput, data: st.DataObject) -> tuple[MissionPlanInput, str]:
@@ -275,6 +298,7 @@ MUTATIONS: list[Mutation] = [
     bad_pet_count,
     too_long_notes,
     bad_country,
+    invisible_city,
     bad_postal_code,
     string_budget_tier,
 ]

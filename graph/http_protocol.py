@@ -1,0 +1,79 @@
+"""uvicorn's h11 protocol with a deadline for each request's head (slowloris).
+
+uvicorn times out idle keep-alive connections, but not a request whose line and
+headers arrive a byte at a time: each byte cancels the keep-alive timer, and nothing
+else is armed until the headers are complete. A client that dribbles header bytes
+holds its connection (and, under `limit_concurrency`, a place) forever. Here every
+request head must be complete within `header_timeout` seconds of its first byte (of
+the connection's opening, for the first request), or the connection is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger(__name__)
+
+_TIMEOUT_RESPONSE = (
+    b"HTTP/1.1 408 Request Timeout\r\n"
+    b"content-type: text/plain; charset=utf-8\r\n"
+    b"connection: close\r\n"
+    b"content-length: 37\r\n\r\n"
+    b"Request headers took too long. Retry."
+)
+
+
+class HeaderTimeoutProtocol(H11Protocol):
+    header_timeout: float = 10.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.transport.is_closing():
+            self._cancel_head_deadline()
+        elif self.conn.their_state is h11.IDLE:
+            # Part of a request head so far: the clock runs from its first byte.
+            self._arm_head_deadline()
+        else:
+            # The head is complete (or the connection became a websocket).
+            self._cancel_head_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_deadline()
+        super().connection_lost(exc)
+
+    def _arm_head_deadline(self) -> None:
+        if self._head_deadline is None:
+            self._head_deadline = self.loop.call_later(self.header_timeout, self._head_too_slow)
+
+    def _cancel_head_deadline(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _head_too_slow(self) -> None:
+        self._head_deadline = None
+        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+            return
+        log.info("closed a connection whose request head took over %.0f s", self.header_timeout)
+        self.transport.write(_TIMEOUT_RESPONSE)
+        self.transport.close()
+
+
+def header_timeout_protocol(header_timeout: float) -> type[HeaderTimeoutProtocol]:
+    """The protocol class for `uvicorn.run(http=...)`, with this deadline."""
+    return type(
+        "HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout}
+    )
