@@ -10,7 +10,12 @@ from domain.notifications import Notification
 from domain.plan import parse_plan_markdown
 from domain.report import MissionReport, Plan, Progress, ReportError, Usage
 from tests.contract.conftest import Backend
-from tests.unit.builders import PLAN_MARKDOWN, T0, generating_report
+from tests.unit.builders import (
+    PLAN_MARKDOWN,
+    T0,
+    generating_report,
+    mission_generation_definition,
+)
 
 # Microseconds on purpose: every backend must keep them.
 NOW = T0 + timedelta(microseconds=123_456)
@@ -25,7 +30,7 @@ def completed(report_id: str = "report-1") -> MissionReport:
     plan = Plan(PLAN_MARKDOWN, parse_plan_markdown(PLAN_MARKDOWN))
     usage = Usage("offline-planner-v1", 1200, 3400, 2500, 0.0123)
     return report(report_id, idempotency_key="k-done").completed(
-        plan, usage, NOW + timedelta(minutes=2)
+        plan, usage, NOW + timedelta(minutes=2), mission_generation_definition().final_progress()
     )
 
 

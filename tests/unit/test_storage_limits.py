@@ -88,6 +88,8 @@ GUARDS: dict[str, Callable[[], int]] = {
     "notifications.report_id": lambda: 36,
     "notifications.kind": lambda: len("PLAN_READY"),
     "notifications.title": lambda: len("Your plan is ready"),
+    "submission_attempts.user_id": lambda: longest_accepted(jwt_subject_accepted, 300),
+    "submission_attempts.report_id": lambda: 36,
     "webhook_receipts.webhook_id": lambda: longest_accepted(webhook_id_accepted, 300),
     "webhook_receipts.job_id": lambda: longest_accepted(webhook_job_id_accepted, 300),
     "webhook_receipts.event_type": lambda: max(len(t) for t in KNOWN_TYPES),
