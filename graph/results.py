@@ -142,3 +142,8 @@ def error_result(
     if isinstance(error, errors.NotRetryable):
         return NotRetryableError(message=error.message)
     return NotFoundError(message=error.message)
+
+
+@strawberry.type(description="Only an administrator may do this; nothing was changed.")
+class PermissionDeniedError:
+    message: str

@@ -16,7 +16,9 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
+from graph.cleanup import CleanupMutation
 from graph.context import NotAuthenticated
 from graph.events import (
     MissionCancelledEvent,
@@ -97,7 +99,7 @@ def build_schema(*, production: bool = False, max_depth: int = MAX_DEPTH) -> Sch
     limits = [depth_limit_rule(max_depth, should_ignore=None), alias_limit_rule(MAX_ALIASES)]
     return Schema(
         query=Query,
-        mutation=Mutation,
+        mutation=merge_types("Mutation", (Mutation, CleanupMutation)),
         subscription=Subscription,
         types=[
             MissionProgressEvent,

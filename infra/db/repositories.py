@@ -169,3 +169,11 @@ class SqlWebhookReceipts:
             .returning(webhook_receipts.c.webhook_id)
         )
         return (await self._conn.execute(statement)).first() is not None
+
+    async def count_received_before(self, cutoff: datetime) -> int:
+        query = select(func.count()).where(webhook_receipts.c.received_at < cutoff)
+        return int((await self._conn.execute(query)).scalar_one())
+
+    async def delete_received_before(self, cutoff: datetime) -> int:
+        statement = delete(webhook_receipts).where(webhook_receipts.c.received_at < cutoff)
+        return int((await self._conn.execute(statement)).rowcount)
