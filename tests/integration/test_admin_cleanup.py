@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infra.db.engine import create_engines
+from tests.conftest import free_port
 from tests.e2e.client import REPORT
 from tests.integration.cleanup_data import (
     CLEANUP,
@@ -152,3 +153,15 @@ async def test_older_than_days_outside_0_to_3650_is_a_validation_error(
         "errors": [{"field": "olderThanDays", "code": "out_of_range"}],
     }
     await assert_nothing_deleted(engine, scene)
+
+
+async def test_an_unreachable_llm_service_is_a_typed_error(
+    database_url: str, tmp_path: Path
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings = settings_for(database_url, tmp_path, LLM_SERVICE_URL=closed)
+    async with running_api(settings) as remote:
+        result = await cleanup(remote, ADMIN, days=7, dry=True)
+
+    assert result["__typename"] == "ServiceUnavailableError"
+    assert result["message"].startswith("The plan generator is unavailable right now")
