@@ -88,6 +88,7 @@ def _log_run(actor: Actor, result: CleanupResult) -> None:
         "dry_run": result.dry_run,
         "matched": result.jobs.matched,
         "deleted": result.jobs.deleted,
+        "deliveries_matched": result.jobs.deliveries_matched,
         "deliveries_deleted": result.jobs.deliveries_deleted,
         "receipts_matched": result.receipts_matched,
         "receipts_deleted": result.receipts_deleted,

@@ -110,7 +110,8 @@ async def test_each_run_is_one_log_line_naming_who_ran_it(
     ran, refused = caplog.records
     assert ran.getMessage() == (
         f'jobs cleanup actor="cli" cutoff="{(T0 - timedelta(days=7)).isoformat()}" '
-        "dry_run=False matched=1 deleted=1 deliveries_deleted=1 receipts_matched=1 "
+        "dry_run=False matched=1 deleted=1 deliveries_matched=1 deliveries_deleted=1 "
+        "receipts_matched=1 "
         "receipts_deleted=1"
     )
     assert ran.cleanup["actor"] == "cli" and ran.cleanup["deleted"] == 1  # type: ignore[attr-defined]
