@@ -52,3 +52,13 @@ class JobUpdate:
     step_finished: bool = False
     output: JobOutput | None = None
     error: ReportError | None = None
+
+
+@dataclass(frozen=True)
+class JobCleanup:
+    """What the LLM service matched and deleted: finished jobs and their webhook deliveries."""
+
+    matched: int
+    deleted: int
+    deliveries_matched: int = 0
+    deliveries_deleted: int = 0

@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from domain.events import MissionEvent
-from domain.jobs import JobUpdate
+from domain.jobs import JobCleanup, JobUpdate
 from domain.notifications import Notification
 from domain.report import MissionReport, MissionStatus
 from domain.workflow import WorkflowDefinition
@@ -65,6 +65,11 @@ class NotificationRepository(Protocol):
 class WebhookReceipts(Protocol):
     async def record(self, webhook_id: str, job_id: str, event_type: str) -> bool:
         """Store the receipt; False when this webhook id was already recorded."""
+        ...
+
+    async def count_received_before(self, cutoff: datetime) -> int: ...
+    async def delete_received_before(self, cutoff: datetime) -> int:
+        """Forget receipts older than `cutoff` (the dedupe window); returns how many."""
         ...
 
 
@@ -121,6 +126,13 @@ class LLMService(Protocol):
 
     async def cancel_jobs(self, job_ids: Sequence[str]) -> int: ...
     async def get_workflow(self, name: str) -> WorkflowDefinition: ...
+    async def cleanup_finished_jobs(
+        self, older_than_days: int, cutoff: datetime, dry_run: bool
+    ) -> JobCleanup:
+        """Deletes completed, failed and cancelled jobs created before `cutoff` with their
+        webhook deliveries (a dry run only counts them); never a queued or running job.
+        Raises `domain.errors.LLMServiceUnavailable`."""
+        ...
 
 
 class EventPublisher(Protocol):

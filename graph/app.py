@@ -11,40 +11,31 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-import httpx
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from domain.operations import Dependencies
-from domain.rate_limit import SubmissionRateLimit
 from domain.reconciliation import sweep_stale_reports
 from graph.context import AppState
 from graph.view import build_view
 from graph.webhook_route import llm_callback
 from infra.auth import TokenAuthenticator
 from infra.bus import EventBus
-from infra.clock import SystemClock, new_uuid
 from infra.db.engine import Engines, create_engines
 from infra.db.migrate import upgrade_to_head
 from infra.db.queries import ReadQueries, SqlBundleCatalog
-from infra.db.uow import SqlUnitOfWorkFactory
 from infra.llm_client import HttpLLMService
 from infra.publisher import BusEventPublisher
 from infra.settings import Settings
 from infra.webhook_signing import WebhookVerifier
+from infra.wiring import WEBHOOK_PATH, build_dependencies, open_llm_service
 
 if TYPE_CHECKING:  # the LLM service is imported only when embedded
     from llm_service.providers import LLMProvider
 
 log = logging.getLogger(__name__)
-
-WEBHOOK_PATH = "/api/webhooks/llm-callback"
-# Host names used only inside the process when the LLM service is embedded.
-EMBEDDED_API_BASE = "http://mission-planner.internal"
-EMBEDDED_LLM_BASE = "http://llm-service.internal"
 
 
 def create_app(
@@ -67,8 +58,10 @@ def create_app(
             )
             await bus.connect()
             stack.push_async_callback(bus.disconnect)
-            llm_client, webhook_url = await _llm_client(settings, app, engines, stack, llm_provider)
-            state = _state(settings, engines, bus, llm_client, webhook_url)
+            llm = await open_llm_service(
+                settings, engines, stack, webhook_app=app, provider=llm_provider
+            )
+            state = _state(settings, engines, bus, llm)
             app.state.mission_planner = state
             sweeper = asyncio.create_task(_sweep_forever(state), name="stale-report-sweeper")
             stack.push_async_callback(_cancel, sweeper)
@@ -91,68 +84,10 @@ def create_app(
     return app
 
 
-async def _llm_client(
-    settings: Settings,
-    api: Starlette,
-    engines: Engines,
-    stack: contextlib.AsyncExitStack,
-    provider: LLMProvider | None = None,
-) -> tuple[httpx.AsyncClient, str]:
-    timeout = httpx.Timeout(settings.llm_timeout_seconds)
-    if not settings.embedded_llm_service:
-        client = httpx.AsyncClient(base_url=settings.llm_service_url or "", timeout=timeout)
-        stack.push_async_callback(client.aclose)
-        return client, settings.public_base_url.rstrip("/") + WEBHOOK_PATH
-
-    from llm_service.app import create_app as create_llm_app
-    from llm_service.settings import LLMServiceSettings
-
-    # Embedded: the same HTTP client and the same signed webhook route as in remote
-    # mode, only over in-process ASGI transports instead of sockets.
-    webhook_client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=api), base_url=EMBEDDED_API_BASE, timeout=timeout
-    )
-    stack.push_async_callback(webhook_client.aclose)
-    llm_settings = LLMServiceSettings(
-        api_secret=settings.service_api_secret,
-        webhook_secret=settings.webhook_secrets[0],
-        data_dir=settings.data_dir,
-        offline_step_delay_ms=settings.offline_step_delay_ms,
-    )
-    llm_app = create_llm_app(
-        llm_settings, engine=engines.writer, webhook_client=webhook_client, provider=provider
-    )
-    await stack.enter_async_context(llm_app.router.lifespan_context(llm_app))
-    client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=llm_app), base_url=EMBEDDED_LLM_BASE, timeout=timeout
-    )
-    stack.push_async_callback(client.aclose)
-    return client, EMBEDDED_API_BASE + WEBHOOK_PATH
-
-
-def _state(
-    settings: Settings,
-    engines: Engines,
-    bus: EventBus,
-    llm_client: httpx.AsyncClient,
-    webhook_url: str,
-) -> AppState:
+def _state(settings: Settings, engines: Engines, bus: EventBus, llm: HttpLLMService) -> AppState:
     queries = ReadQueries(engines.reader)
-    llm = HttpLLMService(llm_client, settings.service_api_secret, webhook_url)
     catalog = SqlBundleCatalog(queries)
-    deps = Dependencies(
-        uow=SqlUnitOfWorkFactory(engines.writer),
-        llm=llm,
-        publisher=BusEventPublisher(bus),
-        catalog=catalog,
-        clock=SystemClock(),
-        new_id=new_uuid,
-        max_active_jobs=settings.max_active_jobs_per_user,
-        submission_rate_limit=SubmissionRateLimit(
-            settings.submission_rate_limit,
-            timedelta(seconds=settings.submission_rate_window_seconds),
-        ),
-    )
+    deps = build_dependencies(settings, engines, llm, BusEventPublisher(bus), catalog)
     authenticator = TokenAuthenticator(
         settings.jwt_secret, audience=settings.auth_jwt_audience, issuer=settings.auth_jwt_issuer
     )

@@ -179,3 +179,8 @@ def error_result(
             error_code=error.error_code,
         )
     return NotFoundError(message=error.message)
+
+
+@strawberry.type(description="Only an administrator may do this; nothing was changed.")
+class PermissionDeniedError:
+    message: str

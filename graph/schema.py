@@ -18,9 +18,11 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from domain.workflow import UnknownWorkflow
+from graph.cleanup import CleanupMutation
 from graph.context import NotAuthenticated
 from graph.events import (
     MissionCancelledEvent,
@@ -124,7 +126,7 @@ def build_schema(
         limits.append(NoSchemaIntrospectionCustomRule)
     return MissionPlannerSchema(
         query=Query,
-        mutation=Mutation,
+        mutation=merge_types("Mutation", (Mutation, CleanupMutation)),
         subscription=Subscription,
         types=[
             MissionProgressEvent,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from domain.errors import LLMServiceUnavailable
-from domain.jobs import JobUpdate
+from domain.jobs import JobCleanup, JobUpdate
 from domain.workflow import WorkflowDefinition
 from infra.llm_events import job_status_to_update
 
@@ -24,6 +25,10 @@ def path_part(value: str) -> str:
     """`value` percent-encoded as one URL path segment: "../jobs/x" stays one segment."""
     # quote() keeps dots, and httpx resolves a ".." segment before sending: encode them too.
     return quote(value, safe="").replace(".", "%2E")
+
+
+# The statuses the admin cleanup removes; the service refuses active ones anyway.
+FINISHED_STATUSES = ("completed", "failed", "cancelled")
 
 
 class HttpLLMService:
@@ -67,14 +72,30 @@ class HttpLLMService:
             raise LLMServiceUnavailable(f"cancel answered {response.status_code}")
         return int(response.json().get("deleted", 0))
 
-    async def cleanup_jobs(
-        self, older_than_days: int, statuses: Sequence[str], dry_run: bool
-    ) -> dict[str, int]:
-        body = {"older_than_days": older_than_days, "statuses": list(statuses), "dry_run": dry_run}
+    async def cleanup_finished_jobs(
+        self, older_than_days: int, cutoff: datetime, dry_run: bool
+    ) -> JobCleanup:
+        # `created_before` makes the service use our cutoff to the microsecond; a service
+        # that does not know it still honours `older_than_days`.
+        body = {
+            "older_than_days": older_than_days,
+            "created_before": cutoff.isoformat(),
+            "statuses": list(FINISHED_STATUSES),
+            "dry_run": dry_run,
+        }
         response = await self._request("POST", "/api/v1/jobs/cleanup", json=body)
         if response.status_code != 200:
             raise LLMServiceUnavailable(f"cleanup answered {response.status_code}")
-        return {k: int(v) for k, v in response.json().items()}
+        try:
+            counts = response.json()
+            return JobCleanup(
+                matched=int(counts["matched"]),
+                deleted=int(counts["deleted"]),
+                deliveries_matched=int(counts.get("deliveries_matched", 0)),
+                deliveries_deleted=int(counts.get("deliveries_deleted", 0)),
+            )
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise LLMServiceUnavailable("cleanup answered an unreadable body") from exc
 
     async def get_workflow(self, name: str) -> WorkflowDefinition:
         cached = self._definitions.get(name)

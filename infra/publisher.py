@@ -29,3 +29,14 @@ class BusEventPublisher:
             except Exception:
                 # The event is committed; subscribers recover it from the log.
                 log.exception("publishing event %s/%s failed", event.report_id, event.sequence)
+
+
+class NoBusPublisher:
+    """For a one-shot CLI command, which connects no bus: events stay in the log only.
+
+    Safe because the log is the truth: a subscriber finds them on its next read.
+    """
+
+    async def publish(self, events: Sequence[MissionEvent]) -> None:
+        if events:
+            log.info("not broadcasting %d events: this process has no bus", len(events))

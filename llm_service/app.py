@@ -40,12 +40,15 @@ def create_app(
     webhook_client: httpx.AsyncClient | None = None,
     provider: LLMProvider | None = None,
     create_tables: bool = False,
+    run_jobs: bool = True,
 ) -> Starlette:
     """The service app; resources are opened by its lifespan and closed when it ends.
 
     `engine` and `webhook_client` are borrowed (never closed here); without them
     the lifespan creates its own. `provider` overrides `LLM_PROVIDER` (tests).
     `create_tables` is for standalone use only: when embedded, migrations own the schema.
+    `run_jobs=False` serves the HTTP API over the database without running jobs or
+    sending webhooks: for a one-shot admin tool, which must not take over jobs.
     """
     _check_settings(settings)
 
@@ -73,11 +76,12 @@ def create_app(
                 lease_seconds=settings.job_lease_seconds,
                 max_attempts=settings.max_job_attempts,
             )
-            sender.start()
-            stack.push_async_callback(sender.stop)
-            await runner.start()
-            # Unwound first: jobs stop before the sender, the client and the engine go.
-            stack.push_async_callback(runner.stop)
+            if run_jobs:
+                sender.start()
+                stack.push_async_callback(sender.stop)
+                await runner.start()
+                # Unwound first: jobs stop before the sender, the client and the engine go.
+                stack.push_async_callback(runner.stop)
             app.state.llm_service = ServiceState(
                 api_secret=settings.api_secret, store=store, runner=runner
             )

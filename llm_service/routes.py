@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from json import JSONDecodeError
 from typing import Any, TypeVar
 from uuid import uuid4
@@ -22,6 +22,7 @@ from llm_service.workflows import WorkflowNotFoundError, load_workflow
 T = TypeVar("T")
 Handler = Callable[[Request], Awaitable[Response]]
 _MAX_BULK_IDS = 1000
+_MAX_CLEANUP_DAYS = 3650
 
 
 @dataclass(frozen=True)
@@ -102,15 +103,37 @@ async def cleanup_jobs(request: Request) -> Response:
     dry_run = _optional(body, "dry_run", bool) or False
     if days is None:
         days = 7
-    if days < 0 or isinstance(days, bool):
-        raise BadRequestError("older_than_days must be a non-negative integer")
-    if not statuses or not set(statuses) <= set(TERMINAL_STATUSES):
+    if isinstance(days, bool) or not 0 <= days <= _MAX_CLEANUP_DAYS:
+        raise BadRequestError(f"older_than_days must be an integer from 0 to {_MAX_CLEANUP_DAYS}")
+    if not all(isinstance(s, str) for s in statuses) or not set(statuses) <= set(TERMINAL_STATUSES):
         # Active jobs are stopped with DELETE /jobs/bulk, never swept away under a runner.
         raise BadRequestError(f"statuses must be among {', '.join(TERMINAL_STATUSES)}")
-    matched, deleted = await _service(request).store.cleanup(
-        statuses=statuses, older_than=utcnow() - timedelta(days=days), dry_run=dry_run
+    cutoff = _created_before(body) or utcnow() - timedelta(days=days)
+    counts = await _service(request).store.cleanup(
+        statuses=statuses, older_than=cutoff, dry_run=dry_run
     )
-    return JSONResponse({"matched": matched, "deleted": deleted})
+    return JSONResponse(
+        {
+            "matched": counts.matched,
+            "deleted": counts.deleted,
+            "deliveries_matched": counts.deliveries_matched,
+            "deliveries_deleted": counts.deliveries_deleted,
+        }
+    )
+
+
+def _created_before(body: dict[str, Any]) -> datetime | None:
+    """The caller's exact cutoff, when given: an ISO 8601 time with its offset."""
+    value = _optional(body, "created_before", str)
+    if value is None:
+        return None
+    try:
+        cutoff = datetime.fromisoformat(value) if len(value) <= 64 else None
+    except ValueError:
+        cutoff = None
+    if cutoff is None or cutoff.tzinfo is None:
+        raise BadRequestError("created_before must be an ISO 8601 time with a UTC offset")
+    return cutoff
 
 
 async def get_workflow(request: Request) -> Response:

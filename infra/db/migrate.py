@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -37,3 +39,14 @@ async def _run(engine: AsyncEngine, action) -> None:  # type: ignore[no-untyped-
     async with engine.connect() as conn:
         await conn.run_sync(in_sync)
         await conn.commit()
+
+
+async def is_at_head(engine: AsyncEngine) -> bool:
+    """True when the database is at the latest revision, so every table this code uses exists."""
+
+    def check(connection: Connection) -> bool:
+        heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(check)

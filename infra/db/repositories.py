@@ -176,6 +176,14 @@ class SqlWebhookReceipts:
         )
         return (await self._conn.execute(statement)).first() is not None
 
+    async def count_received_before(self, cutoff: datetime) -> int:
+        query = select(func.count()).where(webhook_receipts.c.received_at < cutoff)
+        return int((await self._conn.execute(query)).scalar_one())
+
+    async def delete_received_before(self, cutoff: datetime) -> int:
+        statement = delete(webhook_receipts).where(webhook_receipts.c.received_at < cutoff)
+        return int((await self._conn.execute(statement)).rowcount)
+
 
 class SqlSubmissionAttempts:
     def __init__(self, conn: AsyncConnection) -> None:

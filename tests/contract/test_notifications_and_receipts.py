@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -92,3 +92,40 @@ async def test_a_rolled_back_receipt_was_never_received(backend: Backend) -> Non
 
     async with backend.uow() as uow:
         assert await uow.receipts.record("msg_1", "job-1", "workflow.started") is True
+
+
+async def test_receipts_received_before_a_cutoff_are_counted_and_forgotten(
+    backend: Backend,
+) -> None:
+    async with backend.uow() as uow:
+        await uow.receipts.record("msg_1", "job-1", "workflow.started")
+        await uow.receipts.record("msg_2", "job-1", "workflow.completed")
+        await uow.commit()
+    # Receipts are stamped with the wall clock as they are written.
+    later, earlier = datetime.now(UTC) + timedelta(hours=1), datetime.now(UTC) - timedelta(hours=1)
+
+    async with backend.uow() as uow:
+        assert await uow.receipts.count_received_before(earlier) == 0
+        assert await uow.receipts.count_received_before(later) == 2
+        assert await uow.receipts.delete_received_before(earlier) == 0
+        assert await uow.receipts.delete_received_before(later) == 2
+        assert await uow.receipts.count_received_before(later) == 0
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.receipts.delete_received_before(later) == 0
+        assert await uow.receipts.record("msg_1", "job-1", "workflow.started") is True
+
+
+async def test_a_rolled_back_delete_keeps_the_receipts(backend: Backend) -> None:
+    async with backend.uow() as uow:
+        await uow.receipts.record("msg_1", "job-1", "workflow.started")
+        await uow.commit()
+    later = datetime.now(UTC) + timedelta(hours=1)
+
+    async with backend.uow() as uow:
+        assert await uow.receipts.delete_received_before(later) == 1
+
+    async with backend.uow() as uow:
+        assert await uow.receipts.count_received_before(later) == 1
+        assert await uow.receipts.record("msg_1", "job-1", "workflow.started") is False

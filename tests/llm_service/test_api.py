@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from llm_service.db import utcnow
-from llm_service.store import jobs_table
 from tests.llm_service.conftest import workflow_body
 
 PROTECTED = [
@@ -114,36 +109,6 @@ async def test_workflow_definition_has_display_names(start_service: Callable[...
         "Generating Mission Plan",
         "Parsing Sections",
     ]
-
-
-async def test_cleanup_deletes_old_finished_jobs(
-    start_service: Callable[..., Any], db_engine: AsyncEngine
-) -> None:
-    async with start_service() as service:
-        old_id, new_id = await service.submit(), await service.submit()
-        for job_id in (old_id, new_id):
-            await service.wait_for_status(job_id, "completed")
-        async with db_engine.begin() as conn:
-            await conn.execute(
-                update(jobs_table)
-                .where(jobs_table.c.id == old_id)
-                .values(created_at=utcnow() - timedelta(days=8))
-            )
-        request = {"older_than_days": 7, "statuses": ["completed", "failed"], "dry_run": True}
-        dry = await service.client.post("/api/v1/jobs/cleanup", json=request)
-        real = await service.client.post("/api/v1/jobs/cleanup", json={**request, "dry_run": False})
-        old = await service.client.get(f"/api/v1/jobs/{old_id}")
-        new = await service.client.get(f"/api/v1/jobs/{new_id}")
-
-    assert dry.json() == {"matched": 1, "deleted": 0}
-    assert real.json() == {"matched": 1, "deleted": 1}
-    assert old.status_code == 404 and new.status_code == 200
-
-
-async def test_cleanup_refuses_active_statuses(start_service: Callable[..., Any]) -> None:
-    async with start_service() as service:
-        response = await service.client.post("/api/v1/jobs/cleanup", json={"statuses": ["running"]})
-    assert response.status_code == 422
 
 
 async def test_healthz_needs_no_secret(start_service: Callable[..., Any]) -> None:

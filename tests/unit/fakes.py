@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from domain.errors import LLMServiceUnavailable
 from domain.events import MissionEvent
-from domain.jobs import JobUpdate
+from domain.jobs import JobCleanup, JobUpdate
 from domain.notifications import Notification
 from domain.operations import Dependencies
 from domain.ports import (
@@ -87,6 +87,9 @@ class FakeStore:
     receipts: dict[str, tuple[str, str]] = field(default_factory=dict)
     # (user_id, report_id, at) of each started attempt, as the rate limit counts them.
     submissions: list[tuple[str, str, datetime]] = field(default_factory=list)
+    receipt_times: dict[str, datetime] = field(default_factory=dict)
+    # When a receipt is written; a test moves it to make receipts old.
+    receipt_clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     commits: int = 0
     locked_users: list[str] = field(default_factory=list)
     # Runs first in `reports.add`: lets a test commit a concurrent writer's row.
@@ -279,17 +282,46 @@ class FakeWebhookReceipts:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
         self.staged: dict[str, tuple[str, str]] = {}
+        self.staged_times: dict[str, datetime] = {}
+        self.deleted: set[str] = set()
+
+    def _received_at(self) -> dict[str, datetime]:
+        committed = {
+            webhook_id: moment
+            for webhook_id, moment in self._uow.store.receipt_times.items()
+            if webhook_id not in self.deleted
+        }
+        return {**committed, **self.staged_times}
 
     async def record(self, webhook_id: str, job_id: str, event_type: str) -> bool:
         self._uow.ensure_active()
-        if webhook_id in self.staged or webhook_id in self._uow.store.receipts:
+        if webhook_id in self._received_at():
             return False
         self.staged[webhook_id] = (job_id, event_type)
+        # As the SQL repository: stamped with the wall clock when the receipt is written.
+        self.staged_times[webhook_id] = self._uow.store.receipt_clock()
         return True
 
+    async def count_received_before(self, cutoff: datetime) -> int:
+        self._uow.ensure_active()
+        return sum(1 for moment in self._received_at().values() if moment < cutoff)
+
+    async def delete_received_before(self, cutoff: datetime) -> int:
+        self._uow.ensure_active()
+        old = [wid for wid, moment in self._received_at().items() if moment < cutoff]
+        for webhook_id in old:
+            self.staged.pop(webhook_id, None)
+            self.staged_times.pop(webhook_id, None)
+            self.deleted.add(webhook_id)
+        return len(old)
+
     def apply(self, store: FakeStore) -> None:
+        for webhook_id in self.deleted:
+            store.receipts.pop(webhook_id, None)
+            store.receipt_times.pop(webhook_id, None)
         store.receipts.update(self.staged)
-        self.staged = {}
+        store.receipt_times.update(self.staged_times)
+        self.staged, self.staged_times, self.deleted = {}, {}, set()
 
 
 class FakeSubmissionAttempts:
@@ -355,8 +387,9 @@ class FakeUnitOfWork:
         self._events.staged = []
         self._events.deleted_reports = set()
         self._notifications.staged = {}
-        self._receipts.staged = {}
         self._submissions.staged, self._submissions.pruned = [], []
+        self._receipts.staged, self._receipts.staged_times = {}, {}
+        self._receipts.deleted = set()
         self.active = False
 
     async def commit(self) -> None:
@@ -404,6 +437,10 @@ class FakeLLMService:
         self.job_errors: dict[str, Exception] = {}
         self.unavailable_on_submit = False
         self.unavailable_on_cancel = False
+        self.unavailable_on_cleanup = False
+        # What the cleanup may delete: finished job id -> created at; one delivery each.
+        self.finished_jobs: dict[str, datetime] = {}
+        self.cleanups: list[tuple[int, datetime, bool]] = []
         # Runs inside `submit_workflow`, before it answers: lets a test act mid-submit.
         self.during_submit: Callable[[], Awaitable[None]] | None = None
         self._next_job = 0
@@ -437,6 +474,20 @@ class FakeLLMService:
     async def get_workflow(self, name: str) -> WorkflowDefinition:
         assert name == self.definition.name, f"unknown workflow {name}"
         return self.definition
+
+    async def cleanup_finished_jobs(
+        self, older_than_days: int, cutoff: datetime, dry_run: bool
+    ) -> JobCleanup:
+        """Deletes the `finished_jobs` created before `cutoff` (job id -> created at)."""
+        self.cleanups.append((older_than_days, cutoff, dry_run))
+        if self.unavailable_on_cleanup:
+            raise LLMServiceUnavailable("connection refused")
+        old = [job_id for job_id, created in self.finished_jobs.items() if created < cutoff]
+        if not dry_run:
+            for job_id in old:
+                del self.finished_jobs[job_id]
+        deleted = 0 if dry_run else len(old)
+        return JobCleanup(len(old), deleted, len(old), deleted)
 
 
 # --- the rest of the world -----------------------------------------------------------
@@ -559,6 +610,7 @@ def make_fakes(**overrides: Any) -> Fakes:
     clock = overrides.pop("clock", None) or FakeClock()
     ids = overrides.pop("new_id", None) or SequentialIds("id")
     sleep = overrides.pop("sleep", None) or FakeSleep(clock)
+    store.receipt_clock = clock.now
     deps = Dependencies(
         uow=uow,
         llm=llm,
