@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from graphql import GraphQLError
@@ -16,8 +17,10 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from graph.context import NotAuthenticated
+from graph.cost import create_cost_rule
 from graph.events import (
     MissionCancelledEvent,
     MissionCompletedEvent,
@@ -35,6 +38,10 @@ from infra.db.queries import InvalidCursor
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
+DEFAULT_MAX_COST = 5000
+DEFAULT_MAX_PAGE_SIZE = 100
+
+log = logging.getLogger("graph.errors")
 
 # Errors whose message is meant for the client; everything else is masked.
 PUBLIC_ERRORS = (
@@ -53,6 +60,24 @@ def should_mask(error: GraphQLError) -> bool:
     if original is None:
         return False  # syntax and validation errors: the client needs to see them
     return not isinstance(original, PUBLIC_ERRORS)
+
+
+class LoggedSchema(Schema):
+    """Logs a request's client errors as one line without a traceback.
+
+    Strawberry logs every error at ERROR level with its traceback, so one request of
+    bad variables wrote dozens of tracebacks. Tracebacks stay for unexpected errors.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = [error for error in errors if should_mask(error)]
+        expected = len(errors) - len(unexpected)
+        if expected:
+            first = next(error for error in errors if not should_mask(error))
+            log.info("GraphQL request refused: %d error(s), first: %.200s", expected, first.message)
+        super().process_errors(unexpected, execution_context)
 
 
 # Strawberry's disable_field_suggestions covers fields only; graphql-core still
@@ -89,13 +114,23 @@ def _without_suggestion(error: GraphQLError) -> GraphQLError:
     )
 
 
-def build_schema(*, production: bool = False, max_depth: int = MAX_DEPTH) -> Schema:
+def build_schema(
+    *,
+    production: bool = False,
+    max_depth: int = MAX_DEPTH,
+    max_cost: int = DEFAULT_MAX_COST,
+    max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
+) -> Schema:
     # The rule classes are made once: QueryDepthLimiter and MaxAliasesLimiter make new
     # ones per request, and the ValidationCache, keyed on the rules, then never hits.
     # QueryDepthLimiter skips introspection fields; `__Type.fields { type { fields ...
     # } }` is bounded by graphql-core's MaxIntrospectionDepthRule (a specified rule).
-    limits = [depth_limit_rule(max_depth, should_ignore=None), alias_limit_rule(MAX_ALIASES)]
-    return Schema(
+    limits = [
+        depth_limit_rule(max_depth, should_ignore=None),
+        alias_limit_rule(MAX_ALIASES),
+        create_cost_rule(max_cost, max_page_size),
+    ]
+    return LoggedSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
