@@ -27,6 +27,7 @@ from graph.schema import build_schema
 from graph.ws_protocol import (
     BAD_MESSAGE,
     FORBIDDEN,
+    MESSAGE_TOO_LARGE,
     TOO_MANY_SOCKETS,
     MissionPlannerWSHandler,
     OpenSockets,
@@ -39,10 +40,12 @@ log = logging.getLogger(__name__)
 
 # A subscribe message is a query plus variables; nothing legitimate comes near this.
 MAX_WS_MESSAGE_BYTES = 64 * 1024
-# One cap on a whole HTTP request, variables included: the POST body, or a GET's query
-# string (query, variables and extensions together). The largest valid wizard input is
+# Caps on a whole HTTP request, variables included. The largest valid wizard input is
 # a few KB; uvicorn itself reads bodies without limit.
 MAX_HTTP_BODY_BYTES = 1024 * 1024
+# A GET carries query, variables and extensions in its query string; proxies commonly
+# refuse URLs past 8-32 KB anyway, and anything large belongs in a POST.
+MAX_QUERY_STRING_BYTES = 32 * 1024
 # Subscriptions need a socket; over HTTP strawberry would run them into "Unexpected error."
 HTTP_OPERATION_TYPES = {
     "GET": frozenset({OperationType.QUERY}),
@@ -57,11 +60,12 @@ _UTF8_MAX_BYTES_PER_CHAR = 4
 
 
 class CappedRequestAdapter(StarletteRequestAdapter):
-    """Reads a GraphQL request up to MAX_HTTP_BODY_BYTES, else answers 413 (414 for GET)."""
+    """Reads a POST body up to MAX_HTTP_BODY_BYTES (else 413), a query string up to
+    MAX_QUERY_STRING_BYTES (else 414)."""
 
     @property
     def query_params(self) -> Any:
-        if len(self._request.scope.get("query_string", b"")) > MAX_HTTP_BODY_BYTES:
+        if len(self._request.scope.get("query_string", b"")) > MAX_QUERY_STRING_BYTES:
             raise HTTPException(414, "Query string too long: send large operations by POST")
         return super().query_params
 
@@ -95,7 +99,7 @@ class CappedWebSocketAdapter(ASGIWebSocketAdapter):
             while self.ws.application_state != WebSocketState.DISCONNECTED:
                 text = await self.ws.receive_text()
                 if _too_large(text):
-                    await self.ws.close(code=4413, reason="Message too large")
+                    await self.close(MESSAGE_TOO_LARGE, "Message too large")
                     return
                 try:
                     message = json.loads(text)
@@ -109,10 +113,15 @@ class CappedWebSocketAdapter(ASGIWebSocketAdapter):
             pass
 
     async def close(self, code: int, reason: str) -> None:
-        # The one line a refused or misbehaving socket leaves in the log.
-        log.info("closing websocket: %d %s", code, reason)
+        # The one line a refused or misbehaving socket leaves in the log; a client that
+        # breaks the protocol is worth a warning, a refusal or a timeout is routine.
+        level = logging.WARNING if code in _PROTOCOL_VIOLATIONS else logging.INFO
+        log.log(level, "closing websocket: %d %s", code, reason)
         if self.ws.application_state != WebSocketState.DISCONNECTED:
             await self.ws.close(code=code, reason=reason)
+
+
+_PROTOCOL_VIOLATIONS = frozenset({BAD_MESSAGE, MESSAGE_TOO_LARGE})
 
 
 def _json_problem(exc: Exception) -> str:

@@ -21,10 +21,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from graph.context import Context
 
 # Close codes: 4400 (bad message), 4403 (refused), 4408 (timeout) and 4429 (too
-# many) are those graphql-transport-ws uses for the same reasons.
+# many) are those graphql-transport-ws uses for the same reasons; 4413 is ours.
 BAD_MESSAGE = 4400
 FORBIDDEN = 4403
 IDLE = 4408
+MESSAGE_TOO_LARGE = 4413
 TOO_MANY_SOCKETS = 4429
 
 
@@ -47,25 +48,25 @@ class OpenSockets:
 
     def __init__(self, limit_per_user: int) -> None:
         self.limit_per_user = limit_per_user
-        self._by_user: dict[str, set[object]] = {}
-        self._owner: dict[object, str] = {}
+        # Keyed by id(): a connection's context is unhashable, and lives until release.
+        self._by_user: dict[str, set[int]] = {}
+        self._owner: dict[int, str] = {}
 
-    def admit(self, user_id: str, socket: object) -> bool:
-        held = self._by_user.setdefault(user_id, set())
+    def admit(self, user_id: str, connection: object) -> bool:
+        held = self._by_user.get(user_id, set())
         if len(held) >= self.limit_per_user:
-            if not held:
-                del self._by_user[user_id]
             return False
-        held.add(socket)
-        self._owner[socket] = user_id
+        held.add(id(connection))
+        self._by_user[user_id] = held
+        self._owner[id(connection)] = user_id
         return True
 
-    def release(self, socket: object) -> None:
-        user_id = self._owner.pop(socket, None)
+    def release(self, connection: object) -> None:
+        user_id = self._owner.pop(id(connection), None)
         if user_id is None:
             return
         held = self._by_user[user_id]
-        held.discard(socket)
+        held.discard(id(connection))
         if not held:
             del self._by_user[user_id]  # the map holds only users with open sockets
 
