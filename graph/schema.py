@@ -14,13 +14,10 @@ from strawberry.extensions import (
     ParserCache,
     ValidationCache,
 )
-from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graph.context import NotAuthenticated
-from graph.cost import create_cost_rule
 from graph.events import (
     MissionCancelledEvent,
     MissionCompletedEvent,
@@ -29,6 +26,7 @@ from graph.events import (
     NotificationEvent,
 )
 from graph.mutations import Mutation
+from graph.operation_limits import create_alias_rule, create_cost_rule, create_depth_rule
 from graph.queries import InvalidPageSize, Query
 from graph.streams import ReportNotFoundError
 from graph.subscriptions import Subscription
@@ -121,13 +119,13 @@ def build_schema(
     max_cost: int = DEFAULT_MAX_COST,
     max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
 ) -> Schema:
-    # The rule classes are made once: QueryDepthLimiter and MaxAliasesLimiter make new
-    # ones per request, and the ValidationCache, keyed on the rules, then never hits.
-    # QueryDepthLimiter skips introspection fields; `__Type.fields { type { fields ...
+    # The rule classes are made once: made per request, as strawberry's limiter
+    # extensions do, the ValidationCache, keyed on the rules, would never hit.
+    # The depth rule skips introspection fields; `__Type.fields { type { fields ...
     # } }` is bounded by graphql-core's MaxIntrospectionDepthRule (a specified rule).
     limits = [
-        depth_limit_rule(max_depth, should_ignore=None),
-        alias_limit_rule(MAX_ALIASES),
+        create_depth_rule(max_depth),
+        create_alias_rule(MAX_ALIASES),
         create_cost_rule(max_cost, max_page_size),
     ]
     return LoggedSchema(
