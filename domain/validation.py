@@ -45,6 +45,9 @@ MEDICAL_NEED_MAX_LENGTH = 200
 MIN_DURATION_DAYS, MAX_DURATION_DAYS = 3, 365
 MIN_PETS, MAX_PETS = 0, 20
 NOTES_MAX_LENGTH = 2000
+# A form shows a few dozen problems at most; a body of 77,000 bad family members
+# once answered with as many errors (11 MB).
+MAX_FIELD_ERRORS = 50
 
 _COUNTRY_CODE = re.compile(r"[A-Za-z]{2}")
 _POSTAL_CODE = re.compile(r"[A-Za-z0-9 -]+")
@@ -105,13 +108,22 @@ class InvalidMissionInput(Exception):
 
 
 class _Errors:
-    """Collects every error instead of stopping at the first."""
+    """Collects every error instead of stopping at the first, up to MAX_FIELD_ERRORS."""
 
     def __init__(self) -> None:
         self.items: list[FieldError] = []
 
     def add(self, field: str, code: str, message: str) -> None:
-        self.items.append(FieldError(field=field, message=message, code=code))
+        if len(self.items) < MAX_FIELD_ERRORS:
+            self.items.append(FieldError(field=field, message=message, code=code))
+        elif len(self.items) == MAX_FIELD_ERRORS:
+            self.items.append(
+                FieldError(
+                    field="input",
+                    code="too_many_errors",
+                    message=f"More than {MAX_FIELD_ERRORS} problems; fix these and submit again.",
+                )
+            )
 
 
 def validate_mission_input(candidate: MissionPlanInput) -> MissionPlanInput:
@@ -269,7 +281,7 @@ def _validate_scenarios(raw: object, errors: _Errors) -> tuple[Scenario, ...]:
     _check_count(items, "scenarios", _SCENARIO_COUNT, errors)
     seen: set[Scenario] = set()
     scenarios: list[Scenario] = []
-    for index, item in enumerate(items):
+    for index, item in enumerate(_within_count(items, _SCENARIO_COUNT)):
         field = f"scenarios[{index}]"
         scenario = _enum_choice(item, Scenario, field, "Scenario", errors)
         if scenario is None:
@@ -296,7 +308,7 @@ def _validate_family(raw: object, errors: _Errors) -> tuple[FamilyMember, ...]:
     _check_count(items, "familyMembers", _FAMILY_COUNT, errors)
     members = (
         _validate_member(member, f"familyMembers[{index}]", errors)
-        for index, member in enumerate(items)
+        for index, member in enumerate(_within_count(items, _FAMILY_COUNT))
     )
     return tuple(member for member in members if member is not None)
 
@@ -319,7 +331,7 @@ def _validate_medical_needs(raw: object, path: str, errors: _Errors) -> tuple[st
         return ()
     _check_count(items, path, _MEDICAL_NEEDS_COUNT, errors)
     needs: list[str] = []
-    for index, item in enumerate(items):
+    for index, item in enumerate(_within_count(items, _MEDICAL_NEEDS_COUNT)):
         field = f"{path}[{index}]"
         before = len(errors.items)
         need = _clean_text(item, field, "Medical need", errors, max_length=MEDICAL_NEED_MAX_LENGTH)
@@ -406,3 +418,8 @@ def _check_count(items: Sequence[object], field: str, bounds: _Bounds, errors: _
         errors.add(field, "too_few", bounds.message.format(count=count))
     elif count > bounds.high:
         errors.add(field, "too_many", bounds.message.format(count=count))
+
+
+def _within_count(items: Sequence[object], bounds: _Bounds) -> Sequence[object]:
+    """The items worth checking one by one: past the limit the count error refuses them."""
+    return items[: bounds.high]

@@ -15,8 +15,6 @@ from strawberry.extensions import (
     ParserCache,
     ValidationCache,
 )
-from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -32,6 +30,7 @@ from graph.events import (
     NotificationEvent,
 )
 from graph.mutations import Mutation
+from graph.operation_limits import create_alias_rule, create_cost_rule, create_depth_rule
 from graph.queries import InvalidPageSize, Query
 from graph.streams import ReportNotFoundError
 from graph.subscriptions import Subscription
@@ -41,21 +40,19 @@ from infra.db.queries import InvalidCursor
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
+DEFAULT_MAX_COST = 5000
+DEFAULT_MAX_PAGE_SIZE = 100
 
-log = logging.getLogger("strawberry.execution")
+log = logging.getLogger("graph.errors")
 
-# A client's mistake, told to the client: one log line, no traceback.
-CLIENT_ERRORS = (
+# Errors whose message is meant for the client; everything else is masked.
+PUBLIC_ERRORS = (
     NotAuthenticated,
     ReportNotFoundError,
     InvalidCursor,
     InvalidPageSize,
     UnknownWorkflow,
     SlowSubscriber,
-)
-# Errors whose message is meant for the client; everything else is masked.
-PUBLIC_ERRORS = (
-    *CLIENT_ERRORS,
     # Raised by graphql-core itself, e.g. a variable that is not a 32-bit Int.
     GraphQLError,
 )
@@ -66,6 +63,24 @@ def should_mask(error: GraphQLError) -> bool:
     if original is None:
         return False  # syntax and validation errors: the client needs to see them
     return not isinstance(original, PUBLIC_ERRORS)
+
+
+class LoggedSchema(Schema):
+    """Logs a request's client errors as one line without a traceback.
+
+    Strawberry logs every error at ERROR level with its traceback, so one request of
+    bad variables wrote dozens of tracebacks. Tracebacks stay for unexpected errors.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = [error for error in errors if should_mask(error)]
+        expected = len(errors) - len(unexpected)
+        if expected:
+            first = next(error for error in errors if not should_mask(error))
+            log.info("GraphQL request refused: %d error(s), first: %.200s", expected, first.message)
+        super().process_errors(unexpected, execution_context)
 
 
 # Strawberry's disable_field_suggestions covers fields only; graphql-core still
@@ -102,29 +117,27 @@ def _without_suggestion(error: GraphQLError) -> GraphQLError:
     )
 
 
-class MissionPlannerSchema(Schema):
-    def process_errors(
-        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
-    ) -> None:
-        unexpected = [e for e in errors if not isinstance(e.original_error, CLIENT_ERRORS)]
-        for error in errors:
-            if error not in unexpected:
-                log.info("client error: %s", error.message)
-        super().process_errors(unexpected, execution_context)
-
-
 def build_schema(
-    *, production: bool = False, max_depth: int = MAX_DEPTH, introspection: bool = True
+    *,
+    production: bool = False,
+    max_depth: int = MAX_DEPTH,
+    max_cost: int = DEFAULT_MAX_COST,
+    max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
+    introspection: bool = True,
 ) -> Schema:
-    # The rule classes are made once: QueryDepthLimiter and MaxAliasesLimiter make new
-    # ones per request, and the ValidationCache, keyed on the rules, then never hits.
-    # QueryDepthLimiter skips introspection fields; `__Type.fields { type { fields ...
+    # The rule classes are made once: made per request, as strawberry's limiter
+    # extensions do, the ValidationCache, keyed on the rules, would never hit.
+    # The depth rule skips introspection fields; `__Type.fields { type { fields ...
     # } }` is bounded by graphql-core's MaxIntrospectionDepthRule (a specified rule).
-    limits = [depth_limit_rule(max_depth, should_ignore=None), alias_limit_rule(MAX_ALIASES)]
+    limits = [
+        create_depth_rule(max_depth),
+        create_alias_rule(MAX_ALIASES),
+        create_cost_rule(max_cost, max_page_size),
+    ]
     if not introspection:
         # __schema and __type are refused; __typename, which clients need, still answers.
         limits.append(NoSchemaIntrospectionCustomRule)
-    return MissionPlannerSchema(
+    return LoggedSchema(
         query=Query,
         mutation=merge_types("Mutation", (Mutation, CleanupMutation)),
         subscription=Subscription,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import AsyncGenerator
 from datetime import timedelta
-from json import JSONDecodeError
 from typing import Any
 
 from cross_web import HTTPException, StarletteRequestAdapter
@@ -12,26 +13,61 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLRequestData
+from strawberry.http.exceptions import NonTextMessageReceived
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from graph.context import Context
 from graph.schema import build_schema
+from graph.ws_protocol import (
+    BAD_MESSAGE,
+    FORBIDDEN,
+    MESSAGE_TOO_LARGE,
+    TOO_MANY_SOCKETS,
+    MissionPlannerWSHandler,
+    OpenSockets,
+    SocketRefused,
+)
 from infra.auth import AuthError
 from infra.settings import Settings
 
+log = logging.getLogger(__name__)
+
 # A subscribe message is a query plus variables; nothing legitimate comes near this.
 MAX_WS_MESSAGE_BYTES = 64 * 1024
-# The largest valid wizard input is a few KB; uvicorn itself reads bodies without limit.
+# Caps on a whole HTTP request, variables included. The largest valid wizard input is
+# a few KB; uvicorn itself reads bodies without limit.
 MAX_HTTP_BODY_BYTES = 1024 * 1024
+# A GET carries query, variables and extensions in its query string; proxies commonly
+# refuse URLs past 8-32 KB anyway, and anything large belongs in a POST.
+MAX_QUERY_STRING_BYTES = 32 * 1024
+# Subscriptions need a socket; over HTTP strawberry would run them into "Unexpected error."
+HTTP_OPERATION_TYPES = {
+    "GET": frozenset({OperationType.QUERY}),
+    "POST": frozenset({OperationType.QUERY, OperationType.MUTATION}),
+}
+SUBSCRIBE_OVER_WEBSOCKET = (
+    "Subscriptions are not served over HTTP: open a websocket to this same /graphql URL "
+    "(ws:// or wss://) with the graphql-transport-ws protocol and send them there."
+)
 # UTF-8 needs at most 4 bytes per character.
 _UTF8_MAX_BYTES_PER_CHAR = 4
 
 
 class CappedRequestAdapter(StarletteRequestAdapter):
-    """Reads a GraphQL POST body up to MAX_HTTP_BODY_BYTES, else answers 413."""
+    """Reads a POST body up to MAX_HTTP_BODY_BYTES (else 413), a query string up to
+    MAX_QUERY_STRING_BYTES (else 414)."""
+
+    @property
+    def query_params(self) -> Any:
+        if len(self._request.scope.get("query_string", b"")) > MAX_QUERY_STRING_BYTES:
+            raise HTTPException(414, "Query string too long: send large operations by POST")
+        return super().query_params
 
     async def get_body(self) -> bytes:
         request: Request = self._request
@@ -63,22 +99,40 @@ class CappedWebSocketAdapter(ASGIWebSocketAdapter):
             while self.ws.application_state != WebSocketState.DISCONNECTED:
                 text = await self.ws.receive_text()
                 if _too_large(text):
-                    await self.ws.close(code=4413, reason="Message too large")
+                    await self.close(MESSAGE_TOO_LARGE, "Message too large")
                     return
                 try:
-                    yield self.view.decode_json(text)
-                except JSONDecodeError as exc:
-                    if not ignore_parsing_errors:
-                        raise NonJsonMessageReceived from exc
+                    message = json.loads(text)
+                except (ValueError, RecursionError) as exc:
+                    await self.close(BAD_MESSAGE, _json_problem(exc))
+                    return
+                yield message
         except KeyError as exc:
             raise NonTextMessageReceived from exc
         except WebSocketDisconnect:
             pass
 
+    async def close(self, code: int, reason: str) -> None:
+        # The one line a refused or misbehaving socket leaves in the log; a client that
+        # breaks the protocol is worth a warning, a refusal or a timeout is routine.
+        level = logging.WARNING if code in _PROTOCOL_VIOLATIONS else logging.INFO
+        log.log(level, "closing websocket: %d %s", code, reason)
+        if self.ws.application_state != WebSocketState.DISCONNECTED:
+            await self.ws.close(code=code, reason=reason)
+
+
+_PROTOCOL_VIOLATIONS = frozenset({BAD_MESSAGE, MESSAGE_TOO_LARGE})
+
+
+def _json_problem(exc: Exception) -> str:
+    # RecursionError: `[[[[...` nested deeper than the parser's recursion limit.
+    return "JSON nested too deeply" if isinstance(exc, RecursionError) else "Invalid JSON"
+
 
 class MissionPlannerGraphQL(GraphQL):
     websocket_adapter_class = CappedWebSocketAdapter
     request_adapter_class = CappedRequestAdapter
+    graphql_transport_ws_handler_class = MissionPlannerWSHandler
 
     def __init__(self, state_getter: Any, settings: Settings, **kwargs: Any) -> None:
         # Field suggestions ("Did you mean ...") would map the schema for a stranger.
@@ -86,9 +140,55 @@ class MissionPlannerGraphQL(GraphQL):
             production=settings.is_production,
             max_depth=settings.graphql_max_depth,
             introspection=settings.introspection_enabled,
+            max_cost=settings.graphql_max_cost,
+            max_page_size=settings.max_page_size,
         )
         super().__init__(schema, **kwargs)
         self._state_getter = state_getter
+        self.open_sockets = OpenSockets(settings.ws_max_connections_per_user)
+        self.idle_timeout_seconds = settings.ws_idle_timeout_seconds
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The body (or a GET's variables): a JSON object, else 400 with the reason."""
+        try:
+            value = json.loads(data)
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+            reason = f"Unable to parse request as JSON: {_json_problem(exc)}"
+            raise HTTPException(400, reason) from exc
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(400, "Expected a JSON object")
+        return value
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # Strawberry's own version, with subscriptions refused: the set it allows over
+        # POST includes them for its streaming transports, which we do not serve.
+        method = request_adapter.method
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=HTTP_OPERATION_TYPES[method],
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as e:
+            if e.operation_type is OperationType.SUBSCRIPTION:
+                raise HTTPException(400, SUBSCRIBE_OVER_WEBSOCKET) from e
+            raise HTTPException(400, e.as_http_error_reason(method)) from e
+        except CannotGetOperationTypeError as e:
+            raise HTTPException(400, e.as_http_error_reason()) from e
+        except MissingQueryError as e:
+            raise HTTPException(400, "No GraphQL query found in the request") from e
 
     async def get_context(  # type: ignore[override]
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -99,14 +199,21 @@ class MissionPlannerGraphQL(GraphQL):
         return context
 
     async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
+        # Refusals carry their reason in the close frame: with a bare "Forbidden" a
+        # client such as GraphiQL cannot tell the user what to fix.
         params = context.connection_params or {}
         authorization = params.get("authorization") or params.get("Authorization")
         if not isinstance(authorization, str):
-            raise ConnectionRejectionError({"reason": "authorization required"})
+            raise SocketRefused(FORBIDDEN, "Forbidden: authorization required")
         try:
-            context.viewer = context.state.authenticator.viewer_from_header(authorization)
+            viewer = context.state.authenticator.viewer_from_header(authorization)
         except AuthError as exc:
-            raise ConnectionRejectionError({"reason": "invalid token"}) from exc
+            raise SocketRefused(FORBIDDEN, "Forbidden: invalid token") from exc
+        if not self.open_sockets.admit(viewer.user_id, context):
+            limit = self.open_sockets.limit_per_user
+            reason = f"Too many open connections: at most {limit} per user"
+            raise SocketRefused(TOO_MANY_SOCKETS, reason)
+        context.viewer = viewer
         return UNSET
 
 

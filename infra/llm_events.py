@@ -37,7 +37,14 @@ class InvalidJobPayload(ValueError):
 
 
 def is_known_event_type(body: dict[str, Any]) -> bool:
-    return body.get("type") in KNOWN_TYPES
+    """A string type we handle; other strings are newer events we ignore.
+
+    Anything but a string breaks the schema (and, a list or object, the set lookup).
+    """
+    event_type = body.get("type")
+    if not isinstance(event_type, str):
+        raise InvalidJobPayload("type must be a string")
+    return event_type in KNOWN_TYPES
 
 
 def webhook_to_update(body: Any) -> JobUpdate:

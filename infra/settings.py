@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     allowed_origins: str = Field("", validation_alias="ALLOWED_ORIGINS")
     connection_init_wait_seconds: float = Field(5.0, validation_alias="WS_INIT_TIMEOUT_SECONDS")
     max_subscriptions_per_connection: int = Field(20, validation_alias="WS_MAX_SUBSCRIPTIONS")
+    # Acknowledged sockets one user may hold at once, counted per process (graph.ws_protocol).
+    ws_max_connections_per_user: int = Field(
+        10, ge=1, validation_alias="WS_MAX_CONNECTIONS_PER_USER"
+    )
+    # An acknowledged socket with no operation running this long is closed (4408).
+    ws_idle_timeout_seconds: float = Field(300.0, gt=0, validation_alias="WS_IDLE_TIMEOUT_SECONDS")
     max_page_size: int = Field(100, validation_alias="MAX_PAGE_SIZE")
     subscriber_queue_size: int = Field(100, validation_alias="SUBSCRIBER_QUEUE_SIZE")
     bus_heartbeat_seconds: float = Field(5.0, gt=0, validation_alias="BUS_HEARTBEAT_SECONDS")
@@ -57,6 +63,8 @@ class Settings(BaseSettings):
     )
     # Deepest GraphQL operation accepted (introspection is bounded separately).
     graphql_max_depth: int = Field(10, ge=1, validation_alias="GRAPHQL_MAX_DEPTH")
+    # Most values an operation may ask for, list sizes multiplied out (graph.cost).
+    graphql_max_cost: int = Field(5000, ge=1, validation_alias="GRAPHQL_MAX_COST")
 
     # Unset: on in development, off in production (ENVIRONMENT=production).
     graphql_introspection: bool | None = Field(None, validation_alias="GRAPHQL_INTROSPECTION")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hmac
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from json import JSONDecodeError
 from typing import Any, TypeVar
 from uuid import uuid4
 
@@ -22,7 +22,10 @@ from llm_service.workflows import WorkflowNotFoundError, load_workflow
 T = TypeVar("T")
 Handler = Callable[[Request], Awaitable[Response]]
 _MAX_BULK_IDS = 1000
-_MAX_CLEANUP_DAYS = 3650
+# The API caps its own requests at 1 MiB, so no call it makes comes near this.
+MAX_BODY_BYTES = 1024 * 1024
+# Ten years, as the API's admin cleanup allows; `now - timedelta` stays a valid date.
+MAX_OLDER_THAN_DAYS = 3650
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,10 @@ class ServiceState:
 
 
 class BadRequestError(Exception):
+    pass
+
+
+class BodyTooLargeError(Exception):
     pass
 
 
@@ -54,6 +61,8 @@ def requires_secret(handler: Handler) -> Handler:
             return await handler(request)
         except BadRequestError as exc:
             return JSONResponse({"error": "invalid_request", "detail": str(exc)}, 422)
+        except BodyTooLargeError:
+            return JSONResponse({"error": "body_too_large", "limit_bytes": MAX_BODY_BYTES}, 413)
 
     return guarded
 
@@ -103,9 +112,9 @@ async def cleanup_jobs(request: Request) -> Response:
     dry_run = _optional(body, "dry_run", bool) or False
     if days is None:
         days = 7
-    if isinstance(days, bool) or not 0 <= days <= _MAX_CLEANUP_DAYS:
-        raise BadRequestError(f"older_than_days must be an integer from 0 to {_MAX_CLEANUP_DAYS}")
-    if not all(isinstance(s, str) for s in statuses) or not set(statuses) <= set(TERMINAL_STATUSES):
+    if isinstance(days, bool) or not 0 <= days <= MAX_OLDER_THAN_DAYS:
+        raise BadRequestError(f"older_than_days must be an integer from 0 to {MAX_OLDER_THAN_DAYS}")
+    if not all(isinstance(s, str) and s in TERMINAL_STATUSES for s in statuses):
         # Active jobs are stopped with DELETE /jobs/bulk, never swept away under a runner.
         raise BadRequestError(f"statuses must be among {', '.join(TERMINAL_STATUSES)}")
     cutoff = _created_before(body) or utcnow() - timedelta(days=days)
@@ -173,13 +182,30 @@ def job_view(record: JobRecord) -> dict[str, Any]:
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
+    raw = await _capped_body(request)
     try:
-        body = await request.json()
-    except (JSONDecodeError, UnicodeDecodeError) as exc:
+        body = json.loads(raw)
+    except RecursionError as exc:
+        raise BadRequestError("body is not valid JSON: nested too deeply") from exc
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
         raise BadRequestError(f"body is not valid JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise BadRequestError("body must be a JSON object")
     return body
+
+
+async def _capped_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BodyTooLargeError()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLargeError()
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _field(body: dict[str, Any], name: str, kind: type[T]) -> T:

@@ -1,0 +1,154 @@
+"""graphql-transport-ws as strawberry speaks it, plus what it leaves out.
+
+Strawberry's handler indexes every message as a well-formed dict, so `[1,2]`,
+`"hi"` or a subscribe without a payload raised out of it and dropped the
+socket with a traceback; a refused token closed with the bare reason
+"Forbidden"; and nothing bounded how many sockets one user holds or how long
+an acknowledged socket may sit without a subscription. Every refusal here is
+a close code with a reason a client can show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+
+from graph.context import Context
+
+# Close codes: 4400 (bad message), 4403 (refused), 4408 (timeout) and 4429 (too
+# many) are those graphql-transport-ws uses for the same reasons; 4413 is ours.
+BAD_MESSAGE = 4400
+FORBIDDEN = 4403
+IDLE = 4408
+MESSAGE_TOO_LARGE = 4413
+TOO_MANY_SOCKETS = 4429
+
+
+class SocketRefused(Exception):
+    """Raised by the view's on_ws_connect; the handler closes with this code and reason."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class OpenSockets:
+    """Acknowledged sockets per user, so one user cannot hold them all.
+
+    Counted in this process only: behind N workers a user may hold N times the
+    limit. That still bounds what one token costs; a shared count would need a
+    store every connect and disconnect waits on.
+    """
+
+    def __init__(self, limit_per_user: int) -> None:
+        self.limit_per_user = limit_per_user
+        # Keyed by id(): a connection's context is unhashable, and lives until release.
+        self._by_user: dict[str, set[int]] = {}
+        self._owner: dict[int, str] = {}
+
+    def admit(self, user_id: str, connection: object) -> bool:
+        held = self._by_user.get(user_id, set())
+        if len(held) >= self.limit_per_user:
+            return False
+        held.add(id(connection))
+        self._by_user[user_id] = held
+        self._owner[id(connection)] = user_id
+        return True
+
+    def release(self, connection: object) -> None:
+        user_id = self._owner.pop(id(connection), None)
+        if user_id is None:
+            return
+        held = self._by_user[user_id]
+        held.discard(id(connection))
+        if not held:
+            del self._by_user[user_id]  # the map holds only users with open sockets
+
+    def count(self, user_id: str) -> int:
+        return len(self._by_user.get(user_id, ()))
+
+
+def message_problem(message: object) -> str | None:
+    """Why a decoded message is not a graphql-transport-ws message, or None if it is one."""
+    if not isinstance(message, dict):
+        return "Message must be a JSON object"
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        return "Message type must be a string"
+    if kind in ("subscribe", "complete"):
+        op_id = message.get("id")
+        if not isinstance(op_id, str) or not op_id:
+            return f"A {kind} message needs a non-empty string id"
+    if kind == "subscribe":
+        return _subscribe_payload_problem(message.get("payload"))
+    return None
+
+
+def _subscribe_payload_problem(payload: object) -> str | None:
+    if not isinstance(payload, dict):
+        return "Subscribe payload must be an object"
+    if not isinstance(payload.get("query"), str):
+        return "Subscribe payload.query must be a string"
+    for key, kind in (("variables", dict), ("extensions", dict), ("operationName", str)):
+        value = payload.get(key)
+        if value is not None and not isinstance(value, kind):
+            expected = "an object" if kind is dict else "a string"
+            return f"Subscribe payload.{key} must be {expected} or null"
+    return None
+
+
+class MissionPlannerWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """Checks each message's shape, closes refused and idle sockets with a reason."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._idle_task: asyncio.Task[None] | None = None
+        self._subscribed_recently = False
+
+    async def handle_message(self, message: Any) -> None:
+        problem = message_problem(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
+    async def handle_connection_init(self, message: Any) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except SocketRefused as refused:
+            await self.websocket.close(code=refused.code, reason=refused.reason)
+            return
+        if self.connection_acknowledged and self._idle_task is None:
+            self._idle_task = asyncio.create_task(self._close_when_idle())
+
+    async def handle_subscribe(self, message: Any) -> None:
+        self._subscribed_recently = True
+        await super().handle_subscribe(message)
+
+    async def _close_when_idle(self) -> None:
+        """Closes the socket once a whole idle period passed with no operation running.
+
+        So a socket is closed between one and two periods after its last operation.
+        """
+        idle_seconds = self.view.idle_timeout_seconds  # type: ignore[attr-defined]
+        while True:
+            await asyncio.sleep(idle_seconds)
+            if not self.operations and not self._subscribed_recently:
+                reason = f"Idle: no subscription for {idle_seconds:g} s"
+                await self.websocket.close(code=IDLE, reason=reason)
+                return
+            self._subscribed_recently = False
+
+    async def shutdown(self) -> None:
+        if self._idle_task is not None:
+            self._idle_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._idle_task
+        self.view.open_sockets.release(self.context)  # type: ignore[attr-defined]
+        await super().shutdown()
