@@ -76,7 +76,7 @@ async def test_malformed_requests_get_a_4xx_without_traceback(
         assert detail in response.text
         # Nothing was deleted or changed: the service still answers normally.
         cleanup = await service.client.post("/api/v1/jobs/cleanup", json={"dry_run": True})
-        assert cleanup.json() == {"matched": 0, "deleted": 0}
+        assert cleanup.json()["matched"] == cleanup.json()["deleted"] == 0
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []
 
 

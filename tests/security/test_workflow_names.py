@@ -74,10 +74,10 @@ async def test_the_known_workflow_still_answers(
 async def test_a_path_walking_name_never_reaches_the_llm_service(
     sqlite_api: ApiHarness, llm: RecordingLLMService, name: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="strawberry.execution")
+    caplog.set_level(logging.INFO, logger="graph.errors")
     body = await sqlite_api.graphql(STEPS, {"w": name.format(job=uuid.uuid4().hex)})
     # One line for the operator, no traceback: a client's mistake is not a crash.
-    assert [r.exc_info for r in caplog.records if r.name == "strawberry.execution"] == [None]
+    assert [r.exc_info for r in caplog.records if r.name == "graph.errors"] == [None]
     assert body["data"] is None
     assert [e["message"] for e in body["errors"]] == [
         "workflow: unknown workflow name; known workflows: mission_generation."
