@@ -15,9 +15,8 @@ GALLONS_PER_PERSON_PER_DAY = 1
 # dog needs up to a gallon, so owners of large dogs should store more.
 QUARTS_PER_PET_PER_DAY = 1
 QUARTS_PER_GALLON = 4
-PET_WATER_ASSUMPTION = (
-    "about a quart per small pet per day (a large dog needs up to a gallon, store more for one)"
-)
+PET_WATER_RATE = "about a quart per small pet per day"
+PET_WATER_CAVEAT = "an assumption: a large dog needs up to a gallon a day, so store more for one"
 
 MEALS_PER_PERSON_PER_DAY = 3
 GO_BAG_DAYS = 3  # each go-bag carries at least three days of water and food
@@ -45,12 +44,12 @@ GO_BAG_ITEMS = (
     "cash in small bills",
     "a change of clothes and sturdy shoes",
     "a flashlight, a radio and phone chargers",
-    "a first aid kit and masks",
+    "a first aid kit",
+    "masks",
 )
+INFANT_FORMULA = "ready-to-feed formula, which needs no safe water to mix"
 INFANT_SUPPLIES = (
-    "ready-to-feed formula (it needs no safe water to mix)",
     "bottles",
-    "diapers",
     "wipes and diaper cream",
     "infant fever reducer",
     "a car seat or baby carrier",

@@ -75,7 +75,7 @@ def format_planning_facts(request: PlanRequest, budget_usd: Decimal) -> str:
     people, pets, days = len(request.members), request.pet_count, request.duration_days
     water = f"{guidance.water_gallons(people, pets, days)} gallons ({people} x {days} days at "
     water += "one gallon per person per day"
-    water += f", plus {guidance.PET_WATER_ASSUMPTION})" if pets else ")"
+    water += f", plus {guidance.PET_WATER_RATE}; {guidance.PET_WATER_CAVEAT})" if pets else ")"
     food = f"{days} days for {people}, about {guidance.meals(people, days)} meals"
     food += f", plus pet food for {pets} pets" if pets else ""
     evacuation = "write" if request.strategy != "SHELTER_IN_PLACE" else "leave out"

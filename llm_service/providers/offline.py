@@ -205,7 +205,7 @@ def _bundle_line(request: PlanRequest, bundle: Bundle) -> str:
 
 def _member_reason(request: PlanRequest, needs: frozenset[MemberNeed]) -> str:
     if MemberNeed.INFANT in needs:
-        return f"for {join_words(names_of(request.infants))}, who is under 2"
+        return f"for {join_words(names_of(request.infants))} (under 2)"
     if MemberNeed.CARE_OR_MEDICATION in needs:
         who = [*names_of(request.seniors)]
         who += [m.label for m in request.with_medical_needs if m not in request.seniors]

@@ -13,7 +13,7 @@ from llm_service.guidance import (
     water_gallons,
 )
 from llm_service.plan_request import PlanRequest
-from llm_service.providers.prose import count_of, join_words, names_of, upper_first
+from llm_service.providers.prose import count_of, join_phrases, join_words, names_of, upper_first
 
 
 def has_evacuation_plan(request: PlanRequest) -> bool:
@@ -84,9 +84,9 @@ def _transport(request: PlanRequest) -> str:
 def _go_bags(request: PlanRequest) -> str:
     gallons = water_gallons(len(request.members), request.pet_count, GO_BAG_DAYS)
     return (
-        f"One per person, by the door, with {GO_BAG_DAYS} days of water and no-cook food "
-        f"({count_of(gallons, 'gallon')} of water for the household), "
-        f"{join_words(list(GO_BAG_ITEMS))}."
+        f"One per person, by the door: {GO_BAG_DAYS} days of water "
+        f"({count_of(gallons, 'gallon')} for the household) and no-cook food; "
+        f"{join_phrases(list(GO_BAG_ITEMS))}."
     )
 
 

@@ -1,7 +1,8 @@
 """What the offline planner knows about each scenario: where it hits hard and what to do.
 
-Plain data so the planner's logic stays small; levels follow broad US hazard
-maps (NOAA, USGS, FEMA National Risk Index), not a per-address model.
+Plain data so the planner's logic stays small; levels follow broad public US
+hazard maps, not a per-address model. What every household stores and packs
+(water, food, the needs of particular members) is in llm_service/guidance.py.
 """
 
 from __future__ import annotations

@@ -5,7 +5,14 @@ from __future__ import annotations
 from llm_service import guidance
 from llm_service.plan_request import Member, PlanRequest, display_name
 from llm_service.providers.offline_knowledge import POWER_DEPENDENT_NEEDS
-from llm_service.providers.prose import count_of, join_words, names_of, upper_first, verb_for
+from llm_service.providers.prose import (
+    count_of,
+    join_phrases,
+    join_words,
+    names_of,
+    upper_first,
+    verb_for,
+)
 
 _STRATEGY_PHRASES = {
     "SHELTER_IN_PLACE": "shelter in place",
@@ -53,10 +60,11 @@ def water_and_food(request: PlanRequest) -> str:
     who = "1 person" if people == 1 else f"{people} people"
     basis = f"one gallon per person per day for {who} over {count_of(days, 'day')}"
     if pets:
-        basis += f", plus {guidance.PET_WATER_ASSUMPTION} for {_pets(pets)}"
+        basis += f", plus {guidance.PET_WATER_RATE} for {_pets(pets)} "
+        basis += f"({guidance.PET_WATER_CAVEAT})"
     pet_food = f", and {days} days of food for {_pets(pets)}" if pets else ""
     return (
-        f"Water comes first: store {count_of(gallons, 'gallon')} ({basis}). Food for the "
+        f"Water comes first: store {count_of(gallons, 'gallon')}: {basis}. Food for the "
         f"whole {days} days: non-perishable food that needs no cooking, about "
         f"{guidance.meals(people, days):,} meals for the household, with a manual can opener"
         f"{pet_food}. Then light, power, a radio and first aid, and the bundles below."
@@ -74,36 +82,33 @@ def household_needs(request: PlanRequest) -> str:
         sentences.append(
             f"{upper_first(join_words(names_of(who)))} (under 2) "
             f"{verb_for(who, 'needs', 'need')} about {formula:,} oz of formula "
-            f"({guidance.INFANT_FORMULA_OZ_PER_DAY} oz a day) and {diapers:,} diapers "
-            f"({guidance.INFANT_DIAPERS_PER_DAY} a day) for {days} days, and "
-            f"{join_words(list(guidance.INFANT_SUPPLIES[1:]))}; choose "
-            f"{guidance.INFANT_SUPPLIES[0]}."
+            f"({guidance.INFANT_FORMULA_OZ_PER_DAY} oz a day; choose {guidance.INFANT_FORMULA}) "
+            f"and {diapers:,} diapers ({guidance.INFANT_DIAPERS_PER_DAY} a day) for {days} "
+            f"days, plus {join_phrases(list(guidance.INFANT_SUPPLIES))}."
         )
     if request.children:
         sentences.append(
             f"For {join_words(names_of(request.children))}: "
-            f"{join_words(list(guidance.CHILD_SUPPLIES))}."
+            f"{join_phrases(list(guidance.CHILD_SUPPLIES))}."
         )
     if request.seniors:
         sentences.append(
             f"{upper_first(join_words(names_of(request.seniors)))} (65 or older) "
             f"{verb_for(request.seniors, 'needs', 'need')} "
-            f"{join_words(list(guidance.OLDER_ADULT_SUPPLIES))}."
+            f"{join_phrases(list(guidance.OLDER_ADULT_SUPPLIES))}."
         )
     sentences += [_medical_sentence(member, days) for member in request.with_medical_needs]
     if request.pet_count:
         sentences.append(
-            f"For {_pets(request.pet_count)}: {join_words(list(guidance.PET_SUPPLIES))}."
+            f"For {_pets(request.pet_count)}: {join_phrases(list(guidance.PET_SUPPLIES))}."
         )
     return " ".join(sentences)
 
 
 def _medical_sentence(member: Member, days: int) -> str:
-    needs = join_words(list(member.medical_needs))
-    sentence = (
-        f"For {member.label}'s {needs}: a {days}-day supply of every medication, "
-        f"{join_words(list(guidance.MEDICAL_SUPPLIES))}"
-    )
+    needs = ", ".join(member.medical_needs)
+    supplies = [f"a {days}-day supply of every medication", *guidance.MEDICAL_SUPPLIES]
+    sentence = f"For {member.label} ({needs}): {join_phrases(supplies)}"
     lowered = " ".join(member.medical_needs).lower()
     if any(word in lowered for word in POWER_DEPENDENT_NEEDS):
         sentence += f"; for powered devices, {guidance.POWER_DEVICE_ADVICE}"

@@ -197,7 +197,7 @@ def test_medical_needs_get_a_supply_for_the_duration_and_power_for_devices() -> 
     summary = parse_sections(plan(wizard(family_members=people, duration_days=21)))[
         "executive_summary"
     ]
-    assert "For Carl's oxygen concentrator: a 21-day supply of every medication" in summary
+    assert "For Carl (oxygen concentrator): a 21-day supply of every medication" in summary
     assert "backup batteries or a generator" in summary
 
 

@@ -124,7 +124,7 @@ def test_evacuation_section_covers_routes_bags_meeting_point_and_transport(
         assert f"- **{topic}** — " in section
     assert "- **Meeting points** — Agree on two" in section
     # 2 people x 3 days, plus 3 quarts for the pet rounded up to a gallon.
-    assert "7 gallons of water for the household" in section
+    assert "3 days of water (7 gallons for the household)" in section
     assert ("By car: keep the tank at least half full" in section) == vehicle
     assert ("Without a vehicle: arrange a ride" in section) == (not vehicle)
     assert "pet-friendly" in section
