@@ -181,7 +181,10 @@ def recommended_bundles(request: PlanRequest, picks: BundlePicks) -> str:
         f"budget; {dollars(picks.left)} left"
     )
     if picks.left > 0:
-        total += " for bottled water, extra food and medication refills"
+        uses = ["bottled water", "extra food"]
+        if request.seniors or request.with_medical_needs:
+            uses.append("medication refills")
+        total += f" for {join_words(uses)}"
     return "\n".join(lines) + "\n\n" + total + "."
 
 

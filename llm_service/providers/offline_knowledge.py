@@ -70,8 +70,8 @@ PROFILES: dict[str, ScenarioProfile] = {
         "the storm-surge evacuation zone.",
         evacuate="Leave as soon as an evacuation order covers your zone; traffic and fuel "
         "queues double in the last 24 hours.",
-        infants="Pack ready-to-feed formula and a week of diapers; surge shelters run short "
-        "of both.",
+        infants="Pack ready-to-feed formula and diapers for the whole plan; surge shelters "
+        "run short of both.",
         seniors="Refill prescriptions before the storm and keep them in a waterproof bag.",
         pets="Bring pets inside early; frightened animals bolt when the wind rises.",
         onset_title="Landfall",
