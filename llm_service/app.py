@@ -69,7 +69,7 @@ def create_app(
             store = JobStore(db, on_outbox_write=sender.wake)
             runner = JobRunner(
                 store,
-                build_step_registry(llm),
+                build_step_registry(llm, settings.budget_tier_usd),
                 max_concurrent_jobs=settings.max_concurrent_jobs,
                 step_timeout_seconds=settings.step_timeout_seconds,
                 step_delay_seconds=settings.step_delay_seconds,

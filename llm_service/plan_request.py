@@ -28,7 +28,10 @@ SCENARIOS = (
 )
 BUDGET_TIERS = ("ESSENTIAL", "STANDARD", "ENHANCED", "PREMIUM")
 STRATEGIES = ("SHELTER_IN_PLACE", "EVACUATE", "FLEXIBLE")
-INFANT_MAX_AGE = 4  # "under 5"
+# Age groups of public preparedness guidance: infants (formula, diapers) are under 2,
+# older adults 65 or older; everyone under 18 is a child.
+INFANT_UNDER_AGE = 2
+ADULT_MIN_AGE = 18
 SENIOR_MIN_AGE = 65
 
 # Markdown that could open a heading, a link or a list inside a generated line.
@@ -78,10 +81,21 @@ class PlanRequest:
 
     @property
     def infants(self) -> tuple[Member, ...]:
-        return tuple(m for m in self.members if m.age <= INFANT_MAX_AGE)
+        return tuple(m for m in self.members if m.age < INFANT_UNDER_AGE)
+
+    @property
+    def children(self) -> tuple[Member, ...]:
+        """Children past infancy (2-17)."""
+        return tuple(m for m in self.members if INFANT_UNDER_AGE <= m.age < ADULT_MIN_AGE)
+
+    @property
+    def adults(self) -> tuple[Member, ...]:
+        """Adults under 65."""
+        return tuple(m for m in self.members if ADULT_MIN_AGE <= m.age < SENIOR_MIN_AGE)
 
     @property
     def seniors(self) -> tuple[Member, ...]:
+        """Older adults (65+)."""
         return tuple(m for m in self.members if m.age >= SENIOR_MIN_AGE)
 
     @property

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from llm_service.plan_request import BUDGET_TIERS
+
+# Dollars a household of each budget tier spends on recommended bundles.
+DEFAULT_BUDGET_TIER_USD: Mapping[str, Decimal] = {
+    "ESSENTIAL": Decimal("250.00"),
+    "STANDARD": Decimal("600.00"),
+    "ENHANCED": Decimal("1500.00"),
+    "PREMIUM": Decimal("5000.00"),
+}
+_MAX_BUDGET_USD = Decimal("1000000")
 
 
 class LLMServiceSettings(BaseSettings):
@@ -34,6 +48,11 @@ class LLMServiceSettings(BaseSettings):
     )
     offline_step_delay_ms: int = Field(default=300, ge=0, validation_alias="OFFLINE_STEP_DELAY_MS")
 
+    # "ESSENTIAL=250,STANDARD=600" (or a JSON object); tiers left out keep their default.
+    budget_tier_usd: Annotated[dict[str, Decimal], NoDecode] = Field(
+        default_factory=lambda: dict(DEFAULT_BUDGET_TIER_USD), validation_alias="BUDGET_TIER_USD"
+    )
+
     max_concurrent_jobs: int = Field(default=8, ge=1, validation_alias="LLM_MAX_CONCURRENT_JOBS")
     step_timeout_seconds: float = Field(
         default=180.0, gt=0, validation_alias="LLM_STEP_TIMEOUT_SECONDS"
@@ -57,6 +76,11 @@ class LLMServiceSettings(BaseSettings):
         default=2.0, gt=0, validation_alias="LLM_WEBHOOK_POLL_SECONDS"
     )
 
+    @field_validator("budget_tier_usd", mode="before")
+    @classmethod
+    def _parse_budgets(cls, value: Any) -> dict[str, Decimal]:
+        return parse_budget_tiers(value)
+
     @model_validator(mode="after")
     def _default_database_url(self) -> LLMServiceSettings:
         if not self.database_url:
@@ -70,3 +94,36 @@ class LLMServiceSettings(BaseSettings):
         if self.llm_provider != "offline":
             return 0.0
         return self.offline_step_delay_ms / 1000
+
+
+def parse_budget_tiers(value: Any) -> dict[str, Decimal]:
+    """Every tier's budget: the defaults overridden by `value` ("TIER=USD,..." or a mapping)."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            value = json.loads(value, parse_float=Decimal)
+        except ValueError:
+            raise ValueError("BUDGET_TIER_USD is not valid JSON") from None
+    if isinstance(value, str):
+        pairs = [item.partition("=") for item in value.split(",") if item.strip()]
+        if any(not sep for _, sep, _ in pairs):
+            raise ValueError("BUDGET_TIER_USD must look like ESSENTIAL=250,STANDARD=600")
+        value = {tier: amount for tier, _, amount in pairs}
+    if not isinstance(value, Mapping):
+        raise ValueError("BUDGET_TIER_USD must map budget tiers to dollar amounts")
+    budgets = dict(DEFAULT_BUDGET_TIER_USD)
+    for tier, amount in value.items():
+        name = str(tier).strip().upper()
+        if name not in BUDGET_TIERS:
+            raise ValueError(f"unknown budget tier {tier!r}; expected one of {BUDGET_TIERS}")
+        budgets[name] = _dollars(amount, name)
+    return budgets
+
+
+def _dollars(amount: Any, tier: str) -> Decimal:
+    try:
+        dollars = Decimal(str(amount).strip())
+    except InvalidOperation:
+        raise ValueError(f"the {tier} budget {amount!r} is not a dollar amount") from None
+    if not (dollars.is_finite() and 0 < dollars <= _MAX_BUDGET_USD):
+        raise ValueError(f"the {tier} budget must be more than 0 and at most {_MAX_BUDGET_USD}")
+    return dollars.quantize(Decimal("0.01"))

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from domain.text import clean_text
 from llm_service.errors import WorkflowError
+from llm_service.household import is_needed_by
 from llm_service.plan_request import parse_bundles, parse_plan_request
 from llm_service.prompts import (
     SYSTEM_PROMPT,
     build_user_message,
     format_bundle_line,
+    format_planning_facts,
     format_scenario_list,
 )
 from llm_service.providers.base import Generation, LLMProvider
+from llm_service.settings import DEFAULT_BUDGET_TIER_USD
 
 StepFunction = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -26,23 +30,33 @@ _CODE_FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
 REQUIRED_SECTION = "executive_summary"
 
 
-def build_step_registry(provider: LLMProvider) -> dict[str, StepFunction]:
+def build_step_registry(
+    provider: LLMProvider, budgets: Mapping[str, Decimal] = DEFAULT_BUDGET_TIER_USD
+) -> dict[str, StepFunction]:
+    """`budgets`: the dollars each budget tier spends on bundles (settings.budget_tier_usd)."""
+
     async def generate_mission_plan(context: dict[str, Any]) -> None:
         await _generate_mission_plan(context, provider)
+
+    async def build_user_message_step(context: dict[str, Any]) -> None:
+        await build_prompts(context, budgets)
 
     return {
         "format_bundles": format_bundles,
         "join_bundles": join_bundles,
         "build_scenario_list": build_scenario_list,
-        "build_user_message": build_prompts,
+        "build_user_message": build_user_message_step,
         "generate_mission_plan": generate_mission_plan,
         "parse_sections": parse_plan_sections,
     }
 
 
 async def format_bundles(context: dict[str, Any]) -> None:
+    """Only the bundles this household needs: the model cannot pick an infant kit for none."""
+    request = parse_plan_request(context["input_data"].get("wizard"))
     bundles = parse_bundles(context["input_data"].get("bundles"))
-    context["bundle_lines"] = [format_bundle_line(bundle) for bundle in bundles]
+    needed = [bundle for bundle in bundles if is_needed_by(request, bundle)]
+    context["bundle_lines"] = [format_bundle_line(bundle) for bundle in needed]
 
 
 async def join_bundles(context: dict[str, Any]) -> None:
@@ -55,13 +69,17 @@ async def build_scenario_list(context: dict[str, Any]) -> None:
     context["scenario_list"] = format_scenario_list(request)
 
 
-async def build_prompts(context: dict[str, Any]) -> None:
+async def build_prompts(context: dict[str, Any], budgets: Mapping[str, Decimal]) -> None:
+    request = context["plan_request"]
+    budget = budgets[request.budget_tier]
+    context["budget_usd"] = str(budget)
     context["system_prompt"] = SYSTEM_PROMPT
-    context["user_message"] = build_user_message(
-        context["plan_request"],
+    user_message = build_user_message(
+        request,
         scenario_list=context["scenario_list"],
         bundle_catalog=context["bundle_catalog"],
     )
+    context["user_message"] = user_message + "\n" + format_planning_facts(request, budget)
 
 
 async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider) -> None:
@@ -72,6 +90,7 @@ async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider)
         context={
             "wizard": context["input_data"].get("wizard"),
             "bundles": context["input_data"].get("bundles") or [],
+            "budget_usd": context.get("budget_usd"),
         },
     )
     # Cleaned before anything is written: a NUL or a lone surrogate in the model's

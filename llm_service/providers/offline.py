@@ -6,11 +6,12 @@ and the reference for the plan format (docs/plan-format.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from llm_service.household import MemberNeed, needs_served_by
 from llm_service.plan_request import (
-    BUDGET_TIERS,
     Bundle,
     Member,
     PlanRequest,
@@ -19,6 +20,12 @@ from llm_service.plan_request import (
     parse_plan_request,
 )
 from llm_service.providers.base import Generation
+from llm_service.providers.offline_bundles import (
+    BundlePicks,
+    choose_bundles,
+    price_of,
+)
+from llm_service.providers.offline_evacuation import evacuation_plan, has_evacuation_plan
 from llm_service.providers.offline_knowledge import (
     LEVELS,
     MOBILITY_NEEDS,
@@ -26,35 +33,31 @@ from llm_service.providers.offline_knowledge import (
     PROFILES,
     REFRIGERATED_NEEDS,
 )
-from llm_service.providers.offline_schedule import (
-    next_steps,
-    simulation_days,
-    survival_skills,
-    water_gallons,
-)
+from llm_service.providers.offline_schedule import next_steps, survival_skills
+from llm_service.providers.offline_simulation import simulation_days
+from llm_service.providers.offline_summary import executive_summary
 from llm_service.providers.prose import (
-    count_of,
     join_words,
     lower_first,
     names_of,
     upper_first,
-    verb_for,
 )
+from llm_service.settings import DEFAULT_BUDGET_TIER_USD
 
 OFFLINE_MODEL = "offline-planner-v1"
-_MAX_BUNDLES, _MIN_BUNDLES = 6, 3
-_STRATEGY_PHRASES = {
-    "SHELTER_IN_PLACE": "shelter in place",
-    "EVACUATE": "evacuate early",
-    "FLEXIBLE": "stay flexible: shelter in place by default and leave when a clear trigger is met",
-}
 
 
 class OfflinePlanner:
+    """Reads `wizard`, `bundles` and `budget_usd` (the tier's dollars) from the context."""
+
+    def __init__(self, budgets: Mapping[str, Decimal] = DEFAULT_BUDGET_TIER_USD) -> None:
+        self._budgets = budgets  # for a context without `budget_usd`
+
     async def generate(self, *, system: str, user: str, context: dict[str, Any]) -> Generation:
         request = parse_plan_request(context.get("wizard"))
         bundles = parse_bundles(context.get("bundles"))
-        text = write_plan(request, bundles)
+        budget = _budget(context.get("budget_usd"), self._budgets[request.budget_tier])
+        text = write_plan(request, bundles, budget)
         return Generation(
             text=text,
             model=OFFLINE_MODEL,
@@ -63,18 +66,30 @@ class OfflinePlanner:
         )
 
 
-def write_plan(request: PlanRequest, catalog: Sequence[Bundle]) -> str:
+def _budget(value: Any, default: Decimal) -> Decimal:
+    try:
+        budget = Decimal(str(value)) if value is not None else default
+    except InvalidOperation:
+        return default
+    return budget if budget.is_finite() and budget >= 0 else default
+
+
+def write_plan(request: PlanRequest, catalog: Sequence[Bundle], budget: Decimal) -> str:
     risks = ranked_risks(request)
     by_risk = [scenario for scenario, _ in risks]
-    chosen = choose_bundles(request, catalog)
+    picks = choose_bundles(request, catalog, budget)
     sections = [
         f"# Mission Plan: {request.place}",
         "## Executive Summary\n" + executive_summary(request, risks),
         "## Risk Assessment\n" + "\n\n".join(risk_sections(request, risks)),
-        "## Recommended Bundles\n" + "\n".join(bundle_lines(request, chosen)),
+    ]
+    if has_evacuation_plan(request):
+        sections.append("## Evacuation Plan\n" + "\n".join(evacuation_plan(request, by_risk)))
+    sections += [
+        "## Recommended Bundles\n" + recommended_bundles(request, picks),
         "## Survival Skills\n" + "\n".join(survival_skills(request, by_risk)),
         "## Day-by-Day Simulation\n" + "\n\n".join(simulation_days(request, by_risk)),
-        "## Next Steps\n" + "\n".join(next_steps(request, chosen)),
+        "## Next Steps\n" + "\n".join(next_steps(request, picks.bundles, by_risk)),
     ]
     return "\n\n".join(sections) + "\n"
 
@@ -83,69 +98,6 @@ def ranked_risks(request: PlanRequest) -> list[tuple[str, str]]:
     """(scenario, level) most severe first; ties keep the family's order of choice."""
     leveled = [(s, PROFILES[s].level_for(request.state)) for s in request.scenarios]
     return sorted(leveled, key=lambda pair: -LEVELS.index(pair[1]))
-
-
-def household_description(request: PlanRequest) -> str:
-    ages = [m.age for m in request.members]
-    groups = [
-        (sum(1 for a in ages if a < 5), "young child under 5", "young children under 5"),
-        (sum(1 for a in ages if 5 <= a < 18), "child", "children"),
-        (sum(1 for a in ages if 18 <= a < 65), "adult", "adults"),
-        (sum(1 for a in ages if a >= 65), "senior 65 or older", "seniors 65 or older"),
-    ]
-    parts = [f"{n} {one if n == 1 else many}" for n, one, many in groups if n]
-    size = len(ages)
-    household = "a household of one" if size == 1 else f"a household of {size}"
-    return f"{household} ({join_words(parts)})"
-
-
-def executive_summary(request: PlanRequest, risks: list[tuple[str, str]]) -> str:
-    top, top_level = risks[0]
-    names = join_words([display_name(s) for s in request.scenarios])
-    vehicle = "with a vehicle" if request.has_vehicle else "without a vehicle"
-    opening = (
-        f"This plan prepares {household_description(request)} in {request.place} for "
-        f"{names} over {request.duration_days} days. Your strategy is to "
-        f"{_STRATEGY_PHRASES[request.strategy]}, {vehicle}. The greatest threat for your "
-        f"location is {display_name(top)} ({top_level}), so the plan starts there."
-    )
-    stored_days = min(request.duration_days, 14)
-    gallons = count_of(water_gallons(request, stored_days), "gallon")
-    supplies = (
-        f"On the {request.budget_tier.title()} budget tier the priorities are water (at "
-        f"least {gallons} for {count_of(stored_days, 'day')}), food that needs no cooking, "
-        "light, power and first aid, then the bundles below."
-    )
-    paragraphs = [opening, supplies + " " + household_needs(request)]
-    if request.notes:
-        notes = request.notes.rstrip(" .!?")
-        paragraphs.append(f"Your notes: {notes}. Adjust the steps below where they do not fit.")
-    return "\n\n".join(paragraphs).strip()
-
-
-def household_needs(request: PlanRequest) -> str:
-    sentences = []
-    if request.infants:
-        sentences.append(
-            f"{upper_first(join_words(names_of(request.infants)))} "
-            f"{verb_for(request.infants, 'needs', 'need')} formula, diapers and comfort items "
-            "packed first."
-        )
-    if request.seniors:
-        sentences.append(
-            f"{upper_first(join_words(names_of(request.seniors)))} may need help moving "
-            "quickly and "
-            "spare glasses."
-        )
-    for member in request.with_medical_needs:
-        needs = join_words(list(member.medical_needs))
-        sentences.append(
-            f"Keep a 14-day supply and written prescriptions for {needs} ({member.label})."
-        )
-    if request.pet_count:
-        pets = "your pet" if request.pet_count == 1 else f"your {request.pet_count} pets"
-        sentences.append(f"Plan food, water, carriers and records for {pets}.")
-    return " ".join(sentences)
 
 
 def risk_sections(request: PlanRequest, risks: list[tuple[str, str]]) -> list[str]:
@@ -217,55 +169,55 @@ def _medical_notes(members: Sequence[Member], scenario: str) -> list[str]:
     return notes
 
 
-def choose_bundles(request: PlanRequest, catalog: Sequence[Bundle]) -> list[Bundle]:
-    """3-6 bundles: matching and affordable first, then general ones, then stretch picks."""
-    budget = _tier_rank(request.budget_tier)
-    wanted = set(request.scenarios)
-
-    def overlap(bundle: Bundle) -> int:
-        return len(wanted.intersection(bundle.scenarios))
-
-    def order(bundle: Bundle) -> tuple[int, int, str]:
-        return (-overlap(bundle), -_tier_rank(bundle.budget_tier), bundle.id)
-
-    affordable = sorted((b for b in catalog if _tier_rank(b.budget_tier) <= budget), key=order)
-    matching = [b for b in affordable if overlap(b)]
-    general = [b for b in affordable if not overlap(b)]
-    stretch = sorted(
-        (b for b in catalog if _tier_rank(b.budget_tier) > budget and overlap(b)), key=order
+def recommended_bundles(request: PlanRequest, picks: BundlePicks) -> str:
+    """Bundle lines, then what they cost against the tier's budget."""
+    lines = [_bundle_line(request, bundle) for bundle in picks.bundles] or [
+        "- **Build-your-own kit** — no catalog bundle fits this household's needs and budget; "
+        "start with water, no-cook food, a radio, light and a first aid kit."
+    ]
+    tier = request.budget_tier.title()
+    total = (
+        f"Bundle total: {dollars(picks.total)} of your {dollars(picks.budget)} {tier} "
+        f"budget; {dollars(picks.left)} left"
     )
-    chosen = matching[:_MAX_BUNDLES]
-    for bundle in [*general, *stretch]:
-        if len(chosen) >= _MIN_BUNDLES:
-            break
-        chosen.append(bundle)
-    return chosen
+    if picks.left > 0:
+        uses = ["bottled water", "extra food"]
+        if request.seniors or request.with_medical_needs:
+            uses.append("medication refills")
+        total += f" for {join_words(uses)}"
+    return "\n".join(lines) + "\n\n" + total + "."
 
 
-def bundle_lines(request: PlanRequest, bundles: Sequence[Bundle]) -> list[str]:
-    if not bundles:
-        return [
-            "- **Build-your-own kit** — no catalog bundle matched; start with water, "
-            "no-cook food, a radio, light and a first aid kit."
-        ]
-    return [_bundle_line(request, bundle) for bundle in bundles]
+def dollars(amount: Decimal) -> str:
+    return f"${amount:,.2f}"
 
 
 def _bundle_line(request: PlanRequest, bundle: Bundle) -> str:
     covered = [display_name(s) for s in request.scenarios if s in bundle.scenarios]
     reasons = [f"covers {join_words(covered)}" if covered else "useful in every scenario"]
+    member_reason = _member_reason(request, needs_served_by(bundle))
+    if member_reason:
+        reasons.append(member_reason)
     if bundle.items:
         reasons.append(f"includes {join_words(list(bundle.items[:3]))}")
-    price = f" at ${bundle.price_usd}" if bundle.price_usd else ""
-    if _tier_rank(bundle.budget_tier) > _tier_rank(request.budget_tier):
-        reasons.append(f"a step above your budget{price}, worth it if you can")
-    else:
-        reasons.append(f"fits your {request.budget_tier.title()} budget{price}")
+    price = price_of(bundle)
+    if price is not None:
+        reasons.append(dollars(price))
     return f"- **{bundle.name}** [bundle:{bundle.id}] — {'; '.join(reasons)}."
 
 
-def _tier_rank(tier: str) -> int:
-    return BUDGET_TIERS.index(tier) if tier in BUDGET_TIERS else 1
+def _member_reason(request: PlanRequest, needs: frozenset[MemberNeed]) -> str:
+    if MemberNeed.INFANT in needs:
+        return f"for {join_words(names_of(request.infants))} (under 2)"
+    if MemberNeed.CARE_OR_MEDICATION in needs:
+        who = [*names_of(request.seniors)]
+        who += [m.label for m in request.with_medical_needs if m not in request.seniors]
+        return f"for {join_words(who)}"
+    if MemberNeed.PET in needs:
+        return "for your pet" if request.pet_count == 1 else f"for your {request.pet_count} pets"
+    if MemberNeed.VEHICLE in needs:
+        return "for the car you would leave in"
+    return ""
 
 
 def _mentions(text: str, keywords: Sequence[str]) -> bool:

@@ -1,7 +1,8 @@
 """What the offline planner knows about each scenario: where it hits hard and what to do.
 
-Plain data so the planner's logic stays small; levels follow broad US hazard
-maps (NOAA, USGS, FEMA National Risk Index), not a per-address model.
+Plain data so the planner's logic stays small; levels follow broad public US
+hazard maps, not a per-address model. What every household stores and packs
+(water, food, the needs of particular members) is in llm_service/guidance.py.
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ PROFILES: dict[str, ScenarioProfile] = {
         "the storm-surge evacuation zone.",
         evacuate="Leave as soon as an evacuation order covers your zone; traffic and fuel "
         "queues double in the last 24 hours.",
-        infants="Pack ready-to-feed formula and a week of diapers; surge shelters run short "
-        "of both.",
+        infants="Pack ready-to-feed formula and diapers for the whole plan; surge shelters "
+        "run short of both.",
         seniors="Refill prescriptions before the storm and keep them in a waterproof bag.",
         pets="Bring pets inside early; frightened animals bolt when the wind rises.",
         onset_title="Landfall",

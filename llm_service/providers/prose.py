@@ -14,6 +14,13 @@ def join_words(words: Sequence[str]) -> str:
     return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
+def join_phrases(phrases: Sequence[str]) -> str:
+    """Like join_words, but phrases that contain commas or "and" are kept apart by ";"."""
+    if len(phrases) > 2 and any("," in p or " and " in p for p in phrases):
+        return f"{'; '.join(phrases[:-1])}; and {phrases[-1]}"
+    return join_words(phrases)
+
+
 def names_of(members: Sequence[Member]) -> list[str]:
     return [m.label for m in members]
 

@@ -89,7 +89,8 @@ async def test_invalid_input_fails_without_retry(start_service: Callable[..., An
 
     error = events[-1]["data"]["error"]
     assert error["code"] == "invalid_input" and error["retryable"] is False
-    assert events[-1]["data"]["step_id"] == "build_scenario_list"
+    # The first step reads the wizard too: it keeps only the bundles the household needs.
+    assert events[-1]["data"]["step_id"] == "format_bundles"
 
 
 async def test_unexpected_exception_is_an_internal_error(start_service: Callable[..., Any]) -> None:
