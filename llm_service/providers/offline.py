@@ -6,7 +6,8 @@ and the reference for the plan format (docs/plan-format.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from typing import Any
 
 from llm_service.plan_request import (
@@ -18,7 +19,7 @@ from llm_service.plan_request import (
     parse_bundles,
     parse_plan_request,
 )
-from llm_service.providers.base import Generation
+from llm_service.providers.base import Generation, StreamItem, TextDelta
 from llm_service.providers.offline_knowledge import (
     LEVELS,
     MOBILITY_NEEDS,
@@ -43,6 +44,8 @@ from llm_service.providers.prose import (
 
 OFFLINE_MODEL = "offline-planner-v1"
 _MAX_BUNDLES, _MIN_BUNDLES = 6, 3
+# About what a model's stream carries in a burst: a few dozen tokens.
+_CHUNK_CHARS = 120
 _STRATEGY_PHRASES = {
     "SHELTER_IN_PLACE": "shelter in place",
     "EVACUATE": "evacuate early",
@@ -51,16 +54,44 @@ _STRATEGY_PHRASES = {
 
 
 class OfflinePlanner:
-    async def generate(self, *, system: str, user: str, context: dict[str, Any]) -> Generation:
+    """Streams its plan in word-aligned chunks, like a model, so live progress works offline.
+
+    `chunk_delay_seconds` paces the chunks (0: as fast as the consumer reads them).
+    """
+
+    def __init__(self, *, chunk_delay_seconds: float = 0.0) -> None:
+        self._chunk_delay = chunk_delay_seconds
+
+    async def stream(
+        self, *, system: str, user: str, context: dict[str, Any]
+    ) -> AsyncGenerator[StreamItem, None]:
         request = parse_plan_request(context.get("wizard"))
         bundles = parse_bundles(context.get("bundles"))
         text = write_plan(request, bundles)
-        return Generation(
+        for chunk in text_chunks(text):
+            if self._chunk_delay:
+                await asyncio.sleep(self._chunk_delay)
+            yield TextDelta(chunk)
+        yield Generation(
             text=text,
             model=OFFLINE_MODEL,
             input_tokens=(len(system) + len(user)) // 4,
             output_tokens=len(text) // 4,
+            cost_usd=0.0,
         )
+
+
+def text_chunks(text: str, size: int = _CHUNK_CHARS) -> Iterator[str]:
+    """Pieces of about `size` characters, cut after whitespace; joined, they are `text`."""
+    start = 0
+    while start < len(text):
+        end = start + size
+        if end < len(text):
+            cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end)) + 1
+            # No whitespace in the window (a long URL): cut mid-word rather than scan on.
+            end = cut if cut > start else end
+        yield text[start:end]
+        start = end
 
 
 def write_plan(request: PlanRequest, catalog: Sequence[Bundle]) -> str:
