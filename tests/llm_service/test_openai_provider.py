@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from llm_service.providers import (
 from llm_service.settings import LLMServiceSettings
 from tests.support.fake_openai import MODEL, PARTS, SERVED_MODEL, USAGE, FakeOpenAI, Reply
 from tests.support.fake_openai import running_fake_openai as running_fake
+from tests.support.waiting import wait_until
 
 SYSTEM, USER = "You write mission plans.", "A family of four in Miami."
 SECRET_BODY = "upstream db postgresql://llm:S3cr3t@10.0.0.7/prod is down"
@@ -303,10 +304,43 @@ async def test_generate_closes_the_stream_it_reads(fake: FakeOpenAI) -> None:
 
 
 async def _wait_for_disconnect(fake: FakeOpenAI) -> None:
-    deadline = time.monotonic() + 1.0
-    while not fake.disconnects and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
-    assert fake.disconnects, "the fake server never saw the client close the stream"
+    await wait_until(
+        lambda: fake.disconnects, timeout=1.0, what="the fake server to see the stream closed"
+    )
+
+
+# --- inside the service -----------------------------------------------------------
+
+
+async def test_the_service_writes_the_plan_with_the_configured_api(
+    fake: FakeOpenAI, start_service: Callable[..., Any]
+) -> None:
+    settings = {"llm_api_base_url": fake.base_url, "llm_api_key": "sk-or-test"}
+    async with start_service(**settings) as service:
+        job = await service.wait_for_status(await service.submit(), "completed")
+
+    output = job["result"]
+    assert output["mission_plan"] == "".join(PARTS)
+    usage = output["llm_usage"]
+    assert (usage["model"], usage["input_tokens"], usage["output_tokens"]) == (
+        SERVED_MODEL,
+        USAGE["prompt_tokens"],
+        USAGE["completion_tokens"],
+    )
+    assert usage["cost_usd"] == USAGE["cost"]
+    assert fake.requests[0].body["model"] == MODEL
+
+
+async def test_a_refused_key_fails_the_job_with_a_code_and_no_retry(
+    fake: FakeOpenAI, start_service: Callable[..., Any]
+) -> None:
+    fake.default = Reply.http_error(401, SECRET_BODY)
+    settings = {"llm_api_base_url": fake.base_url, "llm_api_key": "sk-or-revoked"}
+    async with start_service(**settings) as service:
+        job = await service.wait_for_status(await service.submit(), "failed")
+
+    assert job["error"]["code"] == "LLM_AUTH_FAILED" and job["error"]["retryable"] is False
+    assert "S3cr3t" not in str(job)
 
 
 # --- which provider ----------------------------------------------------------------

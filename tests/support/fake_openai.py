@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
@@ -186,7 +186,3 @@ async def running_fake_openai(**fields: Any) -> AsyncIterator[FakeOpenAI]:
         server.force_exit = True
         await task
         sock.close()
-
-
-def with_parts(reply: Reply, *parts: str) -> Reply:
-    return replace(reply, parts=parts)
