@@ -45,7 +45,8 @@ class LLMServiceSettings(BaseSettings):
     llm_app_url: str = Field(default="", validation_alias="LLM_APP_URL")
     llm_app_title: str = Field(default="Mission Planner", validation_alias="LLM_APP_TITLE")
     # OpenRouter's usage accounting (`usage: {include: true}`), so the final chunk carries
-    # the cost; turn off for a server that rejects unknown request fields.
+    # the cost (OpenRouter now reports it unasked and ignores the field; older gateways
+    # need it). Turn off for a server that rejects unknown request fields (api.openai.com).
     llm_usage_accounting: bool = Field(default=True, validation_alias="LLM_USAGE_ACCOUNTING")
     offline_step_delay_ms: int = Field(default=300, ge=0, validation_alias="OFFLINE_STEP_DELAY_MS")
 
