@@ -102,7 +102,7 @@ async def seed(url: str, users: list[str], per_user: int) -> int:
                 progress=Progress(step.step_id, step.display_name, step.index, len(steps), 0.0),
             )  # fmt: skip
             if n % 8 in (1, 5):  # a quarter failed, an eighth still generating, the rest done
-                error = ReportError("provider_timeout", "The model timed out.", True)
+                error = ReportError("LLM_TIMEOUT", "The model timed out.", True)
                 report = report.failed(error, created)
             elif n % 8 != 3:
                 if plan_input not in plans:

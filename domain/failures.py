@@ -15,16 +15,27 @@ GENERATION_FAILED = "generation_failed"
 _RETRY = " Retry to generate the plan again."
 _MESSAGES: dict[str, str] = {
     GENERATION_FAILED: "The plan generator failed." + _RETRY,
-    "provider_timeout": "The AI model took too long to answer." + _RETRY,
-    "provider_unavailable": "The AI model could not be reached." + _RETRY,
-    "provider_rate_limited": "The AI model is busy right now. Wait a minute, then retry.",
-    "provider_error": "The AI model failed while writing the plan." + _RETRY,
-    "provider_bad_response": "The AI model sent an answer that could not be read." + _RETRY,
-    "provider_empty_response": "The AI model sent an empty answer." + _RETRY,
-    "provider_auth_failed": (
-        "The plan generator is not allowed to use its AI model; the operators have to fix it."
+    # The AI model's failures, as the LLM service classifies them.
+    "LLM_TIMEOUT": "The AI model stopped answering in time." + _RETRY,
+    "LLM_RATE_LIMITED": (
+        "The AI model is getting too many requests right now. Wait a minute, then retry."
     ),
-    "provider_rejected": "The AI model refused the request.",
+    "LLM_UNAVAILABLE": (
+        "The AI model could not be reached or failed while writing the plan." + _RETRY
+    ),
+    "LLM_AUTH_FAILED": (
+        "The plan generator is not allowed to use its AI model (its API key is wrong, revoked "
+        "or out of credit). Retrying will not help until the operators fix it."
+    ),
+    "LLM_CONTEXT_TOO_LONG": (
+        "Your answers make the request longer than the AI model accepts. Shorten the notes "
+        "in the wizard, then submit again."
+    ),
+    "LLM_BAD_OUTPUT": "The AI model sent an answer that could not be read." + _RETRY,
+    "LLM_REJECTED": (
+        "The AI model refused the request. Retrying will not help until the operators check "
+        "its settings (model name, base URL)."
+    ),
     "step_timeout": "A step of the plan generator took too long." + _RETRY,
     "internal_error": "The plan generator hit an internal error." + _RETRY,
     "too_many_attempts": "The plan generator crashed several times on this plan." + _RETRY,

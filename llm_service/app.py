@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from llm_service.db import create_db_engine
 from llm_service.engine import JobRunner
 from llm_service.outbox import OutboxStore
-from llm_service.providers import LLMProvider, build_provider
+from llm_service.providers import LLMProvider, OpenAICompatibleProvider, build_provider
 from llm_service.routes import ServiceState, routes
 from llm_service.settings import LLMServiceSettings
 from llm_service.steps import build_step_registry
@@ -45,7 +45,7 @@ def create_app(
     """The service app; resources are opened by its lifespan and closed when it ends.
 
     `engine` and `webhook_client` are borrowed (never closed here); without them
-    the lifespan creates its own. `provider` overrides `LLM_PROVIDER` (tests).
+    the lifespan creates its own. `provider` overrides the one settings choose (tests).
     `create_tables` is for standalone use only: when embedded, migrations own the schema.
     `run_jobs=False` serves the HTTP API over the database without running jobs or
     sending webhooks: for a one-shot admin tool, which must not take over jobs.
@@ -112,10 +112,10 @@ def _owned_engine(settings: LLMServiceSettings, stack: AsyncExitStack) -> AsyncE
 
 
 async def _owned_provider(settings: LLMServiceSettings, stack: AsyncExitStack) -> LLMProvider:
-    if settings.llm_provider != "openai":
-        return build_provider(settings, client=None)
-    client = await stack.enter_async_context(httpx.AsyncClient())
-    return build_provider(settings, client=client)
+    provider = build_provider(settings)
+    if isinstance(provider, OpenAICompatibleProvider):
+        stack.push_async_callback(provider.aclose)
+    return provider
 
 
 def _policy(settings: LLMServiceSettings) -> DeliveryPolicy:

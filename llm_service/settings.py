@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from llm_service.plan_request import BUDGET_TIERS
@@ -34,18 +34,34 @@ class LLMServiceSettings(BaseSettings):
     # Empty means "a SQLite file in data_dir"; filled in by the validator below.
     database_url: str = Field(default="", validation_alias="LLM_DATABASE_URL")
 
-    llm_provider: Literal["offline", "openai"] = Field(
-        default="offline", validation_alias="LLM_PROVIDER"
+    # "auto": the OpenAI-compatible API when LLM_API_KEY is set, else the offline planner.
+    # "openai" forces the API even without a key (vLLM, Ollama and llama.cpp need none).
+    llm_provider: Literal["auto", "offline", "openai"] = Field(
+        default="auto", validation_alias="LLM_PROVIDER"
     )
     llm_api_base_url: str = Field(
         default="https://openrouter.ai/api/v1", validation_alias="LLM_API_BASE_URL"
     )
-    llm_api_key: str = Field(default="", validation_alias="LLM_API_KEY")
-    llm_model: str = Field(default="openai/gpt-4o-mini", validation_alias="LLM_MODEL")
-    llm_temperature: float = Field(default=0.4, validation_alias="LLM_TEMPERATURE")
-    llm_request_timeout_seconds: float = Field(
-        default=120.0, validation_alias="LLM_REQUEST_TIMEOUT_SECONDS"
+    llm_api_key: SecretStr = Field(default=SecretStr(""), validation_alias="LLM_API_KEY")
+    llm_model: str = Field(default="anthropic/claude-sonnet-4", validation_alias="LLM_MODEL")
+    llm_temperature: float = Field(default=0.4, ge=0, le=2, validation_alias="LLM_TEMPERATURE")
+    llm_connect_timeout_seconds: float = Field(
+        default=10.0, gt=0, validation_alias="LLM_CONNECT_TIMEOUT_SECONDS"
     )
+    # The longest silence allowed between two streamed chunks (and before the first).
+    llm_read_timeout_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="LLM_READ_TIMEOUT_SECONDS"
+    )
+    # Retries of one request by the SDK (connection errors, 408, 409, 429, 5xx), with
+    # exponential backoff or the server's Retry-After; a stream that broke is not replayed.
+    llm_max_retries: int = Field(default=2, ge=0, le=10, validation_alias="LLM_MAX_RETRIES")
+    # OpenRouter's app attribution headers (HTTP-Referer, X-Title); empty sends none.
+    llm_app_url: str = Field(default="", validation_alias="LLM_APP_URL")
+    llm_app_title: str = Field(default="Mission Planner", validation_alias="LLM_APP_TITLE")
+    # OpenRouter's usage accounting (`usage: {include: true}`), so the final chunk carries
+    # the cost (OpenRouter now reports it unasked and ignores the field; older gateways
+    # need it). Turn off for a server that rejects unknown request fields (api.openai.com).
+    llm_usage_accounting: bool = Field(default=True, validation_alias="LLM_USAGE_ACCOUNTING")
     offline_step_delay_ms: int = Field(default=300, ge=0, validation_alias="OFFLINE_STEP_DELAY_MS")
 
     # "ESSENTIAL=250,STANDARD=600" (or a JSON object); tiers left out keep their default.
@@ -89,9 +105,16 @@ class LLMServiceSettings(BaseSettings):
         return self
 
     @property
+    def uses_remote_model(self) -> bool:
+        """Whether plans come from the OpenAI-compatible API rather than the offline planner."""
+        if self.llm_provider == "auto":
+            return bool(self.llm_api_key.get_secret_value())
+        return self.llm_provider == "openai"
+
+    @property
     def step_delay_seconds(self) -> float:
         """The offline planner's visible pause per step; a real LLM is slow enough by itself."""
-        if self.llm_provider != "offline":
+        if self.uses_remote_model:
             return 0.0
         return self.offline_step_delay_ms / 1000
 

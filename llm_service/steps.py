@@ -19,7 +19,7 @@ from llm_service.prompts import (
     format_planning_facts,
     format_scenario_list,
 )
-from llm_service.providers.base import Generation, LLMProvider
+from llm_service.providers.base import LLMProvider, generate
 from llm_service.settings import DEFAULT_BUDGET_TIER_USD
 
 StepFunction = Callable[[dict[str, Any]], Awaitable[None]]
@@ -84,7 +84,9 @@ async def build_prompts(context: dict[str, Any], budgets: Mapping[str, Decimal])
 
 async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider) -> None:
     started = time.perf_counter()
-    generation: Generation = await provider.generate(
+    # The deltas are dropped here for now: the whole text is what the result carries.
+    generation = await generate(
+        provider,
         system=context["system_prompt"],
         user=context["user_message"],
         context={
@@ -100,6 +102,7 @@ async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider)
         "model": clean_text(generation.model),
         "input_tokens": generation.input_tokens,
         "output_tokens": generation.output_tokens,
+        "cost_usd": generation.cost_usd,
         "duration_ms": round((time.perf_counter() - started) * 1000),
     }
 

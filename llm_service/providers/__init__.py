@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
-
-from llm_service.providers.base import Generation, LLMProvider
+from llm_service.providers.base import Generation, LLMProvider, StreamItem, TextDelta, generate
 from llm_service.providers.offline import OFFLINE_MODEL, OfflinePlanner
 from llm_service.providers.openai_compatible import OpenAICompatibleProvider
 from llm_service.settings import LLMServiceSettings
@@ -15,21 +13,18 @@ __all__ = [
     "LLMProvider",
     "OfflinePlanner",
     "OpenAICompatibleProvider",
+    "StreamItem",
+    "TextDelta",
     "build_provider",
+    "generate",
 ]
 
 
-def build_provider(settings: LLMServiceSettings, client: httpx.AsyncClient | None) -> LLMProvider:
-    """The provider `LLM_PROVIDER` names; `client` is only used by network providers."""
-    if settings.llm_provider == "openai":
-        if client is None:
-            raise ValueError("the openai provider needs an httpx.AsyncClient")
-        return OpenAICompatibleProvider(
-            client,
-            base_url=settings.llm_api_base_url,
-            api_key=settings.llm_api_key,
-            model=settings.llm_model,
-            temperature=settings.llm_temperature,
-            timeout_seconds=settings.llm_request_timeout_seconds,
-        )
-    return OfflinePlanner()
+def build_provider(settings: LLMServiceSettings) -> LLMProvider:
+    """The offline planner unless settings ask for the API (a key, or LLM_PROVIDER=openai).
+
+    A network provider holds a connection pool: close it with `aclose()` when done.
+    """
+    if settings.uses_remote_model:
+        return OpenAICompatibleProvider.from_settings(settings)
+    return OfflinePlanner(settings.budget_tier_usd)

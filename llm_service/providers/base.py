@@ -1,20 +1,59 @@
-"""The port every LLM provider implements."""
+"""The port every LLM provider implements: the plan's text as it streams, then its usage."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from llm_service.errors import ProviderError
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """Text the model appended since the previous delta."""
+
+    text: str
 
 
 @dataclass(frozen=True)
 class Generation:
+    """The whole answer: `text` is every delta joined, in order."""
+
     text: str
     model: str
     input_tokens: int
     output_tokens: int
+    # What the provider says the call cost (OpenRouter's usage accounting); None when it
+    # did not say, so a price table can fill it in later instead of a guess here.
+    cost_usd: float | None = None
+
+
+StreamItem = TextDelta | Generation
 
 
 class LLMProvider(Protocol):
-    async def generate(self, *, system: str, user: str, context: dict[str, Any]) -> Generation:
-        """Writes the plan. `context` carries the structured input for providers that use it."""
+    def stream(
+        self, *, system: str, user: str, context: dict[str, Any]
+    ) -> AsyncGenerator[StreamItem, None]:
+        """Writes the plan: zero or more `TextDelta`s as text arrives, then one `Generation`.
+
+        `context` carries the structured input for providers that use it. Failures raise
+        `ProviderError` with a stable `LLM_*` code. Closing the iterator (`aclose()`, or
+        cancelling the task that iterates it) releases the connection at once.
+        """
         ...
+
+
+async def generate(
+    provider: LLMProvider, *, system: str, user: str, context: dict[str, Any]
+) -> Generation:
+    """The final `Generation` of `provider.stream`, for callers that need no deltas."""
+    async with aclosing(provider.stream(system=system, user=user, context=context)) as items:
+        async for item in items:
+            if isinstance(item, Generation):
+                return item
+    raise ProviderError(
+        "LLM_BAD_OUTPUT", "the provider's stream ended without a result", retryable=True
+    )

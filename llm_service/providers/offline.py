@@ -6,7 +6,8 @@ and the reference for the plan format (docs/plan-format.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,7 +20,7 @@ from llm_service.plan_request import (
     parse_bundles,
     parse_plan_request,
 )
-from llm_service.providers.base import Generation
+from llm_service.providers.base import Generation, StreamItem, TextDelta
 from llm_service.providers.offline_bundles import (
     BundlePicks,
     choose_bundles,
@@ -45,24 +46,43 @@ from llm_service.providers.prose import (
 from llm_service.settings import DEFAULT_BUDGET_TIER_USD
 
 OFFLINE_MODEL = "offline-planner-v1"
+# About what a model's stream carries in a burst: a few dozen tokens.
+_CHUNK_CHARS = 120
 
 
 class OfflinePlanner:
-    """Reads `wizard`, `bundles` and `budget_usd` (the tier's dollars) from the context."""
+    """Streams its plan in word-aligned chunks, like a model, so live progress works offline.
 
-    def __init__(self, budgets: Mapping[str, Decimal] = DEFAULT_BUDGET_TIER_USD) -> None:
+    Reads `wizard`, `bundles` and `budget_usd` (the tier's dollars) from the context.
+    `chunk_delay_seconds` paces the chunks (0: as fast as the consumer reads them).
+    """
+
+    def __init__(
+        self,
+        budgets: Mapping[str, Decimal] = DEFAULT_BUDGET_TIER_USD,
+        *,
+        chunk_delay_seconds: float = 0.0,
+    ) -> None:
         self._budgets = budgets  # for a context without `budget_usd`
+        self._chunk_delay = chunk_delay_seconds
 
-    async def generate(self, *, system: str, user: str, context: dict[str, Any]) -> Generation:
+    async def stream(
+        self, *, system: str, user: str, context: dict[str, Any]
+    ) -> AsyncGenerator[StreamItem, None]:
         request = parse_plan_request(context.get("wizard"))
         bundles = parse_bundles(context.get("bundles"))
         budget = _budget(context.get("budget_usd"), self._budgets[request.budget_tier])
         text = write_plan(request, bundles, budget)
-        return Generation(
+        for chunk in text_chunks(text):
+            if self._chunk_delay:
+                await asyncio.sleep(self._chunk_delay)
+            yield TextDelta(chunk)
+        yield Generation(
             text=text,
             model=OFFLINE_MODEL,
             input_tokens=(len(system) + len(user)) // 4,
             output_tokens=len(text) // 4,
+            cost_usd=0.0,
         )
 
 
@@ -72,6 +92,19 @@ def _budget(value: Any, default: Decimal) -> Decimal:
     except InvalidOperation:
         return default
     return budget if budget.is_finite() and budget >= 0 else default
+
+
+def text_chunks(text: str, size: int = _CHUNK_CHARS) -> Iterator[str]:
+    """Pieces of about `size` characters, cut after whitespace; joined, they are `text`."""
+    start = 0
+    while start < len(text):
+        end = start + size
+        if end < len(text):
+            cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end)) + 1
+            # No whitespace in the window (a long URL): cut mid-word rather than scan on.
+            end = cut if cut > start else end
+        yield text[start:end]
+        start = end
 
 
 def write_plan(request: PlanRequest, catalog: Sequence[Bundle], budget: Decimal) -> str:

@@ -36,7 +36,7 @@ def completed(report_id: str = "report-1") -> MissionReport:
 
 def failed(report_id: str = "report-1") -> MissionReport:
     progress = Progress("generate_mission_plan", "Generating Mission Plan", 4, 6, 20.0)
-    error = ReportError("provider_timeout", "The model timed out.", retryable=True)
+    error = ReportError("LLM_TIMEOUT", "The model timed out.", retryable=True)
     running = dataclasses.replace(report(report_id), progress=progress, last_job_sequence=7)
     return running.failed(error, NOW + timedelta(minutes=3))
 

@@ -13,7 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import update
 
@@ -21,9 +20,11 @@ from domain.failures import report_error
 from domain.reconciliation import sweep_stale_reports
 from infra.db.engine import create_engines
 from llm_service.providers import OpenAICompatibleProvider
+from llm_service.settings import LLMServiceSettings
 from llm_service.store import jobs_table
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
+from tests.support.fake_openai import Reply, running_fake_openai
 from tests.support.job_events import PLAN, USAGE, webhook_event
 from tests.support.waiting import wait_until
 
@@ -116,7 +117,7 @@ async def test_a_lone_surrogate_in_a_failure_or_progress_is_harmless(api: ApiHar
     user, report = await new_report(api)
     step = webhook_event(report, "workflow.step_started", 5, step_id="format_bundles\ud800")
     assert (await api.webhook(json.dumps(step).encode())).status_code == 200
-    error = {"code": "provider_error\x00", "message": "bad \ud800 \x00", "retryable": True}
+    error = {"code": "LLM_UNAVAILABLE\x00", "message": "bad \ud800 \x00", "retryable": True}
     failed = webhook_event(report, "workflow.failed", 6, error=error)
     assert (await api.webhook(json.dumps(failed).encode())).status_code == 200
 
@@ -194,18 +195,17 @@ async def test_the_sweeper_goes_past_a_poison_report_to_the_ones_behind_it(
 
 @pytest.fixture
 async def api_with_failing_provider(database_url: str, tmp_path: Path) -> AsyncIterator[ApiHarness]:
-    """The embedded LLM service on a real OpenAI-compatible provider that answers 500."""
-
-    def provider_500(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(500, text=SECRET_BODY)
-
-    client = httpx.AsyncClient(transport=httpx.MockTransport(provider_500))
-    provider = OpenAICompatibleProvider(
-        client, base_url="http://provider.test/v1", api_key="k", model="m"
-    )
-    settings = settings_for(database_url, tmp_path, OFFLINE_STEP_DELAY_MS=0)
-    async with client, running_api(settings, llm_provider=provider) as harness:
-        yield harness
+    """The embedded LLM service on the real OpenAI-compatible provider; its server answers 500."""
+    async with running_fake_openai(default=Reply.http_error(500, SECRET_BODY)) as fake:
+        provider = OpenAICompatibleProvider.from_settings(
+            LLMServiceSettings(llm_api_base_url=fake.base_url, llm_api_key="k", llm_max_retries=0)
+        )
+        settings = settings_for(database_url, tmp_path, OFFLINE_STEP_DELAY_MS=0)
+        try:
+            async with running_api(settings, llm_provider=provider) as harness:
+                yield harness
+        finally:
+            await provider.aclose()
 
 
 async def test_a_provider_500_shows_the_user_a_written_message_only(
@@ -219,7 +219,7 @@ async def test_a_provider_500_shows_the_user_a_written_message_only(
         return seen if seen["status"] == "FAILED" else None
 
     seen = await wait_until(failed, timeout=15, interval=0.1)
-    assert seen["error"] == report_error("provider_error").to_dict()
+    assert seen["error"] == report_error("LLM_UNAVAILABLE").to_dict()
     shown_text = json.dumps(seen)
     assert not [part for part in SECRET_PARTS if part in shown_text]
     # Nor in anything stored for the user (the event log the subscriptions replay).

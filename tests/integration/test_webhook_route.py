@@ -91,7 +91,7 @@ async def test_out_of_order_events_leave_the_report_completed(api: ApiHarness) -
 
 async def test_failure_carries_code_message_and_retryable(api: ApiHarness) -> None:
     user, report = await new_report(api)
-    error = {"code": "provider_timeout", "message": "The model timed out.", "retryable": True}
+    error = {"code": "LLM_TIMEOUT", "message": "The model timed out.", "retryable": True}
     assert (
         await api.webhook(webhook_event(report, "workflow.failed", 9, error=error))
     ).status_code == 200
@@ -101,7 +101,7 @@ async def test_failure_carries_code_message_and_retryable(api: ApiHarness) -> No
         user=user,
     )
     # The code and the retry hint come through; the message is ours, not the sender's.
-    shown = {**error, "message": report_error("provider_timeout").message}
+    shown = {**error, "message": report_error("LLM_TIMEOUT").message}
     assert body["data"]["missionReport"] == {"status": "FAILED", "error": shown}
     retry = await api.graphql(
         "mutation($id: ID!) { retryMissionPlan(reportId: $id) { __typename "

@@ -73,7 +73,7 @@ async def test_provider_error_fails_the_job_as_retryable(start_service: Callable
 
     failed = events[-1]["data"]
     assert failed == {
-        "error": {"code": "provider_rate_limited", "message": "slow down", "retryable": True},
+        "error": {"code": "LLM_RATE_LIMITED", "message": "slow down", "retryable": True},
         "step_id": "generate_mission_plan",
     }
     assert job["status"] == "failed" and job["error"]["retryable"] is True

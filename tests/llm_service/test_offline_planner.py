@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from llm_service.plan_request import SCENARIOS
-from llm_service.providers import OfflinePlanner
+from llm_service.providers import Generation, OfflinePlanner, TextDelta, generate
+from llm_service.providers.offline import text_chunks
 from llm_service.steps import parse_sections
 from tests.llm_service.conftest import CATALOG, wizard
 
@@ -44,7 +45,8 @@ FAMILIES: dict[str, list[dict[str, Any]]] = {
 
 
 async def plan_for(data: dict[str, Any], bundles: list[dict[str, Any]] | None = None) -> str:
-    generation = await OfflinePlanner().generate(
+    generation = await generate(
+        OfflinePlanner(),
         system="system prompt",
         user="user message",
         context={"wizard": data, "bundles": CATALOG if bundles is None else bundles},
@@ -178,9 +180,41 @@ async def test_user_text_cannot_inject_sections() -> None:
 
 
 async def test_token_estimates() -> None:
-    generation = await OfflinePlanner().generate(
-        system="s" * 400, user="u" * 400, context={"wizard": wizard(), "bundles": CATALOG}
+    generation = await generate(
+        OfflinePlanner(),
+        system="s" * 400,
+        user="u" * 400,
+        context={"wizard": wizard(), "bundles": CATALOG},
     )
     assert generation.model == "offline-planner-v1"
     assert generation.input_tokens == 200
     assert generation.output_tokens == len(generation.text) // 4
+
+
+async def test_the_plan_streams_in_several_chunks_that_join_into_it() -> None:
+    items = [
+        item
+        async for item in OfflinePlanner().stream(
+            system="s", user="u", context={"wizard": wizard(), "bundles": CATALOG}
+        )
+    ]
+
+    *deltas, generation = items
+    assert isinstance(generation, Generation)
+    assert all(isinstance(delta, TextDelta) and delta.text for delta in deltas)
+    assert len(deltas) >= 10  # enough for live progress to move
+    assert "".join(delta.text for delta in deltas if isinstance(delta, TextDelta)) == (
+        generation.text
+    )
+    assert generation.text == await plan_for(wizard())
+    assert generation.cost_usd == 0.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "one", "word " * 100, "x" * 500, "line\n" * 80, "a b\n" + "y" * 300 + " end"],
+)
+def test_text_chunks_join_into_the_text_and_stay_near_the_size(text: str) -> None:
+    chunks = list(text_chunks(text, size=40))
+    assert "".join(chunks) == text
+    assert all(0 < len(chunk) <= 40 for chunk in chunks)

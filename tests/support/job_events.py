@@ -28,7 +28,7 @@ Shelter in the interior room.
 1. Buy water.
 """
 
-FAILURE = {"code": "provider_timeout", "message": "The model timed out.", "retryable": True}
+FAILURE = {"code": "LLM_TIMEOUT", "message": "The model timed out.", "retryable": True}
 USAGE = {"model": "offline-planner-v1", "input_tokens": 1, "output_tokens": 2, "duration_ms": 3}
 
 
