@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from llm_service.db import utcnow
 from llm_service.engine import JobRunner
+from llm_service.outbox import OutboxStore
 from llm_service.store import TERMINAL_STATUSES, JobRecord, JobStore, NewJob
 from llm_service.workflows import WorkflowNotFoundError, load_workflow
 
@@ -31,6 +32,7 @@ class ServiceState:
     api_secret: str
     store: JobStore
     runner: JobRunner
+    outbox: OutboxStore
 
 
 class BadRequestError(Exception):
@@ -81,10 +83,12 @@ async def submit_workflow(request: Request) -> Response:
 
 
 async def get_job(request: Request) -> Response:
-    record = await _service(request).store.get_job(request.path_params["job_id"])
+    service = _service(request)
+    record = await service.store.get_job(request.path_params["job_id"])
     if record is None:
         return JSONResponse({"error": "job_not_found"}, status_code=404)
-    return JSONResponse(job_view(record))
+    deliveries = await service.outbox.delivery_summary(record.id)
+    return JSONResponse({**job_view(record), "deliveries": deliveries})
 
 
 async def delete_jobs(request: Request) -> Response:

@@ -16,7 +16,7 @@ from llm_service.store import metadata
 
 VERSIONS = Path(__file__).parents[2] / "migrations" / "versions"
 # The revisions that touch the LLM service's tables, oldest first.
-LLM_REVISIONS = ("0002_llm_service", "0004_llm_job_attempts")
+LLM_REVISIONS = ("0002_llm_service", "0004_llm_job_attempts", "0005_llm_webhook_attempts")
 
 
 def load_revision(name: str = "0002_llm_service") -> ModuleType:
