@@ -18,7 +18,7 @@ async def serving(app: Any) -> AsyncIterator[str]:
     """Yields the server's base URL (`http://127.0.0.1:<port>`); stops it without waiting
     for requests still open (a receiver that hangs on purpose must not hold the test)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(), name=f"local-server-{port}")
     try:
