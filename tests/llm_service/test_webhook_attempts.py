@@ -286,15 +286,19 @@ async def test_attempt_records_go_with_their_outbox_rows(
         calls["n"] += 1
         return 500 if calls["n"] == 1 else 204
 
+    count = select(func.count()).select_from(attempts_table)
+
+    async def attempts_stored(expected: int) -> bool:
+        # Waited on in the database: the receiver answers before the sender stores.
+        async with db_engine.connect() as conn:
+            return int((await conn.execute(count)).scalar_one()) == expected
+
     receiver.responder = fail_once
     async with start_service() as service:
         job_id = await service.submit()
-        await service.wait_for_event(job_id, "workflow.completed")
-        await wait_until(lambda: len(receiver.delivered(job_id)) == STEPS_EVENTS)
+        await wait_until(lambda: attempts_stored(STEPS_EVENTS + 1))
+    assert len(receiver.delivered(job_id)) == STEPS_EVENTS
 
-    count = select(func.count()).select_from(attempts_table)
-    async with db_engine.connect() as conn:
-        assert (await conn.execute(count)).scalar_one() == STEPS_EVENTS + 1
     # The repository's cleanup deletes settled outbox rows: their attempts go by cascade.
     store = JobStore(db_engine, on_outbox_write=lambda: None)
     await store.cleanup(statuses=TERMINAL_STATUSES, older_than=utcnow(), dry_run=False)
@@ -304,8 +308,7 @@ async def test_attempt_records_go_with_their_outbox_rows(
     # And any other delete of outbox rows does the same.
     async with start_service() as service:
         job_id = await service.submit()
-        await wait_until(lambda: len(receiver.delivered(job_id)) == STEPS_EVENTS)
+        await wait_until(lambda: attempts_stored(STEPS_EVENTS))
     async with db_engine.begin() as conn:
-        assert (await conn.execute(count)).scalar_one() == STEPS_EVENTS
         await conn.execute(delete(outbox_table).where(outbox_table.c.job_id == job_id))
         assert (await conn.execute(count)).scalar_one() == 0
