@@ -58,6 +58,17 @@ class Settlement:
         return self.record.next_attempt_at
 
 
+@dataclass(frozen=True)
+class DeliverySummary:
+    """A job's webhooks by state, the attempts they took, and the latest attempt."""
+
+    pending: int
+    delivered: int
+    dead: int
+    attempts: int
+    last_attempt: AttemptRecord | None
+
+
 class OutboxStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -164,28 +175,30 @@ class OutboxStore:
             rows = (await conn.execute(stmt)).mappings().all()
         return [AttemptRecord(**dict(r)) for r in rows]
 
-    async def delivery_summary(self, job_id: str) -> dict[str, Any]:
-        """The job's webhooks by status, its attempt count and its latest attempt."""
+    async def delivery_summary(self, job_id: str) -> DeliverySummary:
         by_status = (
             select(_o.c.status, func.count()).where(_o.c.job_id == job_id).group_by(_o.c.status)
         )
+        of_job = _a.join(_o, _o.c.id == _a.c.delivery_id)
+        total = select(func.count()).select_from(of_job).where(_o.c.job_id == job_id)
         latest = (
             select(_a)
-            .join(_o, _o.c.id == _a.c.delivery_id)
+            .select_from(of_job)
             .where(_o.c.job_id == job_id)
             .order_by(_a.c.started_at.desc(), _a.c.attempt.desc())
             .limit(1)
         )
-        attempts = select(func.count()).select_from(_a.join(_o, _o.c.id == _a.c.delivery_id))
         async with self._engine.connect() as conn:
             counts = {status: int(n) for status, n in await conn.execute(by_status)}
-            total = (await conn.execute(attempts.where(_o.c.job_id == job_id))).scalar_one()
+            attempts = int((await conn.execute(total)).scalar_one())
             last = (await conn.execute(latest)).mappings().first()
-        return {
-            **{status: counts.get(status, 0) for status in (PENDING, DELIVERED, DEAD)},
-            "attempts": int(total),
-            "last_attempt": _attempt_view(AttemptRecord(**dict(last))) if last else None,
-        }
+        return DeliverySummary(
+            pending=counts.get(PENDING, 0),
+            delivered=counts.get(DELIVERED, 0),
+            dead=counts.get(DEAD, 0),
+            attempts=attempts,
+            last_attempt=AttemptRecord(**dict(last)) if last else None,
+        )
 
 
 async def _settle_rows(
@@ -220,19 +233,5 @@ def _attempt_values(record: AttemptRecord) -> dict[str, Any]:
         "status_code": record.status_code,
         "duration_ms": record.duration_ms,
         "next_attempt_at": record.next_attempt_at,
-        "error_class": record.error_class,
-    }
-
-
-def _attempt_view(record: AttemptRecord) -> dict[str, Any]:
-    next_at = record.next_attempt_at
-    return {
-        "delivery_id": record.delivery_id,
-        "attempt": record.attempt,
-        "started_at": record.started_at.isoformat(),
-        "status": record.status,
-        "status_code": record.status_code,
-        "duration_ms": record.duration_ms,
-        "next_attempt_at": next_at.isoformat() if next_at else None,
         "error_class": record.error_class,
     }

@@ -95,7 +95,8 @@ outbox_table = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("job_id", "sequence", name="uq_llm_webhook_outbox_job_sequence"),
-    Index("ix_llm_webhook_outbox_pending", "delivered_at", "next_attempt_at"),
+    # The sender's every query: the pending rows, soonest due first.
+    Index("ix_llm_webhook_outbox_status_next", "status", "next_attempt_at"),
 )
 
 # One row per POST of an outbox row. Deleted with its outbox row (ON DELETE CASCADE;

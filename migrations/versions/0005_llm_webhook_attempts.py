@@ -33,6 +33,10 @@ def upgrade() -> None:
         .where(outbox.c.delivered_at.is_(None), outbox.c.next_attempt_at.is_(None))
         .values(status="dead")
     )
+    op.drop_index("ix_llm_webhook_outbox_pending", table_name="llm_webhook_outbox")
+    op.create_index(
+        "ix_llm_webhook_outbox_status_next", "llm_webhook_outbox", ["status", "next_attempt_at"]
+    )
     op.create_table(
         "llm_webhook_attempts",
         sa.Column(
@@ -53,6 +57,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("llm_webhook_attempts")
+    op.drop_index("ix_llm_webhook_outbox_status_next", table_name="llm_webhook_outbox")
+    op.create_index(
+        "ix_llm_webhook_outbox_pending", "llm_webhook_outbox", ["delivered_at", "next_attempt_at"]
+    )
     # A dead row keeps the meaning it had before: next_attempt_at NULL, never delivered.
     with op.batch_alter_table("llm_webhook_outbox") as batch:
         batch.drop_column("status")
