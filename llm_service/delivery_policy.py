@@ -26,6 +26,9 @@ from llm_service.outbox import DEAD, DELIVERED, PENDING, AttemptRecord, Settleme
 TRANSIENT_CLIENT_ERRORS = frozenset({408, 409, 429})
 MAX_ATTEMPTS_ON_CLIENT_ERROR = 5
 
+# llm_webhook_attempts.error_class holds this much; exception class names can be longer.
+ERROR_CLASS_MAX_LENGTH = 64
+
 # Attempt statuses, as stored in llm_webhook_attempts.status.
 ATTEMPT_DELIVERED, ATTEMPT_FAILED, ATTEMPT_TIMEOUT, ATTEMPT_ERROR = (
     "delivered",
@@ -33,6 +36,7 @@ ATTEMPT_DELIVERED, ATTEMPT_FAILED, ATTEMPT_TIMEOUT, ATTEMPT_ERROR = (
     "timeout",
     "error",
 )
+ATTEMPT_STATUSES = (ATTEMPT_DELIVERED, ATTEMPT_FAILED, ATTEMPT_TIMEOUT, ATTEMPT_ERROR)
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ def settle(
             status_code=result.status_code,
             duration_ms=duration_ms,
             next_attempt_at=retry_at,
-            error_class=result.error_class,
+            error_class=result.error_class[:ERROR_CLASS_MAX_LENGTH] if result.error_class else None,
         )
         return Settlement(record=record, outcome=state, error=error)
 

@@ -17,6 +17,7 @@ _o = outbox_table
 _a = attempts_table
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+DELIVERY_STATUSES = (PENDING, DELIVERED, DEAD)
 
 
 @dataclass(frozen=True)
