@@ -61,10 +61,11 @@ def create_app(
                     await conn.run_sync(metadata.create_all)
             client = webhook_client
             if client is None:
-                client = await stack.enter_async_context(httpx.AsyncClient())
+                client = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=False))
             llm = provider if provider is not None else await _owned_provider(settings, stack)
+            outbox = OutboxStore(db)
             sender = WebhookSender(
-                OutboxStore(db), client, settings.webhook_secret, policy=_policy(settings)
+                outbox, client, settings.webhook_secret, policy=_policy(settings)
             )
             store = JobStore(db, on_outbox_write=sender.wake)
             runner = JobRunner(
@@ -83,7 +84,7 @@ def create_app(
                 # Unwound first: jobs stop before the sender, the client and the engine go.
                 stack.push_async_callback(runner.stop)
             app.state.llm_service = ServiceState(
-                api_secret=settings.api_secret, store=store, runner=runner
+                api_secret=settings.api_secret, store=store, runner=runner, outbox=outbox
             )
             try:
                 yield
@@ -123,6 +124,7 @@ def _policy(settings: LLMServiceSettings) -> DeliveryPolicy:
         timeout_seconds=settings.webhook_timeout_seconds,
         retry_base_seconds=settings.webhook_retry_base_seconds,
         retry_max_seconds=settings.webhook_retry_max_seconds,
+        retry_window_seconds=settings.webhook_retry_window_seconds,
         poll_seconds=settings.webhook_poll_seconds,
     )
 

@@ -74,6 +74,8 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA busy_timeout=5000")
         # Safe with WAL (a power loss may lose the last commits, never corrupt the file).
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Off by default in SQLite; webhook attempts go with their outbox row by cascade.
+        cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
 

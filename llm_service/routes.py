@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from llm_service.db import utcnow
 from llm_service.engine import JobRunner
+from llm_service.outbox import AttemptRecord, DeliverySummary, OutboxStore
 from llm_service.store import TERMINAL_STATUSES, JobRecord, JobStore, NewJob
 from llm_service.workflows import WorkflowNotFoundError, load_workflow
 
@@ -35,6 +36,7 @@ class ServiceState:
     api_secret: str
     store: JobStore
     runner: JobRunner
+    outbox: OutboxStore
 
 
 class BadRequestError(Exception):
@@ -91,10 +93,12 @@ async def submit_workflow(request: Request) -> Response:
 
 
 async def get_job(request: Request) -> Response:
-    record = await _service(request).store.get_job(request.path_params["job_id"])
+    service = _service(request)
+    record = await service.store.get_job(request.path_params["job_id"])
     if record is None:
         return JSONResponse({"error": "job_not_found"}, status_code=404)
-    return JSONResponse(job_view(record))
+    deliveries = await service.outbox.delivery_summary(record.id)
+    return JSONResponse({**job_view(record), "deliveries": deliveries_view(deliveries)})
 
 
 async def delete_jobs(request: Request) -> Response:
@@ -178,6 +182,31 @@ def job_view(record: JobRecord) -> dict[str, Any]:
         "sequence": record.last_sequence,
         "created_at": record.created_at.isoformat(),
         "updated_at": record.updated_at.isoformat(),
+    }
+
+
+def deliveries_view(summary: DeliverySummary) -> dict[str, Any]:
+    last = summary.last_attempt
+    return {
+        "pending": summary.pending,
+        "delivered": summary.delivered,
+        "dead": summary.dead,
+        "attempts": summary.attempts,
+        "last_attempt": _attempt_view(last) if last else None,
+    }
+
+
+def _attempt_view(attempt: AttemptRecord) -> dict[str, Any]:
+    next_at = attempt.next_attempt_at
+    return {
+        "delivery_id": attempt.delivery_id,
+        "attempt": attempt.attempt,
+        "started_at": attempt.started_at.isoformat(),
+        "status": attempt.status,
+        "status_code": attempt.status_code,
+        "duration_ms": attempt.duration_ms,
+        "next_attempt_at": next_at.isoformat() if next_at else None,
+        "error_class": attempt.error_class,
     }
 
 

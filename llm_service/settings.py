@@ -85,7 +85,11 @@ class LLMServiceSettings(BaseSettings):
         default=0.2, gt=0, validation_alias="LLM_WEBHOOK_RETRY_BASE_SECONDS"
     )
     webhook_retry_max_seconds: float = Field(
-        default=30.0, gt=0, validation_alias="LLM_WEBHOOK_RETRY_MAX_SECONDS"
+        default=600.0, gt=0, validation_alias="LLM_WEBHOOK_RETRY_MAX_SECONDS"
+    )
+    # Counted from the event's creation; past it a failing delivery is dead, not retried.
+    webhook_retry_window_seconds: float = Field(
+        default=86_400.0, gt=0, validation_alias="LLM_WEBHOOK_RETRY_WINDOW_SECONDS"
     )
     # Fallback poll for rows written by other instances; local writes wake the sender at once.
     webhook_poll_seconds: float = Field(

@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     Column,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -87,13 +88,37 @@ outbox_table = Table(
     Column("payload", Text, nullable=False),  # the exact body, so every retry signs the same
     Column("webhook_url", Text, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
-    # NULL with delivered_at NULL means given up (permanent 4xx).
+    # pending -> delivered | dead; only pending rows are ever sent (see llm_service/webhooks.py).
+    Column("status", String(16), nullable=False, default="pending", server_default="pending"),
+    # NULL once the row is settled (delivered or dead).
     Column("next_attempt_at", UTCDateTime(), nullable=True),
     Column("delivered_at", UTCDateTime(), nullable=True),
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("job_id", "sequence", name="uq_llm_webhook_outbox_job_sequence"),
-    Index("ix_llm_webhook_outbox_pending", "delivered_at", "next_attempt_at"),
+    # The sender's every query: the pending rows, soonest due first.
+    Index("ix_llm_webhook_outbox_status_next", "status", "next_attempt_at"),
+)
+
+# One row per POST of an outbox row. Deleted with its outbox row (ON DELETE CASCADE;
+# both engines turn SQLite's foreign keys on), so whoever removes outbox rows removes these.
+attempts_table = Table(
+    "llm_webhook_attempts",
+    metadata,
+    Column(
+        "delivery_id",
+        String(100),
+        ForeignKey("llm_webhook_outbox.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("attempt", Integer, primary_key=True),  # the outbox row's attempts count at claim
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),  # delivered | failed | timeout | error
+    Column("status_code", Integer, nullable=True),  # the response's, when there was one
+    Column("duration_ms", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=True),  # NULL: no retry (delivered, dead)
+    # A class, never a response body or an exception's text: "server_error", "ConnectError".
+    Column("error_class", String(64), nullable=True),
 )
 
 

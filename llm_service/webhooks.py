@@ -1,4 +1,7 @@
-"""Delivers outbox rows as Standard Webhooks, each job's events in sequence order."""
+"""Delivers outbox rows as Standard Webhooks, each job's events in sequence order.
+
+The retry rules are in llm_service/delivery_policy.py; every attempt is recorded.
+"""
 
 from __future__ import annotations
 
@@ -6,43 +9,36 @@ import asyncio
 import contextlib
 import logging
 import math
-from dataclasses import dataclass
+import time
 from datetime import timedelta
 
 import httpx
+from prometheus_client import Counter
 from standardwebhooks import Webhook
 
 from llm_service.db import utcnow
-from llm_service.outbox import OutboxStore, PendingWebhook
+from llm_service.delivery_policy import (
+    ATTEMPT_ERROR,
+    ATTEMPT_TIMEOUT,
+    AttemptResult,
+    DeliveryPolicy,
+    response_result,
+    settle,
+)
+from llm_service.outbox import DEAD, OutboxStore, PendingWebhook, Settlement
+
+__all__ = ["DeliveryPolicy", "WebhookSender"]
 
 logger = logging.getLogger(__name__)
 
-# Client errors that may pass (timeout, conflict, rate limit) are retried forever like 5xx.
-_TRANSIENT_CLIENT_ERRORS = frozenset({408, 409, 429})
-# Other 4xx mean the receiver rejects the event; a few tries cover a deploy in progress.
-_MAX_ATTEMPTS_ON_CLIENT_ERROR = 5
-
-
-@dataclass(frozen=True)
-class DeliveryPolicy:
-    timeout_seconds: float = 10.0
-    retry_base_seconds: float = 0.2
-    retry_max_seconds: float = 30.0
-    poll_seconds: float = 2.0
-    concurrency: int = 16
-    batch_size: int = 200
-
-    def backoff_seconds(self, attempts: int) -> float:
-        """0.2 s after the first failed attempt, doubling, capped."""
-        exponent = min(attempts - 1, 30)  # bounded so the power never overflows
-        return min(self.retry_base_seconds * 2.0**exponent, self.retry_max_seconds)
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    delivered: bool
-    permanent: bool = False
-    error: str = ""
+ATTEMPTS = Counter(
+    "llm_webhook_delivery_attempts",
+    "Webhook POSTs by outcome (delivered, failed, timeout, error).",
+    ["outcome"],
+)
+DEAD_DELIVERIES = Counter(
+    "llm_webhook_deliveries_dead", "Webhooks given up (rejected, or past the retry window)."
+)
 
 
 class WebhookSender:
@@ -105,32 +101,33 @@ class WebhookSender:
         claimed = await self._outbox.claim_due(due, lease=lease)
         # Kept until settled, so that stop() can release claims cut short mid-request.
         self._in_flight.update(claimed)
-        outcomes = await asyncio.gather(*(self._post_limited(due[i]) for i in claimed))
-        await self._settle(dict(zip(claimed, outcomes, strict=True)), claimed)
+        settlements = await asyncio.gather(
+            *(self._attempt_limited(due[i], attempt) for i, attempt in claimed.items())
+        )
+        await self._outbox.settle(settlements)
+        self._in_flight.difference_update(claimed)
+        for settlement in settlements:
+            _count(settlement)
         return 0.0  # the next event of each job may be sendable right away
 
-    async def _post_limited(self, webhook: PendingWebhook) -> _Outcome:
+    async def _attempt_limited(self, webhook: PendingWebhook, attempt: int) -> Settlement:
         async with self._limit:
-            return await self._post(webhook)
+            started_at = utcnow()
+            clock = time.monotonic()
+            result = await self._post(webhook)
+            duration_ms = round((time.monotonic() - clock) * 1000)
+        return settle(
+            self._policy,
+            delivery_id=webhook.id,
+            created_at=webhook.created_at,
+            attempt=attempt,
+            started_at=started_at,
+            duration_ms=duration_ms,
+            result=result,
+            now=utcnow(),
+        )
 
-    async def _settle(self, outcomes: dict[str, _Outcome], attempts: dict[str, int]) -> None:
-        delivered = [webhook_id for webhook_id, o in outcomes.items() if o.delivered]
-        await self._outbox.mark_delivered(delivered)
-        self._in_flight.difference_update(delivered)
-        for webhook_id, outcome in outcomes.items():
-            if not outcome.delivered:
-                await self._reschedule(webhook_id, outcome, attempts[webhook_id])
-                self._in_flight.discard(webhook_id)
-
-    async def _reschedule(self, webhook_id: str, outcome: _Outcome, attempts: int) -> None:
-        if outcome.permanent and attempts >= _MAX_ATTEMPTS_ON_CLIENT_ERROR:
-            logger.warning("giving up webhook %s: %s", webhook_id, outcome.error)
-            await self._outbox.give_up(webhook_id, error=outcome.error)
-            return
-        retry_at = utcnow() + timedelta(seconds=self._policy.backoff_seconds(attempts))
-        await self._outbox.schedule_retry(webhook_id, at=retry_at, error=outcome.error)
-
-    async def _post(self, webhook: PendingWebhook) -> _Outcome:
+    async def _post(self, webhook: PendingWebhook) -> AttemptResult:
         timestamp = utcnow()
         headers = {
             "webhook-id": webhook.id,
@@ -139,16 +136,30 @@ class WebhookSender:
             "content-type": "application/json",
         }
         try:
-            response = await self._client.post(
-                webhook.webhook_url,
-                content=webhook.payload.encode(),
-                headers=headers,
-                timeout=self._policy.timeout_seconds,
-            )
+            # httpx's timeout bounds each phase; this bounds the whole request, and also
+            # applies to in-process transports (ASGI), where httpx's timeouts do not.
+            async with asyncio.timeout(self._policy.timeout_seconds):
+                response = await self._client.post(
+                    webhook.webhook_url,
+                    content=webhook.payload.encode(),
+                    headers=headers,
+                    timeout=self._policy.timeout_seconds,
+                    follow_redirects=False,  # a 3xx is a failed attempt, whatever the client says
+                )
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            return AttemptResult(ATTEMPT_TIMEOUT, error_class=type(exc).__name__)
         except Exception as exc:  # an embedded receiver's own exceptions surface here too
-            return _Outcome(delivered=False, error=f"{type(exc).__name__}: {exc}")
-        status = response.status_code
-        if 200 <= status < 300:
-            return _Outcome(delivered=True)
-        permanent = 400 <= status < 500 and status not in _TRANSIENT_CLIENT_ERRORS
-        return _Outcome(delivered=False, permanent=permanent, error=f"HTTP {status}")
+            return AttemptResult(ATTEMPT_ERROR, error_class=type(exc).__name__)
+        return response_result(response.status_code)
+
+
+def _count(settlement: Settlement) -> None:
+    ATTEMPTS.labels(outcome=settlement.record.status).inc()
+    if settlement.outcome == DEAD:
+        DEAD_DELIVERIES.inc()
+        logger.warning(
+            "webhook %s is dead after %d attempts: %s",
+            settlement.record.delivery_id,
+            settlement.record.attempt,
+            settlement.error,
+        )

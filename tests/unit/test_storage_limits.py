@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Column, String
@@ -20,6 +21,13 @@ from infra.auth import AuthError, TokenAuthenticator
 from infra.db.tables import metadata as api_metadata
 from infra.llm_events import KNOWN_TYPES, MAX_JOB_ID_LENGTH, InvalidJobPayload, webhook_to_update
 from infra.webhook_signing import InvalidSignature, WebhookVerifier, sign
+from llm_service.delivery_policy import (
+    ATTEMPT_STATUSES,
+    AttemptResult,
+    DeliveryPolicy,
+    settle,
+)
+from llm_service.outbox import DELIVERY_STATUSES
 from llm_service.store import metadata as llm_metadata
 from llm_service.store import webhook_id as outbox_webhook_id
 from llm_service.workflows import load_workflow
@@ -110,7 +118,31 @@ GUARDS: dict[str, Callable[[], int]] = {
     "llm_webhook_outbox.id": lambda: len(outbox_webhook_id("0" * 36, 2**31 - 1)),
     "llm_webhook_outbox.job_id": lambda: 36,
     "llm_webhook_outbox.event_type": lambda: len("workflow.step_started"),
+    "llm_webhook_outbox.status": lambda: max(map(len, DELIVERY_STATUSES)),
+    "llm_webhook_attempts.delivery_id": lambda: len(outbox_webhook_id("0" * 36, 2**31 - 1)),
+    "llm_webhook_attempts.status": lambda: max(map(len, ATTEMPT_STATUSES)),
+    # Any exception class can surface (an embedded receiver raises its own): cut to fit.
+    "llm_webhook_attempts.error_class": lambda: stored_error_class_length("E" * 500),
 }
+
+
+def time_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def stored_error_class_length(error_class: str) -> int:
+    now = time_now()
+    settlement = settle(
+        DeliveryPolicy(),
+        delivery_id="msg_1",
+        created_at=now,
+        attempt=1,
+        started_at=now,
+        duration_ms=1,
+        result=AttemptResult("error", error_class=error_class),
+        now=now,
+    )
+    return len(settlement.record.error_class or "")
 
 
 def string_columns() -> dict[str, int]:
