@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from domain.jobs import JobUpdate, JobUpdateType
 from domain.operations import Dependencies
+from domain.plan_text import read_plan_off_loop
 from domain.ports import UnitOfWork
 from domain.report import MissionReport
 from domain.transitions import TransitionContext, apply_update
@@ -21,6 +22,7 @@ async def apply_job_update(
     """
     definition = await deps.llm.get_workflow(deps.workflow_name)
     known_bundles = await deps.catalog.known_ids()
+    plan_reading = await read_plan_off_loop(update)  # before the row lock, off the loop
     async with deps.uow() as uow:
         if webhook_id is not None:
             first_delivery = await uow.receipts.record(webhook_id, update.job_id, update.type.value)
@@ -30,7 +32,9 @@ async def apply_job_update(
         if report is None:
             await uow.commit()  # keep the receipt: unknown jobs are acknowledged and ignored
             return False
-        ctx = TransitionContext(definition, known_bundles, deps.clock.now(), deps.new_id())
+        ctx = TransitionContext(
+            definition, known_bundles, deps.clock.now(), deps.new_id(), plan_reading
+        )
         transition = apply_update(report, update, ctx)
         if transition.changed:
             await uow.reports.save(transition.report)

@@ -7,16 +7,17 @@ nothing. Each visible change yields the event-log rows to write with it.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from domain.events import EventType, MissionEvent
 from domain.jobs import JobUpdate, JobUpdateType
 from domain.notifications import Notification, plan_ready_notification
-from domain.plan import PlanParseError, parse_plan_markdown, resolve_bundles
+from domain.plan import MAX_PLAN_CHARS, PlanTooLarge, resolve_bundles
+from domain.plan_text import PlanReading, read_plan
 from domain.pricing import cost_usd
-from domain.report import MissionReport, Plan, Progress, ReportError, Usage
+from domain.report import MissionReport, Progress, ReportError, Usage
 from domain.workflow import UnknownStep, WorkflowDefinition
 
 JOB_CANCELLED = ReportError(
@@ -32,6 +33,12 @@ JOB_LOST = ReportError(
 UNPARSEABLE_PLAN = ReportError(
     "unparseable_plan",
     "The generated plan could not be read (no executive summary). Retry to generate it again.",
+    True,
+)
+PLAN_TOO_LARGE = ReportError(
+    "plan_too_large",
+    f"The generated plan was longer than the {MAX_PLAN_CHARS:,} characters a plan may have."
+    " Retry to generate it again.",
     True,
 )
 
@@ -50,6 +57,9 @@ class TransitionContext:
     known_bundle_ids: Collection[str]
     now: datetime
     notification_id: str
+    # The completed update's plan, read beforehand off the event loop
+    # (`read_plan_off_loop`); None, or a reading of other text: it is read here.
+    plan_reading: PlanReading | None = None
 
 
 def apply_update(report: MissionReport, update: JobUpdate, ctx: TransitionContext) -> Transition:
@@ -96,17 +106,20 @@ def _completed(report: MissionReport, update: JobUpdate, ctx: TransitionContext)
     output = update.output
     if output is None:
         return _failed(report, UNPARSEABLE_PLAN, ctx.now)
-    try:
-        sections = resolve_bundles(parse_plan_markdown(output.mission_plan), ctx.known_bundle_ids)
-    except PlanParseError:
-        return _failed(report, UNPARSEABLE_PLAN, ctx.now)
+    reading = ctx.plan_reading
+    if reading is None or reading.source is not output.mission_plan:
+        reading = read_plan(output.mission_plan)
+    if reading.plan is None:
+        error = PLAN_TOO_LARGE if isinstance(reading.failure, PlanTooLarge) else UNPARSEABLE_PLAN
+        return _failed(report, error, ctx.now)
+    plan = replace(
+        reading.plan, sections=resolve_bundles(reading.plan.sections, ctx.known_bundle_ids)
+    )
     usage = None
     if output.usage is not None:
         u = output.usage
         usage = Usage(u.model, u.input_tokens, u.output_tokens, u.duration_ms, cost_usd(u))
-    updated = report.completed(
-        Plan(output.mission_plan, sections), usage, ctx.now, _final_progress(ctx.definition)
-    )
+    updated = report.completed(plan, usage, ctx.now, _final_progress(ctx.definition))
     updated, done_sequence = updated.next_sequence()
     done = _event(
         updated, done_sequence, EventType.COMPLETED, ctx.now, {"attempt": updated.attempt}

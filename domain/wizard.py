@@ -27,7 +27,7 @@ class Scenario(str, Enum):
 
     @property
     def display_name(self) -> str:
-        """"POWER_GRID_FAILURE" -> "Power Grid Failure", as plan headings spell it."""
+        """ "POWER_GRID_FAILURE" -> "Power Grid Failure", as plan headings spell it."""
         return self.value.replace("_", " ").title()
 
 
