@@ -22,7 +22,8 @@ from domain.report import Plan
 # Each pattern is linear: `[^<>]*` and `[^\[\]\n]*` stop at the next bracket, so
 # the scans started at successive brackets never overlap.
 _TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")
-_TAG_OPENER = re.compile(r"<+(?=[A-Za-z/!?])")
+# From the first "<" of a run only: tried at each "<" of "<<<<...", it was quadratic.
+_TAG_OPENER = re.compile(r"(?<!<)<+(?=[A-Za-z/!?])")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}):[^\s<>]*>")
 _INLINE_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\(")
 _PAREN_DEPTH = {"(": 1, ")": -1}
