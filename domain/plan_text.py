@@ -3,9 +3,9 @@
 The markdown is model output shown to web clients that render it, so before it
 is stored it loses raw HTML (tags, comments, `<` that could open one) and every
 link or image whose destination is not http(s), mailto or relative, such as a
-`javascript:`, `vbscript:`, `data:` or `file:` URL (the link keeps its text). Every step is linear in the text's length,
-and `read_plan_off_loop` runs the whole reading in a worker thread, so even a
-plan at the size cap never holds the event loop.
+`javascript:`, `vbscript:`, `data:` or `file:` URL (the link keeps its text).
+Every step is linear in the text's length, and `read_plan_off_loop` runs the
+whole reading in a worker thread, so even a plan at the cap never holds the loop.
 """
 
 from __future__ import annotations
