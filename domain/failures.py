@@ -8,6 +8,7 @@ table does not know becomes `generation_failed`.
 
 from __future__ import annotations
 
+from domain.plan import MAX_PLAN_CHARS
 from domain.report import ReportError
 
 GENERATION_FAILED = "generation_failed"
@@ -43,6 +44,10 @@ _MESSAGES: dict[str, str] = {
     "unknown_workflow": "The plan generator does not know this kind of plan.",
     "unknown_step": "The plan generator is misconfigured; the operators have to fix it.",
     "unparseable_plan": ("The generated plan could not be read (no executive summary)." + _RETRY),
+    "plan_too_large": (
+        f"The generated plan was longer than the {MAX_PLAN_CHARS:,} characters a plan may have."
+        + _RETRY
+    ),
     "invalid_result": "The plan generator sent a result that could not be saved." + _RETRY,
     "job_cancelled": "The plan generator stopped this job before it finished." + _RETRY,
     "job_lost": ("The plan generator no longer knows this job, so it will not finish." + _RETRY),
@@ -63,3 +68,4 @@ JOB_CANCELLED = report_error("job_cancelled")
 JOB_LOST = report_error("job_lost")
 UNPARSEABLE_PLAN = report_error("unparseable_plan")
 INVALID_RESULT = report_error("invalid_result")
+PLAN_TOO_LARGE = report_error("plan_too_large")

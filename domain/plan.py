@@ -1,136 +1,78 @@
-"""A generated mission plan's structured sections, and the markdown parser behind them.
+"""The markdown parser behind a generated mission plan's sections (domain.plan_sections).
 
 The plan arrives as markdown (docs/plan-format.md) written by the offline
 planner or a real LLM. The parser is deliberately forgiving, because an LLM
 does not follow a format to the letter: it matches headings by name, not level
 or case, accepts any common list marker or separator, and skips what it does not
 recognise. It fails only when there is no executive summary, which means the
-text is not a plan at all.
+text is not a plan at all, or when it is longer than `MAX_PLAN_CHARS`.
+
+The text is model output that user notes can steer, so parsing is linear in its
+length whatever it holds: lines are recognised by `domain.markdown_lines` with
+string operations, and the few regular expressions left run on whitespace-collapsed
+text of bounded length, where they cannot backtrack.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
-from enum import Enum
-from typing import Any
+from collections.abc import Callable, Iterable
 
+from domain.markdown_lines import (
+    MAX_MARKER_CHARS,
+    atx_heading,
+    bold_line,
+    collapse_spaces,
+    list_item,
+    without_list_marker,
+)
+from domain.plan_sections import (
+    DEFAULT_SKILL_PRIORITY,
+    RISK_LEVELS,
+    SKILL_PRIORITIES,
+    UNKNOWN_RISK_LEVEL,
+    BundleRecommendation,
+    PlanSections,
+    RiskAssessment,
+    SimulationDay,
+    Skill,
+    resolve_bundles,
+)
 from domain.wizard import Scenario
 
-RISK_LEVELS = ("LOW", "MODERATE", "HIGH", "SEVERE")
-UNKNOWN_RISK_LEVEL = "UNKNOWN"
-SKILL_PRIORITIES = ("high", "medium", "low")
-DEFAULT_SKILL_PRIORITY = "medium"
+__all__ = [
+    "DEFAULT_SKILL_PRIORITY",
+    "MAX_PLAN_CHARS",
+    "RISK_LEVELS",
+    "SKILL_PRIORITIES",
+    "UNKNOWN_RISK_LEVEL",
+    "BundleRecommendation",
+    "PlanParseError",
+    "PlanSections",
+    "PlanTooLarge",
+    "RiskAssessment",
+    "SimulationDay",
+    "Skill",
+    "parse_plan_markdown",
+    "resolve_bundles",
+]
+
+
+# About 40 times a real plan (3-6 KB), and well inside the 2 MB webhook body cap even
+# when every character is JSON-escaped.
+MAX_PLAN_CHARS = 200_000
 
 
 class PlanParseError(ValueError):
     """The markdown is not a mission plan (it has no executive summary)."""
 
 
-@dataclass(frozen=True)
-class RiskAssessment:
-    scenario: Scenario | None  # None when the heading names no known scenario
-    title: str
-    level: str  # one of RISK_LEVELS, or UNKNOWN_RISK_LEVEL
-    summary: str
+class PlanTooLarge(PlanParseError):
+    """The markdown is longer than MAX_PLAN_CHARS: it is refused unread."""
 
-
-@dataclass(frozen=True)
-class BundleRecommendation:
-    bundle_id: str  # "" when the line names no catalog id
-    name: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Skill:
-    name: str
-    priority: str  # one of SKILL_PRIORITIES
-    reason: str
-
-
-@dataclass(frozen=True)
-class SimulationDay:
-    day: int
-    title: str
-    details: str
-
-
-@dataclass(frozen=True)
-class PlanSections:
-    executive_summary: str
-    risk_assessment: tuple[RiskAssessment, ...] = ()
-    bundles: tuple[BundleRecommendation, ...] = ()
-    skills: tuple[Skill, ...] = ()
-    simulation: tuple[SimulationDay, ...] = ()
-    next_steps: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (snake_case keys, lists, scenario as its enum value)."""
-        return asdict(self, dict_factory=_json_ready)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PlanSections:
-        """Inverse of `to_dict`; missing lists read as empty (older stored plans)."""
-        return cls(
-            executive_summary=str(data.get("executive_summary", "")),
-            risk_assessment=tuple(
-                RiskAssessment(
-                    scenario=_scenario_from_value(r.get("scenario")),
-                    **_texts(r, "title", "level", "summary"),
-                )
-                for r in data.get("risk_assessment") or ()
-            ),
-            bundles=tuple(
-                BundleRecommendation(**_texts(b, "bundle_id", "name", "reason"))
-                for b in data.get("bundles") or ()
-            ),
-            skills=tuple(
-                Skill(**_texts(s, "name", "priority", "reason")) for s in data.get("skills") or ()
-            ),
-            simulation=tuple(
-                SimulationDay(day=int(d.get("day", 0)), **_texts(d, "title", "details"))
-                for d in data.get("simulation") or ()
-            ),
-            next_steps=tuple(str(step) for step in data.get("next_steps") or ()),
-        )
-
-
-def _texts(record: Mapping[str, Any], *names: str) -> dict[str, str]:
-    return {name: str(record.get(name) or "") for name in names}
-
-
-def _json_ready(fields: list[tuple[str, Any]]) -> dict[str, Any]:
-    return {name: _json_value(value) for name, value in fields}
-
-
-def _json_value(value: object) -> object:
-    if isinstance(value, Enum):
-        return value.value
-    return list(value) if isinstance(value, tuple) else value
-
-
-def _scenario_from_value(value: object) -> Scenario | None:
-    # A stored plan may name a scenario this version no longer has.
-    try:
-        return Scenario(value)
-    except ValueError:
-        return None
-
-
-def resolve_bundles(sections: PlanSections, known_ids: Collection[str]) -> PlanSections:
-    """Keep only recommendations of catalog bundles, each once, in the plan's order.
-
-    Lines without an id are dropped too: there is no catalog entry to show.
-    """
-    seen: set[str] = set()
-    kept: list[BundleRecommendation] = []
-    for bundle in sections.bundles:
-        if bundle.bundle_id in known_ids and bundle.bundle_id not in seen:
-            seen.add(bundle.bundle_id)
-            kept.append(bundle)
-    return replace(sections, bundles=tuple(kept))
+    def __init__(self, length: int) -> None:
+        self.length = length
+        super().__init__(f"the plan has {length} characters; at most {MAX_PLAN_CHARS} are accepted")
 
 
 # --- parsing: sections ----------------------------------------------------------
@@ -154,14 +96,17 @@ _SECTION_NAMES = {
 # that day's summary, not the plan's.
 _SHORT_SECTION_NAMES = {name: name for name in (_SUMMARY, _RISKS, _BUNDLES, _SKILLS, _SIMULATION)}
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
-_BOLD_LINE = re.compile(r"^\s*(\*\*|__)(.+?)\1\s*:?\s*$")
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_]|[*_](?!\w)|`")
-_SECTION_NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[ivx]+\.)\s+", re.IGNORECASE)
+_SECTION_NUMBERING = re.compile(r"^(?:\d+[.)]|[ivx]+\.) ", re.IGNORECASE)
 
 
 def parse_plan_markdown(markdown: str) -> PlanSections:
-    """Structured sections of a plan in the format of docs/plan-format.md."""
+    """Structured sections of a plan in the format of docs/plan-format.md.
+
+    Raises PlanTooLarge past MAX_PLAN_CHARS, PlanParseError without a summary.
+    """
+    if len(markdown) > MAX_PLAN_CHARS:
+        raise PlanTooLarge(len(markdown))
     sections = _split_sections(_unfenced_lines(markdown))
     summary = _paragraphs(sections.get(_SUMMARY, []))
     if not summary:
@@ -189,19 +134,18 @@ def _split_sections(lines: Iterable[str]) -> dict[str, list[str]]:
     sections: dict[str, list[str]] = {}
     current: list[str] | None = None
     for line in lines:
-        heading = _HEADING.match(line)
-        bold = _BOLD_LINE.match(line)
-        title = heading.group(2) if heading else bold.group(2) if bold else None
+        found = atx_heading(line)
+        title = found.title if found else bold_line(line)
         if title is None:
             if current is not None:
                 current.append(line)
             continue
-        level = len(heading.group(1)) if heading else 0
-        kind = _section_kind(title, top_level=bool(heading) and level <= 2)
+        top_level = found is not None and found.level <= 2
+        kind = _section_kind(title, top_level=top_level)
         if kind is not None:
             # A repeated section continues the first one.
             current = sections.setdefault(kind, [])
-        elif heading and level <= 2:
+        elif top_level:
             current = None  # an unknown section: ignored with its content
         elif current is not None:
             current.append(line)
@@ -209,7 +153,8 @@ def _split_sections(lines: Iterable[str]) -> dict[str, list[str]]:
 
 
 def _section_kind(title: str, *, top_level: bool) -> str | None:
-    name = _normalised_name(_SECTION_NUMBERING.sub("", _EMPHASIS.sub("", title)))
+    plain = collapse_spaces(_EMPHASIS.sub("", title))
+    name = _normalised_name(_SECTION_NUMBERING.sub("", plain))
     if name in _SECTION_NAMES:
         return _SECTION_NAMES[name]
     return _SHORT_SECTION_NAMES.get(name) if top_level else None
@@ -251,8 +196,10 @@ _LEVEL_WORDS = {level: level for level in RISK_LEVELS} | {
 # Words that may surround the level: "High risk", "Risk level: Moderate to High".
 _LEVEL_FILLER = frozenset({"RISK", "LEVEL", "OVERALL", "THREAT", "RATING", "VERY", "TO", "UNKNOWN"})
 _LEVEL_VOCABULARY = _LEVEL_FILLER | _LEVEL_WORDS.keys()
-# The separator between scenario and level; whitespace too, for "Hurricane HIGH".
+# The separator between scenario and level; a space too, for "Hurricane HIGH". It runs
+# on whitespace-collapsed text, so each `\s*` matches at most one character.
 _RISK_SEPARATOR = re.compile(r"\s*[\u2013\u2014:(\[|-]\s*|\s+")
+_WORD = re.compile(r"[A-Za-z]+")
 _SCENARIOS_BY_NAME = {
     _normalised_name(name): scenario
     for scenario in Scenario
@@ -274,18 +221,18 @@ def _parse_risks(lines: list[str]) -> Iterable[RiskAssessment]:
 
 
 def _heading_text(line: str) -> str | None:
-    heading = _HEADING.match(line)
-    return heading.group(2) if heading else None
+    found = atx_heading(line)
+    return found.title if found else None
 
 
 def _risk_marker(line: str) -> str | None:
     """A heading, or a bold line naming a level ("**Flood — LOW**"); None for body text."""
-    heading = _heading_text(line)
-    if heading is not None:
-        return heading
-    bold = _BOLD_LINE.match(line)
-    if bold and _split_risk_heading(bold.group(2))[1] != UNKNOWN_RISK_LEVEL:
-        return bold.group(2)
+    title = _heading_text(line)
+    if title is not None:
+        return title
+    bold = bold_line(line)
+    if bold is not None and _split_risk_heading(bold)[1] != UNKNOWN_RISK_LEVEL:
+        return bold
     return None
 
 
@@ -293,13 +240,21 @@ def _split_risk_heading(heading: str) -> tuple[str, str]:
     """Title and level of "Hurricane — HIGH".
 
     Splits at the first separator followed only by level words, so a hyphen inside
-    a title ("Heat-wave — HIGH") survives.
+    a title ("Heat-wave — HIGH") survives. One pass over the words finds where the
+    run of level words at the end begins, so each separator is checked in O(1).
     """
-    text = _EMPHASIS.sub("", heading).strip()
+    text = collapse_spaces(_EMPHASIS.sub("", heading))
+    words = [(word.start(), word.group().upper()) for word in _WORD.finditer(text)]
+    levels_from = len(words)  # words[levels_from:] are all level vocabulary
+    while levels_from > 0 and words[levels_from - 1][1] in _LEVEL_VOCABULARY:
+        levels_from -= 1
+    next_word = 0
     for separator in _RISK_SEPARATOR.finditer(text):
-        words = re.findall(r"[A-Za-z]+", text[separator.end() :].upper())
-        if separator.start() > 0 and words and _LEVEL_VOCABULARY.issuperset(words):
-            return text[: separator.start()].strip(), _highest_level(words)
+        while next_word < len(words) and words[next_word][0] < separator.end():
+            next_word += 1
+        if separator.start() > 0 and levels_from <= next_word < len(words):
+            level_words = [word for _, word in words[next_word:]]
+            return text[: separator.start()].strip(), _highest_level(level_words)
     return text, UNKNOWN_RISK_LEVEL
 
 
@@ -311,9 +266,7 @@ def _highest_level(words: Iterable[str]) -> str:
 
 # --- parsing: lists (bundles, skills, next steps) -------------------------------------
 
-_LIST_ITEM = re.compile(r"^(\s*)(?:[-*+•]|\d+[.)])\s+(.*\S)\s*$")
 _BUNDLE_REF = re.compile(r"[\[(`]\s*bundle\s*[:=]\s*([A-Za-z0-9][\w.-]*)\s*[\])`]", re.IGNORECASE)
-_LEADING_BOLD = re.compile(r"^\s*(\*\*|__)(.+?)\1(.*)$")
 _NAME_SEPARATOR = re.compile(r"\s+[-\u2013\u2014]\s+|\s*[\u2013\u2014]\s*|:\s+")
 _PRIORITY = re.compile(
     r"\(\s*(?:priority\s*[:=-]?\s*)?(\w+)(?:\s+priority)?\s*\)|priority\s*[:=-]\s*(\w+)",
@@ -329,7 +282,11 @@ _PRIORITY_WORDS = {priority: priority for priority in SKILL_PRIORITIES} | {
 
 
 def _list_items(lines: Iterable[str]) -> list[str]:
-    """Text of each top-level list item, its wrapped and nested lines joined to it."""
+    """Text of each top-level list item, its wrapped and nested lines joined to it.
+
+    Whitespace inside an item is collapsed, so the regular expressions that read
+    items later see no run of spaces to backtrack over.
+    """
     items: list[list[str]] = []
     base_indent: int | None = None
     after_blank = False
@@ -340,18 +297,19 @@ def _list_items(lines: Iterable[str]) -> list[str]:
         if not line.strip():
             after_blank = True
             continue
-        item = _LIST_ITEM.match(line)
-        indent = len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
-        if item and (base_indent is None or indent <= base_indent + 1):
+        item = list_item(line)
+        expanded = line.expandtabs(4)
+        indent = len(expanded) - len(expanded.lstrip())
+        if item is not None and (base_indent is None or indent <= base_indent + 1):
             base_indent = indent if base_indent is None else base_indent
-            items.append([item.group(2)])
+            items.append([item])
             attached = True
         elif attached and (not after_blank or indent > 0):
-            items[-1].append(item.group(2) if item else line.strip())
+            items[-1].append(item if item is not None else line.strip())
         else:
             attached = False
         after_blank = False
-    return [" ".join(parts) for parts in items]
+    return [collapse_spaces(" ".join(parts)) for parts in items]
 
 
 def _parse_bundle(item: str) -> BundleRecommendation:
@@ -375,9 +333,9 @@ def _parse_skill(item: str) -> Skill:
 
 def _name_and_reason(text: str) -> tuple[str, str]:
     """Split "**Name** — why" (or "Name: why") into ("Name", "why")."""
-    bold = _LEADING_BOLD.match(text)
-    if bold:
-        name, rest = bold.group(2), bold.group(3)
+    bold = _leading_bold(text)
+    if bold is not None:
+        name, rest = bold
     else:
         parts = _NAME_SEPARATOR.split(text.strip(), maxsplit=1)
         name, rest = parts[0], parts[1] if len(parts) > 1 else ""
@@ -386,13 +344,23 @@ def _name_and_reason(text: str) -> tuple[str, str]:
     return name, reason
 
 
+def _leading_bold(text: str) -> tuple[str, str] | None:
+    """("Name", " — why") for "**Name** — why"; None unless the text opens in bold."""
+    text = text.lstrip()
+    for mark in ("**", "__"):
+        if text.startswith(mark):
+            close = text.find(mark, len(mark) + 1)  # the bold text is not empty
+            if close != -1:
+                return text[len(mark) : close], text[close + len(mark) :]
+    return None
+
+
 # --- parsing: simulation -------------------------------------------------------------
 
 _DAY = re.compile(
     r"^days?\s+(\d+)(?:\s*(?:[-\u2013\u2014]|to)\s*(\d+))?(?:\s*[:.\-\u2013\u2014]\s*|\s+|$)(.*)$",
     re.IGNORECASE,
 )
-_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 
 
 def _parse_simulation(lines: list[str]) -> Iterable[SimulationDay]:
@@ -410,11 +378,13 @@ def _parse_simulation(lines: list[str]) -> Iterable[SimulationDay]:
 
 def _simulation_marker(line: str) -> str | None:
     """The text of a heading, or of a "**Day 3:** ..." line; None for body text."""
-    heading = _heading_text(line)
-    if heading is not None:
-        return _EMPHASIS.sub("", heading).strip()
-    text = _BULLET.sub("", line).strip()
+    title = _heading_text(line)
+    if title is not None:
+        return collapse_spaces(_EMPHASIS.sub("", title))
+    if len(line) > MAX_MARKER_CHARS:
+        return None  # body text; and _DAY below only ever sees bounded input
+    text = without_list_marker(line).strip()
     if not text.startswith(("**", "__")):
         return None
-    text = " ".join(_EMPHASIS.sub("", text).split())
+    text = collapse_spaces(_EMPHASIS.sub("", text))
     return text if _DAY.match(text) else None

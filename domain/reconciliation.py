@@ -10,6 +10,7 @@ from domain.errors import LLMServiceUnavailable
 from domain.failures import INVALID_RESULT
 from domain.jobs import JobUpdate, JobUpdateType
 from domain.operations import Dependencies
+from domain.plan_text import read_plan_off_loop
 from domain.ports import UnitOfWork, UnstorableData
 from domain.report import MissionReport
 from domain.transitions import TransitionContext, apply_update
@@ -42,6 +43,7 @@ async def _apply_once(deps: Dependencies, update: JobUpdate, webhook_id: str | N
     """
     definition = await deps.llm.get_workflow(deps.workflow_name)
     known_bundles = await deps.catalog.known_ids()
+    plan_reading = await read_plan_off_loop(update)  # before the row lock, off the loop
     async with deps.uow() as uow:
         if webhook_id is not None:
             first_delivery = await uow.receipts.record(webhook_id, update.job_id, update.type.value)
@@ -51,7 +53,9 @@ async def _apply_once(deps: Dependencies, update: JobUpdate, webhook_id: str | N
         if report is None:
             await uow.commit()  # keep the receipt: unknown jobs are acknowledged and ignored
             return False
-        ctx = TransitionContext(definition, known_bundles, deps.clock.now(), deps.new_id())
+        ctx = TransitionContext(
+            definition, known_bundles, deps.clock.now(), deps.new_id(), plan_reading
+        )
         transition = apply_update(report, update, ctx)
         if transition.changed:
             await uow.reports.save(transition.report)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,17 +18,26 @@ from domain.failures import (
     INVALID_RESULT,
     JOB_CANCELLED,
     JOB_LOST,
+    PLAN_TOO_LARGE,
     UNPARSEABLE_PLAN,
     report_error,
 )
 from domain.jobs import JobUpdate, JobUpdateType
 from domain.notifications import Notification, plan_ready_notification
-from domain.plan import PlanParseError, parse_plan_markdown, resolve_bundles
+from domain.plan import PlanParseError, PlanTooLarge, resolve_bundles
+from domain.plan_text import PlanReading, read_plan
 from domain.pricing import cost_usd
-from domain.report import MissionReport, Plan, ReportError, Usage
+from domain.report import MissionReport, ReportError, Usage
 from domain.workflow import UnknownStep, WorkflowDefinition
 
-__all__ = ["JOB_CANCELLED", "JOB_LOST", "UNPARSEABLE_PLAN", "Transition", "apply_update"]
+__all__ = [
+    "JOB_CANCELLED",
+    "JOB_LOST",
+    "PLAN_TOO_LARGE",
+    "UNPARSEABLE_PLAN",
+    "Transition",
+    "apply_update",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +56,9 @@ class TransitionContext:
     known_bundle_ids: Collection[str]
     now: datetime
     notification_id: str
+    # The completed update's plan, read beforehand off the event loop
+    # (`read_plan_off_loop`); None, or a reading of other text: it is read here.
+    plan_reading: PlanReading | None = None
 
 
 def apply_update(report: MissionReport, update: JobUpdate, ctx: TransitionContext) -> Transition:
@@ -86,20 +98,19 @@ def _completed(report: MissionReport, update: JobUpdate, ctx: TransitionContext)
     output = update.output
     if output is None:
         return _failed(report, UNPARSEABLE_PLAN, ctx.now)
-    try:
-        sections = resolve_bundles(parse_plan_markdown(output.mission_plan), ctx.known_bundle_ids)
-    except PlanParseError:
-        return _failed(report, UNPARSEABLE_PLAN, ctx.now)
-    except Exception:  # the plan is model output: any way it breaks the parser is its fault
-        log.exception("the plan of report %s could not be parsed", report.id)
-        return _failed(report, INVALID_RESULT, ctx.now)
+    reading = ctx.plan_reading
+    if reading is None or reading.source is not output.mission_plan:
+        reading = read_plan(output.mission_plan)
+    if reading.plan is None:
+        return _failed(report, _plan_failure(report, reading.failure), ctx.now)
+    plan = replace(
+        reading.plan, sections=resolve_bundles(reading.plan.sections, ctx.known_bundle_ids)
+    )
     usage = None
     if output.usage is not None:
         u = output.usage
         usage = Usage(u.model, u.input_tokens, u.output_tokens, u.duration_ms, cost_usd(u))
-    updated = report.completed(
-        Plan(output.mission_plan, sections), usage, ctx.now, ctx.definition.final_progress()
-    )
+    updated = report.completed(plan, usage, ctx.now, ctx.definition.final_progress())
     updated, done_sequence = updated.next_sequence()
     done = _event(
         updated, done_sequence, EventType.COMPLETED, ctx.now, {"attempt": updated.attempt}
@@ -112,6 +123,15 @@ def _completed(report: MissionReport, update: JobUpdate, ctx: TransitionContext)
         updated, note_sequence, EventType.NOTIFICATION, ctx.now, notification_payload(notification)
     )
     return Transition(updated, (done, note), notification, changed=True)
+
+
+def _plan_failure(report: MissionReport, failure: Exception | None) -> ReportError:
+    if isinstance(failure, PlanTooLarge):
+        return PLAN_TOO_LARGE
+    if isinstance(failure, PlanParseError):
+        return UNPARSEABLE_PLAN
+    log.error("the plan of report %s broke the parser", report.id, exc_info=failure)
+    return INVALID_RESULT
 
 
 def _failed(report: MissionReport, error: ReportError, now: datetime) -> Transition:

@@ -1,7 +1,9 @@
 """Typed, validated view of a job's `input_data` (wizard answers and bundle catalog).
 
 The service reads the JSON the API sends (`MissionPlanInput.to_dict()`) on its
-own terms instead of importing the API's domain, so it can be deployed alone.
+own terms, but with the API's limits (`domain.validation`): what the API accepts
+reaches the prompt whole, and what it would refuse is refused here with an
+`InvalidInputError` naming the field, never cut to fit.
 """
 
 from __future__ import annotations
@@ -10,6 +12,22 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from domain.validation import (
+    CITY_MAX_LENGTH,
+    MAX_AGE,
+    MAX_DURATION_DAYS,
+    MAX_FAMILY_MEMBERS,
+    MAX_MEDICAL_NEEDS,
+    MAX_PETS,
+    MAX_SCENARIOS,
+    MEDICAL_NEED_MAX_LENGTH,
+    MIN_AGE,
+    MIN_DURATION_DAYS,
+    MIN_PETS,
+    NAME_MAX_LENGTH,
+    NOTES_MAX_LENGTH,
+    STATE_MAX_LENGTH,
+)
 from llm_service.errors import InvalidInputError
 
 SCENARIOS = (
@@ -33,6 +51,8 @@ STRATEGIES = ("SHELTER_IN_PLACE", "EVACUATE", "FLEXIBLE")
 INFANT_UNDER_AGE = 2
 ADULT_MIN_AGE = 18
 SENIOR_MIN_AGE = 65
+# The API only sends two-letter codes; anything longer is not a country.
+COUNTRY_MAX_LENGTH = 40
 
 # Markdown that could open a heading, a link or a list inside a generated line.
 _STRUCTURAL = re.compile(r"[#\[\]`*_<>|]")
@@ -45,9 +65,29 @@ def display_name(enum_value: str) -> str:
 
 
 def clean_text(value: Any, *, limit: int = 200) -> str:
-    """User text made safe to embed in one markdown line."""
-    text = _SPACES.sub(" ", _STRUCTURAL.sub("", str(value or ""))).strip()
-    return text[:limit].rstrip()
+    """Catalog text made safe to embed in one markdown line, cut to `limit`.
+
+    Only for our own catalog, whose length is ours to choose; wizard answers go
+    through `wizard_text`, which refuses instead of cutting.
+    """
+    return _one_line(value)[:limit].rstrip()
+
+
+def wizard_text(value: Any, where: str, *, max_length: int) -> str:
+    """A wizard answer made safe to embed in one markdown line, whole.
+
+    Raises InvalidInputError past `max_length`, counted as the API counts it.
+    """
+    text = str(value or "").strip()
+    if len(text) > max_length:
+        raise InvalidInputError(
+            f"{where} has {len(text)} characters; at most {max_length} are accepted"
+        )
+    return _one_line(text)
+
+
+def _one_line(value: Any) -> str:
+    return _SPACES.sub(" ", _STRUCTURAL.sub("", str(value or ""))).strip()
 
 
 @dataclass(frozen=True)
@@ -124,17 +164,25 @@ def parse_plan_request(raw: Any) -> PlanRequest:
     location = _require_dict(data.get("location"), "wizard.location")
     mobility = _require_dict(data.get("mobility_plan"), "wizard.mobility_plan")
     return PlanRequest(
-        city=_require_text(location.get("city"), "wizard.location.city"),
-        state=_require_text(location.get("state"), "wizard.location.state").upper(),
-        country=clean_text(location.get("country") or "US", limit=40),
+        city=_require_text(location.get("city"), "wizard.location.city", CITY_MAX_LENGTH),
+        state=_require_text(
+            location.get("state"), "wizard.location.state", STATE_MAX_LENGTH
+        ).upper(),
+        country=wizard_text(
+            location.get("country") or "US",
+            "wizard.location.country",
+            max_length=COUNTRY_MAX_LENGTH,
+        ),
         scenarios=_parse_scenarios(data.get("scenarios")),
         members=_parse_members(data.get("family_members")),
         strategy=_require_choice(mobility.get("strategy"), STRATEGIES, "strategy"),
         has_vehicle=bool(mobility.get("has_vehicle", False)),
         budget_tier=_require_choice(data.get("budget_tier"), BUDGET_TIERS, "budget_tier"),
-        duration_days=_require_int(data.get("duration_days", 14), "duration_days", 1, 3650),
-        pet_count=_require_int(data.get("pet_count", 0), "pet_count", 0, 1000),
-        notes=clean_text(data.get("notes"), limit=500),
+        duration_days=_require_int(
+            data.get("duration_days", 14), "duration_days", MIN_DURATION_DAYS, MAX_DURATION_DAYS
+        ),
+        pet_count=_require_int(data.get("pet_count", 0), "pet_count", MIN_PETS, MAX_PETS),
+        notes=wizard_text(data.get("notes"), "wizard.notes", max_length=NOTES_MAX_LENGTH),
     )
 
 
@@ -165,6 +213,7 @@ def _parse_bundle(raw: Any, index: int) -> Bundle:
 def _parse_scenarios(raw: Any) -> tuple[str, ...]:
     if not isinstance(raw, list) or not raw:
         raise InvalidInputError("wizard.scenarios must be a non-empty list")
+    _require_at_most(raw, MAX_SCENARIOS, "wizard.scenarios")
     unknown = [s for s in raw if s not in SCENARIOS]
     if unknown:
         raise InvalidInputError(f"unknown scenarios: {unknown}")
@@ -174,17 +223,25 @@ def _parse_scenarios(raw: Any) -> tuple[str, ...]:
 def _parse_members(raw: Any) -> tuple[Member, ...]:
     if not isinstance(raw, list) or not raw:
         raise InvalidInputError("wizard.family_members must be a non-empty list")
+    _require_at_most(raw, MAX_FAMILY_MEMBERS, "wizard.family_members")
     members = []
     for index, item in enumerate(raw):
         member = _require_dict(item, f"family_members[{index}]")
         needs = member.get("medical_needs") or []
+        where = f"family_members[{index}]"
         if not isinstance(needs, list):
-            raise InvalidInputError(f"family_members[{index}].medical_needs must be a list")
+            raise InvalidInputError(f"{where}.medical_needs must be a list")
+        _require_at_most(needs, MAX_MEDICAL_NEEDS, f"{where}.medical_needs")
+        medical_needs = (
+            wizard_text(need, f"{where}.medical_needs", max_length=MEDICAL_NEED_MAX_LENGTH)
+            for need in needs
+        )
         members.append(
             Member(
-                name=clean_text(member.get("name"), limit=60) or None,
-                age=_require_int(member.get("age"), f"family_members[{index}].age", 0, 130),
-                medical_needs=tuple(n for n in (clean_text(x, limit=80) for x in needs) if n),
+                name=wizard_text(member.get("name"), f"{where}.name", max_length=NAME_MAX_LENGTH)
+                or None,
+                age=_require_int(member.get("age"), f"{where}.age", MIN_AGE, MAX_AGE),
+                medical_needs=tuple(need for need in medical_needs if need),
             )
         )
     return tuple(members)
@@ -196,8 +253,13 @@ def _require_dict(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _require_text(value: Any, where: str) -> str:
-    text = clean_text(value, limit=80)
+def _require_at_most(items: list[Any], limit: int, where: str) -> None:
+    if len(items) > limit:
+        raise InvalidInputError(f"{where} has {len(items)} entries; at most {limit} are accepted")
+
+
+def _require_text(value: Any, where: str, max_length: int) -> str:
+    text = wizard_text(value, where, max_length=max_length)
     if not text:
         raise InvalidInputError(f"{where} is required")
     return text

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from domain.plan import MAX_PLAN_CHARS
 from domain.text import clean_text
 from llm_service.errors import WorkflowError
 from llm_service.household import is_needed_by
@@ -24,9 +26,8 @@ from llm_service.settings import DEFAULT_BUDGET_TIER_USD
 
 StepFunction = Callable[[dict[str, Any]], Awaitable[None]]
 
-# A level-two heading: "## Title", not "### Title"; trailing "#"s are allowed by markdown.
-_SECTION_HEADING = re.compile(r"^##(?!#)[ \t]*(.+?)[ \t#]*$", re.MULTILINE)
-_CODE_FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
+_FENCE_LANGUAGE = re.compile(r"[A-Za-z]*")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 REQUIRED_SECTION = "executive_summary"
 
 
@@ -108,7 +109,16 @@ async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider)
 
 
 async def parse_plan_sections(context: dict[str, Any]) -> None:
-    sections = parse_sections(context["mission_plan"])
+    plan = context["mission_plan"]
+    if len(plan) > MAX_PLAN_CHARS:
+        # The API refuses such a plan unread (domain.plan); say so here, with a retry.
+        raise WorkflowError(
+            "plan_too_large",
+            f"the generated plan has {len(plan)} characters; at most {MAX_PLAN_CHARS} are accepted",
+            retryable=True,
+        )
+    # Off the event loop: the outbox and the API's requests go on while a plan is read.
+    sections = await asyncio.to_thread(parse_sections, plan)
     if not sections.get(REQUIRED_SECTION):
         raise WorkflowError(
             "unparseable_plan",
@@ -116,30 +126,55 @@ async def parse_plan_sections(context: dict[str, Any]) -> None:
             retryable=True,  # a model's next attempt usually follows the format
         )
     context["output"] = {
-        "mission_plan": context["mission_plan"],
+        "mission_plan": plan,
         "parsed_sections": sections,
         "llm_usage": context["llm_usage"],
     }
 
 
 def parse_sections(markdown: str) -> dict[str, str]:
-    """{heading slug: body} for each `## ` heading; the first of duplicate headings wins."""
-    headings = list(_SECTION_HEADING.finditer(markdown))
+    """{heading slug: body} for each `## ` heading; the first of duplicate headings wins.
+
+    Line by line with string operations, so linear whatever a line holds.
+    """
     sections: dict[str, str] = {}
-    for index, heading in enumerate(headings):
-        end = headings[index + 1].start() if index + 1 < len(headings) else len(markdown)
-        slug = heading_slug(heading.group(1))
+    slug: str | None = None
+    body: list[str] = []
+    for line in [*markdown.split("\n"), "## end"]:
+        title = _level_two_title(line)
+        if title is None:
+            body.append(line)
+            continue
         if slug:
-            sections.setdefault(slug, markdown[heading.end() : end].strip())
+            sections.setdefault(slug, "\n".join(body).strip())
+        slug, body = heading_slug(title), []
     return sections
+
+
+def _level_two_title(line: str) -> str | None:
+    """ "## Title ##" -> "Title"; None unless the line starts with exactly two "#".
+
+    "## " is a heading with an empty title: it ends the section before it.
+    """
+    if len(line) < 3 or not line.startswith("##") or line.startswith("###"):
+        return None
+    return line[2:].strip(" \t").rstrip(" \t#")
 
 
 def heading_slug(heading: str) -> str:
     """ "Day-by-Day Simulation" -> "day_by_day_simulation"."""
-    return re.sub(r"[^a-z0-9]+", "_", heading.lower()).strip("_")
+    return _NOT_SLUG.sub("_", heading.lower()).strip("_")
 
 
 def strip_code_fence(text: str) -> str:
     """Models sometimes wrap the whole answer in ```markdown fences despite the prompt."""
-    match = _CODE_FENCE.match(text)
-    return (match.group(1) if match else text).strip() + "\n"
+    stripped = text.strip()
+    first_break, last_break = stripped.find("\n"), stripped.rfind("\n")
+    if (
+        stripped.startswith("```")
+        and 0 < first_break < last_break
+        and _FENCE_LANGUAGE.fullmatch(stripped[3:first_break].rstrip())
+        and stripped[last_break + 1 :].strip() == "```"
+    ):
+        stripped = stripped[first_break + 1 : last_break]
+    return stripped.strip() + "\n"

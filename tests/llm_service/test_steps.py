@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from llm_service.steps import build_step_registry, parse_sections, strip_code_fence
+import time
+from typing import Any
+
+import pytest
+
+from domain.plan import MAX_PLAN_CHARS
+from llm_service.errors import WorkflowError
+from llm_service.steps import (
+    build_step_registry,
+    parse_plan_sections,
+    parse_sections,
+    strip_code_fence,
+)
 from tests.llm_service.conftest import CATALOG, wizard
 from tests.llm_service.fakes import FixedTextProvider
 
@@ -49,3 +61,33 @@ async def test_steps_build_prompts_from_wizard_and_catalog() -> None:
     assert "## Recommended Bundles" in context["system_prompt"]
     assert context["output"]["parsed_sections"] == {"executive_summary": "Ok"}
     assert context["output"]["llm_usage"]["model"] == "fixed"
+
+
+# --- hostile model output: linear, bounded, off the event loop ------------------------
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "```\n" + "\n" * 50_000 + "x",  # the old fence regex: 40 s for 5,000 newlines
+        "## " + " " * 100_000 + "x",  # the old heading regex: quadratic in the spaces
+        "## Executive Summary\n" + "##" * 90_000,
+        "```" + "a" * 100_000 + "\n" + " \n" * 40_000 + "```",
+    ],
+)
+def test_hostile_model_output_is_read_in_linear_time(hostile: str) -> None:
+    assert len(hostile) <= MAX_PLAN_CHARS
+    started = time.perf_counter()
+    parse_sections(strip_code_fence(hostile))
+    assert time.perf_counter() - started < 1.0
+
+
+async def test_a_plan_over_the_cap_fails_the_job_with_a_retryable_error() -> None:
+    context: dict[str, Any] = {
+        "mission_plan": "## Executive Summary\nOk\n" + "x" * MAX_PLAN_CHARS,
+        "llm_usage": {},
+    }
+    with pytest.raises(WorkflowError) as failed:
+        await parse_plan_sections(context)
+    assert (failed.value.code, failed.value.retryable) == ("plan_too_large", True)
+    assert "output" not in context
