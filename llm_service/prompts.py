@@ -120,7 +120,10 @@ def format_scenario_list(request: PlanRequest) -> str:
     return "\n".join(f"- {display_name(s)} ({s})" for s in request.scenarios)
 
 
-def build_user_message(request: PlanRequest, *, scenario_list: str, bundle_catalog: str) -> str:
+def build_user_message(
+    request: PlanRequest, *, scenario_list: str, bundle_catalog: str, planning_facts: str = ""
+) -> str:
+    """The request for the model; the family's notes come last, in their own block."""
     members = "\n".join(
         f"- {m.name or 'Unnamed'}, age {m.age}"
         + (f"; medical needs: {', '.join(m.medical_needs)}" if m.medical_needs else "")
@@ -143,6 +146,8 @@ def build_user_message(request: PlanRequest, *, scenario_list: str, bundle_catal
         "Bundle catalog:",
         bundle_catalog,
     ]
+    if planning_facts:
+        lines += ["", planning_facts.rstrip("\n")]
     if request.notes:
         lines += ["", notes_block(request.notes)]
     return "\n".join(lines) + "\n"

@@ -75,12 +75,12 @@ async def build_prompts(context: dict[str, Any], budgets: Mapping[str, Decimal])
     budget = budgets[request.budget_tier]
     context["budget_usd"] = str(budget)
     context["system_prompt"] = SYSTEM_PROMPT
-    user_message = build_user_message(
+    context["user_message"] = build_user_message(
         request,
         scenario_list=context["scenario_list"],
         bundle_catalog=context["bundle_catalog"],
+        planning_facts=format_planning_facts(request, budget),
     )
-    context["user_message"] = user_message + "\n" + format_planning_facts(request, budget)
 
 
 async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider) -> None:
