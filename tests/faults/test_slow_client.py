@@ -112,7 +112,9 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 async def test_a_client_that_stops_reading_costs_bounded_memory(
     start_server: StartServer,
 ) -> None:
-    server = start_server(OFFLINE_STEP_DELAY_MS="0", MAX_ACTIVE_JOBS_PER_USER="10000")
+    server = start_server(
+        OFFLINE_STEP_DELAY_MS="0", MAX_ACTIVE_JOBS_PER_USER="10000", SUBMISSION_RATE_LIMIT="0"
+    )
     assert server.process is not None
     pid = server.process.pid
     slow_user = new_user()
@@ -180,7 +182,10 @@ async def test_a_client_that_stops_reading_costs_bounded_memory(
 
 async def test_a_client_that_stays_behind_is_disconnected(start_server: StartServer) -> None:
     server = start_server(
-        OFFLINE_STEP_DELAY_MS="0", MAX_ACTIVE_JOBS_PER_USER="10000", SUBSCRIBER_QUEUE_SIZE="4"
+        OFFLINE_STEP_DELAY_MS="0",
+        MAX_ACTIVE_JOBS_PER_USER="10000",
+        SUBMISSION_RATE_LIMIT="0",
+        SUBSCRIBER_QUEUE_SIZE="4",
     )
     token = server.token(new_user())
     async with slow_client(server, token) as ws:
