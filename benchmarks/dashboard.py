@@ -37,7 +37,7 @@ from domain.wizard import (
 )
 from infra.auth import TokenAuthenticator
 from infra.db.mapping import report_to_row
-from infra.db.queries import ReadQueries
+from infra.db.read_queries import ReadQueries
 from infra.db.tables import mission_reports
 from llm_service.plan_request import parse_bundles, parse_plan_request
 from llm_service.providers.offline import write_plan

@@ -23,7 +23,7 @@ from domain.errors import (
     ReportNotFound,
     SubmissionRateLimited,
 )
-from domain.events import EventType, MissionEvent
+from domain.event_log import EventType, MissionEvent
 from domain.notifications import Notification
 from domain.ports import (
     BundleCatalog,

@@ -10,7 +10,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
-from domain.events import MissionEvent
+from domain.event_log import MissionEvent
 from domain.jobs import JobCleanup, JobUpdate
 from domain.notifications import Notification
 from domain.report import MissionReport, MissionStatus

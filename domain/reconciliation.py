@@ -1,72 +1,20 @@
-"""Applying what the LLM service says about a job: webhooks, status polls, the sweeper."""
+"""Reconciliation: when webhooks go quiet, ask the LLM service and apply its answer.
+
+A stale read of a GENERATING report and the periodic sweeper both land here.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from domain.errors import LLMServiceUnavailable
-from domain.failures import INVALID_RESULT
+from domain.job_updates import apply_job_update
 from domain.jobs import JobUpdate, JobUpdateType
 from domain.operations import Dependencies
-from domain.plan_text import read_plan_off_loop
-from domain.ports import UnitOfWork, UnstorableData
 from domain.report import MissionReport
-from domain.transitions import TransitionContext, apply_update
 
 log = logging.getLogger(__name__)
-
-
-async def apply_job_update(
-    deps: Dependencies, update: JobUpdate, webhook_id: str | None = None
-) -> bool:
-    """Apply one update exactly once. Returns True when the report changed.
-
-    An update the database refuses to store (a value it cannot encode, one too
-    long) fails the report as `invalid_result` instead: refusing the webhook would
-    leave the report generating forever, and every retry would fail the same way.
-    """
-    try:
-        return await _apply_once(deps, update, webhook_id)
-    except UnstorableData:
-        if update.error == INVALID_RESULT:
-            raise
-        log.exception("job %s sent an update the database refused", update.job_id)
-        failure = replace(update, type=JobUpdateType.FAILED, output=None, error=INVALID_RESULT)
-        return await _apply_once(deps, failure, webhook_id)
-
-
-async def _apply_once(deps: Dependencies, update: JobUpdate, webhook_id: str | None) -> bool:
-    """The webhook receipt is stored in the same transaction as the change, so a
-    duplicate delivery, even a concurrent one, finds it and changes nothing.
-    """
-    definition = await deps.llm.get_workflow(deps.workflow_name)
-    known_bundles = await deps.catalog.known_ids()
-    plan_reading = await read_plan_off_loop(update)  # before the row lock, off the loop
-    async with deps.uow() as uow:
-        if webhook_id is not None:
-            first_delivery = await uow.receipts.record(webhook_id, update.job_id, update.type.value)
-            if not first_delivery:
-                return False
-        report = await _target_report(uow, update)
-        if report is None:
-            await uow.commit()  # keep the receipt: unknown jobs are acknowledged and ignored
-            return False
-        ctx = TransitionContext(
-            definition, known_bundles, deps.clock.now(), deps.new_id(), plan_reading
-        )
-        transition = apply_update(report, update, ctx)
-        if transition.changed:
-            await uow.reports.save(transition.report)
-            for event in transition.events:
-                await uow.events.append(event)
-            if transition.notification is not None:
-                await uow.notifications.add(transition.notification)
-        await uow.commit()
-    if transition.events:
-        await deps.publisher.publish(transition.events)
-    return transition.changed
 
 
 async def reconcile_report(deps: Dependencies, report: MissionReport) -> bool:
@@ -100,23 +48,6 @@ async def sweep_stale_reports(deps: Dependencies, stale_after: timedelta, limit:
         except Exception:
             log.exception("reconciling report %s failed; the sweep goes on", report.id)
     return changed
-
-
-async def _target_report(uow: UnitOfWork, update: JobUpdate) -> MissionReport | None:
-    if update.report_id is not None:
-        report = await uow.reports.get(update.report_id, for_update=True)
-    else:
-        report = await uow.reports.get_by_job_id(update.job_id)
-        if report is not None:
-            report = await uow.reports.get(report.id, for_update=True)
-    if report is None:
-        return None
-    # A webhook of an earlier attempt, or of a job this report no longer owns, is stale.
-    if update.attempt is not None and update.attempt != report.attempt:
-        return None
-    if report.job_id is not None and update.job_id and report.job_id != update.job_id:
-        return None
-    return report
 
 
 def _lost(report: MissionReport, job_id: str, now: datetime) -> JobUpdate:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from domain.events import EventType, MissionEvent
+from domain.event_log import EventType, MissionEvent
 from domain.failures import (
     GENERATION_FAILED,
     INVALID_RESULT,

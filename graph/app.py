@@ -19,13 +19,13 @@ from starlette.routing import Route, WebSocketRoute
 
 from domain.reconciliation import sweep_stale_reports
 from graph.context import AppState
-from graph.view import build_view
+from graph.graphql_endpoint import build_view
 from graph.webhook_route import llm_callback
 from infra.auth import TokenAuthenticator
 from infra.bus import EventBus
 from infra.db.engine import Engines, create_engines
 from infra.db.migrate import upgrade_to_head
-from infra.db.queries import ReadQueries, SqlBundleCatalog
+from infra.db.read_queries import ReadQueries, SqlBundleCatalog
 from infra.llm_client import HttpLLMService
 from infra.publisher import BusEventPublisher
 from infra.settings import Settings

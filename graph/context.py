@@ -10,7 +10,7 @@ from strawberry.dataloader import DataLoader
 from domain.operations import Dependencies
 from infra.auth import AuthError, TokenAuthenticator, Viewer
 from infra.bus import EventBus
-from infra.db.queries import BundleRow, ReadQueries, SqlBundleCatalog
+from infra.db.read_queries import BundleRow, ReadQueries, SqlBundleCatalog
 from infra.llm_client import HttpLLMService
 from infra.settings import Settings
 from infra.webhook_signing import WebhookVerifier

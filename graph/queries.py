@@ -22,7 +22,7 @@ from graph.types import (
     Viewer,
     WorkflowStep,
 )
-from infra.db.queries import encode_cursor
+from infra.db.read_queries import encode_cursor
 
 DEFAULT_PAGE_SIZE = 20
 

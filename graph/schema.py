@@ -22,7 +22,7 @@ from strawberry.types import ExecutionContext
 from domain.workflow import UnknownWorkflow
 from graph.cleanup import CleanupMutation
 from graph.context import NotAuthenticated
-from graph.events import (
+from graph.event_types import (
     MissionCancelledEvent,
     MissionCompletedEvent,
     MissionFailedEvent,
@@ -35,7 +35,7 @@ from graph.queries import InvalidPageSize, Query
 from graph.streams import ReportNotFoundError
 from graph.subscriptions import Subscription
 from infra.bus import SlowSubscriber
-from infra.db.queries import InvalidCursor
+from infra.db.read_queries import InvalidCursor
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15

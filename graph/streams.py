@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from domain.events import MissionEvent
+from domain.event_log import MissionEvent
 from graph.context import AppState, SessionExpired
 from infra.auth import Viewer
 from infra.bus import Resync, Subscription

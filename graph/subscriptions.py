@@ -11,7 +11,7 @@ from starlette.websockets import WebSocket
 from strawberry import Info
 
 from graph.context import Context
-from graph.events import MissionEvent, event_from_domain
+from graph.event_types import MissionEvent, event_from_domain
 from graph.streams import report_events, user_events
 from infra.bus import Subscription as BusSubscription
 from infra.publisher import user_channel

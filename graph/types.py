@@ -15,7 +15,7 @@ from domain.workflow import StepProgress
 
 if TYPE_CHECKING:
     from graph.context import Context
-    from infra.db.queries import BundleRow
+    from infra.db.read_queries import BundleRow
 
 Scenario = strawberry.enum(wizard.Scenario, description="An emergency the family prepares for.")
 BudgetTier = strawberry.enum(wizard.BudgetTier)

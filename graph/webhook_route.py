@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from domain.errors import LLMServiceUnavailable
-from domain.reconciliation import apply_job_update
-from infra.llm_events import InvalidJobPayload, is_known_event_type, webhook_to_update
+from domain.job_updates import apply_job_update
+from infra.llm_payloads import InvalidJobPayload, is_known_event_type, webhook_to_update
 from infra.webhook_signing import InvalidSignature
 
 log = logging.getLogger(__name__)

@@ -103,7 +103,7 @@ async def _cleanup(settings: Settings, older_than_days: int, dry_run: bool) -> C
     from domain.cleanup import CLI_ACTOR, Actor, cleanup_old_jobs
     from infra.db.engine import create_engines
     from infra.db.migrate import is_at_head
-    from infra.db.queries import ReadQueries, SqlBundleCatalog
+    from infra.db.read_queries import ReadQueries, SqlBundleCatalog
     from infra.publisher import NoBusPublisher
     from infra.wiring import build_dependencies, open_llm_service
 

@@ -13,7 +13,7 @@ import httpx
 from domain.errors import LLMServiceUnavailable
 from domain.jobs import JobCleanup, JobUpdate
 from domain.workflow import WorkflowDefinition
-from infra.llm_events import job_status_to_update
+from infra.llm_payloads import job_status_to_update
 
 # The workflow definition changes only on deploy; re-read it now and then.
 DEFINITION_TTL_SECONDS = 300.0

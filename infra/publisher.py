@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Sequence
 
-from domain.events import MissionEvent
+from domain.event_log import MissionEvent
 from infra.bus import EventBus
 
 log = logging.getLogger(__name__)

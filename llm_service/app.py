@@ -20,13 +20,14 @@ from standardwebhooks.webhooks import EmptyWebhookSecretError
 from starlette.applications import Starlette
 
 from llm_service.db import create_db_engine
-from llm_service.engine import JobRunner
+from llm_service.job_runner import JobRunner
+from llm_service.job_store import JobStore
 from llm_service.outbox import OutboxStore
 from llm_service.providers import LLMProvider, OpenAICompatibleProvider, build_provider
 from llm_service.routes import ServiceState, routes
 from llm_service.settings import LLMServiceSettings
 from llm_service.steps import build_step_registry
-from llm_service.store import JobStore, metadata
+from llm_service.tables import metadata
 from llm_service.webhooks import DeliveryPolicy, WebhookSender
 from llm_service.workflows import load_workflow
 

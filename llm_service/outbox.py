@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from llm_service.db import utcnow, write_transaction
-from llm_service.store import attempts_table, outbox_table
+from llm_service.tables import attempts_table, outbox_table
 
 _o = outbox_table
 _a = attempts_table

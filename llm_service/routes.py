@@ -15,9 +15,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from llm_service.db import utcnow
-from llm_service.engine import JobRunner
+from llm_service.job_runner import JobRunner
+from llm_service.job_store import JobRecord, JobStore, NewJob
 from llm_service.outbox import AttemptRecord, DeliverySummary, OutboxStore
-from llm_service.store import TERMINAL_STATUSES, JobRecord, JobStore, NewJob
+from llm_service.tables import TERMINAL_STATUSES
 from llm_service.workflows import WorkflowNotFoundError, load_workflow
 
 T = TypeVar("T")

@@ -17,7 +17,7 @@ from infra.settings import Settings
 
 target_metadata = [api_metadata]
 try:  # the LLM service's tables share this one migration tree
-    from llm_service.store import metadata as llm_metadata
+    from llm_service.tables import metadata as llm_metadata
 
     target_metadata.append(llm_metadata)
 except ImportError:  # pragma: no cover - only while the package is being built

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from domain.events import EventType, MissionEvent
+from domain.event_log import EventType, MissionEvent
 from domain.notifications import Notification
 from domain.plan import PlanSections
 from domain.report import MissionReport, MissionStatus, Plan, Progress, ReportError, Usage

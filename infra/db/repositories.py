@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.events import EventType, MissionEvent
+from domain.event_log import EventType, MissionEvent
 from domain.notifications import Notification
 from domain.ports import DuplicateIdempotencyKey
 from domain.report import MissionReport, MissionStatus

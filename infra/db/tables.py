@@ -1,4 +1,4 @@
-"""The API's tables (SQLAlchemy Core). The LLM service's tables live in llm_service.store."""
+"""The API's tables (SQLAlchemy Core). The LLM service's tables live in llm_service.tables."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """LLM service tables: workflow jobs and the webhook outbox.
 
-Mirrors llm_service.store (its own MetaData); written out here so the revision
+Mirrors llm_service.tables (its own MetaData); written out here so the revision
 stays fixed when the code moves on.
 
 Revision ID: 0002_llm_service

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from domain.events import EventType, MissionEvent
+from domain.event_log import EventType, MissionEvent
 from domain.notifications import Notification
 from domain.plan import parse_plan_markdown
 from domain.report import MissionReport, Plan, Progress, ReportError, Usage

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.events import EventType
+from domain.event_log import EventType
 from tests.contract.builders import OTHER_USER, USER, event
 from tests.contract.conftest import Backend
 

@@ -10,7 +10,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infra.db.tables import mission_events, webhook_receipts
-from llm_service.store import RUNNING, JobStore, NewJob, jobs_table, outbox_table
+from llm_service.job_store import JobStore, NewJob
+from llm_service.tables import RUNNING, jobs_table, outbox_table
 from tests.e2e.client import REPORT, SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness
 from tests.support.waiting import wait_until

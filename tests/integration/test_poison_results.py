@@ -21,7 +21,7 @@ from domain.reconciliation import sweep_stale_reports
 from infra.db.engine import create_engines
 from llm_service.providers import OpenAICompatibleProvider
 from llm_service.settings import LLMServiceSettings
-from llm_service.store import jobs_table
+from llm_service.tables import jobs_table
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
 from tests.support.fake_openai import Reply, running_fake_openai

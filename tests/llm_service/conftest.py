@@ -20,7 +20,7 @@ from llm_service.app import create_app
 from llm_service.db import create_db_engine
 from llm_service.providers import LLMProvider
 from llm_service.settings import LLMServiceSettings
-from llm_service.store import metadata
+from llm_service.tables import metadata
 from tests.support.waiting import wait_until
 
 API_SECRET = "test-api-secret"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from llm_service.db import utcnow
-from llm_service.store import jobs_table, outbox_table
+from llm_service.tables import jobs_table, outbox_table
 from tests.llm_service.conftest import RunningService, WebhookReceiver
 from tests.support.waiting import wait_until
 

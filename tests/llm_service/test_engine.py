@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from llm_service.db import utcnow
-from llm_service.store import jobs_table
+from llm_service.tables import jobs_table
 from tests.llm_service.conftest import CATALOG, WEBHOOK_URL, event_types, wizard
 from tests.llm_service.fakes import (
     FailingProvider,

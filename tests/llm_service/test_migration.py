@@ -1,4 +1,4 @@
-"""The LLM service's alembic revisions build exactly `llm_service.store.metadata`, and undo it."""
+"""The LLM service's alembic revisions build exactly `llm_service.tables.metadata`, and undo it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from alembic.operations import Operations
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from llm_service.store import metadata
+from llm_service.tables import metadata
 
 VERSIONS = Path(__file__).parents[2] / "migrations" / "versions"
 # The revisions that touch the LLM service's tables, oldest first.

@@ -19,8 +19,9 @@ from starlette.routing import Route
 
 from llm_service.app import create_app
 from llm_service.db import utcnow
+from llm_service.job_store import JobStore
 from llm_service.outbox import OutboxStore
-from llm_service.store import TERMINAL_STATUSES, JobStore, attempts_table, outbox_table
+from llm_service.tables import TERMINAL_STATUSES, attempts_table, outbox_table
 from tests.llm_service.conftest import (
     API_SECRET,
     RunningService,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from standardwebhooks import Webhook
 
 from llm_service.app import create_app
-from llm_service.store import outbox_table
+from llm_service.tables import outbox_table
 from tests.llm_service.conftest import (
     API_SECRET,
     WEBHOOK_SECRET,

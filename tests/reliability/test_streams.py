@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from domain.events import MissionEvent
+from domain.event_log import MissionEvent
 from graph.streams import report_events, user_events
 from infra.auth import Viewer
 from infra.publisher import user_channel

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infra.db.queries import InvalidCursor, decode_cursor
+from infra.db.read_queries import InvalidCursor, decode_cursor
 from tests.integration.harness import ApiHarness
 from tests.security.helpers import new_user
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from graphql import get_introspection_query
 
-from graph.view import MAX_HTTP_BODY_BYTES
+from graph.graphql_endpoint import MAX_HTTP_BODY_BYTES
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
 from tests.security.helpers import CANCEL, new_user, submit

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from graph.view import MAX_QUERY_STRING_BYTES, SUBSCRIBE_OVER_WEBSOCKET
+from graph.graphql_endpoint import MAX_QUERY_STRING_BYTES, SUBSCRIBE_OVER_WEBSOCKET
 from tests.integration.harness import ApiHarness
 from tests.security.helpers import MY_EVENTS, new_user, report_state, submit, webhook_event
 

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from domain.errors import LLMServiceUnavailable
-from domain.events import MissionEvent
+from domain.event_log import MissionEvent
 from domain.jobs import JobCleanup, JobUpdate
 from domain.notifications import Notification
 from domain.operations import Dependencies

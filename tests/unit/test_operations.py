@@ -19,7 +19,8 @@ from domain.errors import (
     PermanentFailure,
     ReportNotFound,
 )
-from domain.events import EventType
+from domain.event_log import EventType
+from domain.job_updates import apply_job_update
 from domain.jobs import JobUpdateType
 from domain.notifications import Notification
 from domain.operations import (
@@ -28,7 +29,6 @@ from domain.operations import (
     retry_mission_plan,
     submit_mission_plan,
 )
-from domain.reconciliation import apply_job_update
 from domain.report import MissionReport, MissionStatus, Progress, ReportError
 from domain.wizard import FamilyMember, Location
 from domain.workflow import WorkflowDefinition, WorkflowStepDefinition

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from domain.events import EventType
+from domain.event_log import EventType
 from domain.failures import INVALID_RESULT
+from domain.job_updates import apply_job_update
 from domain.jobs import JobUpdateType
 from domain.operations import retry_mission_plan, submit_mission_plan
-from domain.reconciliation import apply_job_update, reconcile_report, sweep_stale_reports
+from domain.reconciliation import reconcile_report, sweep_stale_reports
 from domain.report import MissionReport, MissionStatus
 from domain.transitions import JOB_LOST
 from tests.unit.fakes import (

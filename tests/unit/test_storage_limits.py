@@ -19,7 +19,7 @@ from domain.operations import MAX_IDEMPOTENCY_KEY_LENGTH
 from domain.validation import CITY_MAX_LENGTH, STATE_MAX_LENGTH
 from infra.auth import AuthError, TokenAuthenticator
 from infra.db.tables import metadata as api_metadata
-from infra.llm_events import KNOWN_TYPES, MAX_JOB_ID_LENGTH, InvalidJobPayload, webhook_to_update
+from infra.llm_payloads import KNOWN_TYPES, MAX_JOB_ID_LENGTH, InvalidJobPayload, webhook_to_update
 from infra.webhook_signing import InvalidSignature, WebhookVerifier, sign
 from llm_service.delivery_policy import (
     ATTEMPT_STATUSES,
@@ -28,8 +28,8 @@ from llm_service.delivery_policy import (
     settle,
 )
 from llm_service.outbox import DELIVERY_STATUSES
-from llm_service.store import metadata as llm_metadata
-from llm_service.store import webhook_id as outbox_webhook_id
+from llm_service.tables import metadata as llm_metadata
+from llm_service.webhook_body import webhook_id as outbox_webhook_id
 from llm_service.workflows import load_workflow
 
 SECRET = "whsec_" + "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI="

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.events import EventType, MissionEvent
+from domain.event_log import EventType, MissionEvent
 from domain.jobs import JobOutput, JobUpdate, JobUpdateType
 from domain.report import MissionReport, MissionStatus, Progress, ReportError
 from domain.transitions import (

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from domain.events import EventType
-from domain.events import MissionEvent as DomainEvent
+from domain.event_log import EventType
+from domain.event_log import MissionEvent as DomainEvent
 from domain.report import Progress, ReportError
 from graph.types import MissionError, MissionProgress, MissionReport, Notification
 

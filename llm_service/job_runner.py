@@ -21,16 +21,9 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from llm_service.db import utcnow
 from llm_service.errors import WorkflowError
+from llm_service.job_store import JobRecord, JobStore, NewJob
 from llm_service.steps import StepFunction
-from llm_service.store import (
-    ACTIVE_STATUSES,
-    COMPLETED,
-    FAILED,
-    RUNNING,
-    JobRecord,
-    JobStore,
-    NewJob,
-)
+from llm_service.tables import ACTIVE_STATUSES, COMPLETED, FAILED, RUNNING
 from llm_service.workflows import StepDefinition, WorkflowDefinition, load_workflow
 
 logger = logging.getLogger(__name__)

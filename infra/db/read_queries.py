@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.events import EventType, MissionEvent
+from domain.event_log import EventType, MissionEvent
 from domain.notifications import Notification
 from domain.report import MissionReport, MissionStatus
 from infra.db.mapping import event_from_row, notification_from_row, report_from_row
