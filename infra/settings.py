@@ -1,4 +1,4 @@
-"""Settings from the environment (names are part of the contract, DESIGN.md section 3)."""
+"""Settings from the environment (names are part of the deployment contract)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Configuration of the LLM service, read from the environment names of DESIGN.md."""
+"""Configuration of the LLM service, read from the environment (names are part of the contract)."""
 
 from __future__ import annotations
 
