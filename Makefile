@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint schema token clean
+.PHONY: run test lint check schema token clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,15 @@ run: $(STAMP)
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# What CI checks before the tests (.ci/run); any finding fails. mypy is strict on the
+# packages and checks the bodies of the tests and benchmarks (pyproject [tool.mypy]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy domain infra llm_service
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy domain infra llm_service graph tests benchmarks
+
+# Everything CI runs, in its order.
+check: lint test
 
 schema: $(STAMP)
 	$(BIN)/python -m graph.export_schema > schema.graphql

@@ -41,6 +41,7 @@ from infra.db.read_queries import ReadQueries
 from infra.db.tables import mission_reports
 from llm_service.plan_request import parse_bundles, parse_plan_request
 from llm_service.providers.offline import write_plan
+from llm_service.settings import DEFAULT_BUDGET_TIER_USD
 
 QUERY = (
     "{ missionReports(first: 20) { nodes { id status location { city state } scenarios "
@@ -106,7 +107,9 @@ async def seed(url: str, users: list[str], per_user: int) -> int:
                 report = report.failed(error, created)
             elif n % 8 != 3:
                 if plan_input not in plans:
-                    markdown = write_plan(parse_plan_request(plan_input.to_dict()), catalog)
+                    request = parse_plan_request(plan_input.to_dict())
+                    budget = DEFAULT_BUDGET_TIER_USD[request.budget_tier]
+                    markdown = write_plan(request, catalog, budget)
                     sections = resolve_bundles(parse_plan_markdown(markdown), known_ids)
                     plans[plan_input] = Plan(markdown, sections)
                 usage = Usage("offline-planner-v1", 1200, 2400, 900, 0.0)

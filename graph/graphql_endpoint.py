@@ -129,7 +129,7 @@ def _json_problem(exc: Exception) -> str:
     return "JSON nested too deeply" if isinstance(exc, RecursionError) else "Invalid JSON"
 
 
-class MissionPlannerGraphQL(GraphQL):
+class MissionPlannerGraphQL(GraphQL[Context, None]):
     websocket_adapter_class = CappedWebSocketAdapter
     request_adapter_class = CappedRequestAdapter
     graphql_transport_ws_handler_class = MissionPlannerWSHandler
@@ -190,7 +190,7 @@ class MissionPlannerGraphQL(GraphQL):
         except MissingQueryError as e:
             raise HTTPException(400, "No GraphQL query found in the request") from e
 
-    async def get_context(  # type: ignore[override]
+    async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         context = Context(state=self._state_getter(), request=request, response=response)
@@ -198,7 +198,7 @@ class MissionPlannerGraphQL(GraphQL):
             context.authenticate_header(request.headers.get("authorization"))
         return context
 
-    async def on_ws_connect(self, context: Context) -> Any:  # type: ignore[override]
+    async def on_ws_connect(self, context: Context) -> Any:
         # Refusals carry their reason in the close frame: with a bare "Forbidden" a
         # client such as GraphiQL cannot tell the user what to fix.
         params = context.connection_params or {}

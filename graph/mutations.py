@@ -40,6 +40,8 @@ class Mutation:
                 info.context.state.deps, viewer.user_id, input.to_domain(), idempotency_key
             )
         except DomainError as error:
+            # error_result spans every mutation's failures; this operation raises only
+            # the ones in its own union, which the union type cannot express.
             return error_result(error)  # type: ignore[return-value]
         return SubmitMissionPlanSuccess(report=MissionReport.from_domain(report))
 
@@ -53,6 +55,8 @@ class Mutation:
                 info.context.state.deps, viewer.user_id, str(report_id)
             )
         except DomainError as error:
+            # error_result spans every mutation's failures; this operation raises only
+            # the ones in its own union, which the union type cannot express.
             return error_result(error)  # type: ignore[return-value]
         return CancelMissionPlanSuccess(report_id=report_id)
 
@@ -66,6 +70,8 @@ class Mutation:
                 info.context.state.deps, viewer.user_id, str(report_id)
             )
         except DomainError as error:
+            # error_result spans every mutation's failures; this operation raises only
+            # the ones in its own union, which the union type cannot express.
             return error_result(error)  # type: ignore[return-value]
         return RetryMissionPlanSuccess(report=MissionReport.from_domain(report))
 
@@ -79,5 +85,7 @@ class Mutation:
                 info.context.state.deps, viewer.user_id, str(id)
             )
         except DomainError as error:
+            # error_result spans every mutation's failures; this operation raises only
+            # the ones in its own union, which the union type cannot express.
             return error_result(error)  # type: ignore[return-value]
         return DismissNotificationSuccess(notification=Notification.from_domain(notification))

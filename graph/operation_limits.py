@@ -24,6 +24,7 @@ from typing import Any
 from graphql import (
     DocumentNode,
     FieldNode,
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLInterfaceType,
     GraphQLList,
@@ -131,9 +132,11 @@ class _Fragments:
                 depth = 1 + self.depth(selection.selection_set)
             elif isinstance(selection, InlineFragmentNode):
                 depth = self.depth(selection.selection_set)
-            else:
+            elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 depth = self._fragment(name, "depth", lambda f: self.depth(f.selection_set))
+            else:  # graphql-core has no other kind of selection
+                continue
             deepest = max(deepest, depth)
         return deepest
 
@@ -144,7 +147,7 @@ class _Fragments:
                 total += (selection.alias is not None) + self.aliases(selection.selection_set)
             elif isinstance(selection, InlineFragmentNode):
                 total += self.aliases(selection.selection_set)
-            else:
+            elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 total += self._fragment(name, "aliases", lambda f: self.aliases(f.selection_set))
         return total
@@ -158,7 +161,7 @@ class _Fragments:
                 condition = selection.type_condition
                 typed = self._type(condition.name.value) if condition else parent
                 total += self.cost(selection.selection_set, typed)
-            else:
+            elif isinstance(selection, FragmentSpreadNode):
                 total += self._fragment(selection.name.value, "cost", self._fragment_cost)
         return total
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from domain import errors
+from domain.errors import InvalidInput  # inside ValidationError, `errors` is its field
 from domain.validation import FieldError as DomainFieldError
 from graph.types import MissionReport, Notification
 
@@ -30,7 +31,7 @@ class ValidationError:
     errors: list[FieldError]
 
     @classmethod
-    def from_domain(cls, error: errors.InvalidInput) -> ValidationError:
+    def from_domain(cls, error: InvalidInput) -> ValidationError:
         items = [FieldError.from_domain(e) for e in error.errors]
         return cls(message=error.message, field=items[0].field, errors=items)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import Schema
 from strawberry.extensions import (
@@ -129,7 +129,7 @@ def build_schema(
     # extensions do, the ValidationCache, keyed on the rules, would never hit.
     # The depth rule skips introspection fields; `__Type.fields { type { fields ...
     # } }` is bounded by graphql-core's MaxIntrospectionDepthRule (a specified rule).
-    limits = [
+    limits: list[type[ASTValidationRule]] = [
         create_depth_rule(max_depth),
         create_alias_rule(MAX_ALIASES),
         create_cost_rule(max_cost, max_page_size),

@@ -17,10 +17,16 @@ if TYPE_CHECKING:
     from graph.context import Context
     from infra.db.read_queries import BundleRow
 
-Scenario = strawberry.enum(wizard.Scenario, description="An emergency the family prepares for.")
-BudgetTier = strawberry.enum(wizard.BudgetTier)
-MobilityStrategy = strawberry.enum(wizard.MobilityStrategy)
-MissionStatus = strawberry.enum(report_domain.MissionStatus)
+# strawberry.enum registers the domain enum in place and returns the same class; the
+# aliases name the class itself (not the call's result) so mypy accepts them as types.
+strawberry.enum(wizard.Scenario, description="An emergency the family prepares for.")
+strawberry.enum(wizard.BudgetTier)
+strawberry.enum(wizard.MobilityStrategy)
+strawberry.enum(report_domain.MissionStatus)
+Scenario = wizard.Scenario
+BudgetTier = wizard.BudgetTier
+MobilityStrategy = wizard.MobilityStrategy
+MissionStatus = report_domain.MissionStatus
 
 
 @strawberry.type

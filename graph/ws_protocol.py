@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 
 from graph.context import Context
+
+if TYPE_CHECKING:
+    from graph.graphql_endpoint import MissionPlannerGraphQL
 
 # Close codes: 4400 (bad message), 4403 (refused), 4408 (timeout) and 4429 (too
 # many) are those graphql-transport-ws uses for the same reasons; 4413 is ours.
@@ -111,6 +114,11 @@ class MissionPlannerWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self._idle_task: asyncio.Task[None] | None = None
         self._subscribed_recently = False
 
+    @property
+    def _view(self) -> MissionPlannerGraphQL:
+        # Strawberry types `view` as its base view; the handler only ever serves ours.
+        return cast("MissionPlannerGraphQL", self.view)
+
     async def handle_message(self, message: Any) -> None:
         problem = message_problem(message)
         if problem is not None:
@@ -136,7 +144,7 @@ class MissionPlannerWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
         So a socket is closed between one and two periods after its last operation.
         """
-        idle_seconds = self.view.idle_timeout_seconds  # type: ignore[attr-defined]
+        idle_seconds = self._view.idle_timeout_seconds
         while True:
             await asyncio.sleep(idle_seconds)
             if not self.operations and not self._subscribed_recently:
@@ -150,5 +158,5 @@ class MissionPlannerWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self._idle_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._idle_task
-        self.view.open_sockets.release(self.context)  # type: ignore[attr-defined]
+        self._view.open_sockets.release(self.context)
         await super().shutdown()

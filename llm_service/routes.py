@@ -49,7 +49,8 @@ class BodyTooLargeError(Exception):
 
 
 def _service(request: Request) -> ServiceState:
-    return request.app.state.llm_service  # type: ignore[no-any-return]
+    service: ServiceState = request.app.state.llm_service  # Starlette types app.state as Any
+    return service
 
 
 def requires_secret(handler: Handler) -> Handler:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -30,7 +31,7 @@ async def downgrade_to_base(engine: AsyncEngine) -> None:
     await _run(engine, lambda config: command.downgrade(config, "base"))
 
 
-async def _run(engine: AsyncEngine, action) -> None:  # type: ignore[no-untyped-def]
+async def _run(engine: AsyncEngine, action: Callable[[Config], None]) -> None:
     def in_sync(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection

@@ -84,7 +84,7 @@ async def graphql(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
     response.raise_for_status()
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 @asynccontextmanager

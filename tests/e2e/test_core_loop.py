@@ -9,6 +9,7 @@ import uuid
 import pytest
 import websockets
 from gql.transport.exceptions import TransportQueryError
+from websockets.typing import Subprotocol
 
 from tests.e2e.client import MISSION_EVENTS, REPORT, SUBMIT, WIZARD, graphql, request, ws_session
 from tests.e2e.server import RunningServer
@@ -158,7 +159,9 @@ async def test_another_user_is_denied_everywhere(server: RunningServer) -> None:
 async def test_websocket_without_a_valid_token_is_closed_with_4403(
     server: RunningServer, payload: dict[str, str]
 ) -> None:
-    async with websockets.connect(server.ws_url, subprotocols=["graphql-transport-ws"]) as ws:
+    async with websockets.connect(
+        server.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]
+    ) as ws:
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.recv()
@@ -166,7 +169,7 @@ async def test_websocket_without_a_valid_token_is_closed_with_4403(
 
 
 async def test_only_the_graphql_transport_ws_protocol_is_spoken(server: RunningServer) -> None:
-    async with websockets.connect(server.ws_url, subprotocols=["graphql-ws"]) as ws:
+    async with websockets.connect(server.ws_url, subprotocols=[Subprotocol("graphql-ws")]) as ws:
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406

@@ -61,11 +61,11 @@ async def unreachable(kind: str) -> AsyncIterator[str]:
 async def _submit(server: RunningServer, token: str, key: str | None = None) -> dict[str, Any]:
     body = await graphql(server, token, SUBMIT, {"input": WIZARD, "key": key})
     assert "errors" not in body, body
-    return body["data"]["submitMissionPlan"]  # type: ignore[no-any-return]
+    return body["data"]["submitMissionPlan"]
 
 
 async def _left_behind(server: RunningServer, token: str) -> dict[str, Any]:
-    return (await graphql(server, token, LEFT_BEHIND))["data"]  # type: ignore[no-any-return]
+    return (await graphql(server, token, LEFT_BEHIND))["data"]
 
 
 NOTHING = {"missionReports": {"nodes": []}, "activeMissions": [], "notifications": []}

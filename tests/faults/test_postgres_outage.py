@@ -76,7 +76,7 @@ async def _post_webhook(
 
 async def _report(server: RunningServer, token: str, report_id: str) -> dict[str, Any]:
     body = await graphql(server, token, REPORT, {"id": report_id})
-    return body["data"]["missionReport"]  # type: ignore[no-any-return]
+    return body["data"]["missionReport"]
 
 
 @pytest.mark.parametrize(

@@ -13,12 +13,13 @@ from typing import Any
 import httpx
 from strawberry.types import ExecutionResult
 
-from graph.app import WEBHOOK_PATH, create_app
+from graph.app import create_app
 from graph.context import AppState, Context
 from graph.schema import schema
 from infra.auth import TokenAuthenticator
 from infra.settings import Settings
 from infra.webhook_signing import sign
+from infra.wiring import WEBHOOK_PATH
 
 JWT_SECRET = "integration-secret-0123456789-0123456789"
 WEBHOOK_SECRET = "whsec_" + "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI="
@@ -41,7 +42,7 @@ class ApiHarness:
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
         assert response.status_code == 200, response.text
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
     async def subscribe(
         self, query: str, variables: dict[str, Any] | None = None, *, user: str

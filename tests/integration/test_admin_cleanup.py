@@ -57,7 +57,7 @@ async def cleanup(api: ApiHarness, user: str, *, days: int, dry: bool) -> dict[s
         headers=headers,
     )
     assert response.status_code == 200, response.text
-    return response.json()["data"]["cleanupOldJobs"]  # type: ignore[no-any-return]
+    return response.json()["data"]["cleanupOldJobs"]
 
 
 async def assert_nothing_deleted(engine: AsyncEngine, scene: CleanupScene) -> None:

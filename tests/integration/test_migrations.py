@@ -15,7 +15,7 @@ API_TABLES = {"mission_reports", "mission_events", "notifications", "webhook_rec
 LLM_TABLES = {"llm_workflow_jobs", "llm_webhook_outbox"}
 
 
-async def table_names(engine) -> set[str]:  # type: ignore[no-untyped-def]
+async def table_names(engine) -> set[str]:
     async with engine.connect() as conn:
         return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
 

@@ -59,7 +59,7 @@ async def new_report(api: ApiHarness) -> tuple[str, dict[str, Any]]:
 async def shown(api: ApiHarness, user: str, report_id: str) -> dict[str, Any]:
     body = await api.graphql(REPORT_QUERY, {"id": report_id}, user=user)
     assert "errors" not in body, body
-    return body["data"]["missionReport"]  # type: ignore[no-any-return]
+    return body["data"]["missionReport"]
 
 
 def completed(report: dict[str, Any], output: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.llm_service.conftest import workflow_body
 
-PROTECTED = [
+PROTECTED: list[tuple[str, str, Any]] = [
     ("POST", "/api/v1/workflow", workflow_body()),
     ("GET", "/api/v1/jobs/some-id", None),
     ("DELETE", "/api/v1/jobs/bulk", {"job_ids": []}),

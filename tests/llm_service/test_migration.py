@@ -97,7 +97,7 @@ async def test_webhook_status_is_filled_in_for_rows_from_before(tmp_path: Path) 
                     },
                 )
             await conn.run_sync(run_one, "0006_llm_webhook_attempts", "upgrade")
-            statuses = dict(
+            statuses: dict[str, str] = dict(
                 (await conn.execute(text("SELECT id, status FROM llm_webhook_outbox"))).all()
             )
             await conn.run_sync(run_one, "0006_llm_webhook_attempts", "downgrade")

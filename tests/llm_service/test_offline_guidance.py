@@ -100,7 +100,7 @@ def test_every_household_gets_a_plan_that_follows_the_guidance(data: dict[str, A
 
 def assert_parsed_in_full(sections: PlanSections, data: dict[str, Any]) -> None:
     risks = [(r.scenario.value if r.scenario else None, r.level) for r in sections.risk_assessment]
-    assert sorted(s for s, _ in risks) == sorted(data["scenarios"])  # one per scenario
+    assert sorted(str(s) for s, _ in risks) == sorted(data["scenarios"])  # one per scenario
     assert all(level in ("LOW", "MODERATE", "HIGH", "SEVERE") for _, level in risks)
     assert all(b.bundle_id in PRICES for b in sections.bundles) and len(sections.bundles) <= 6
     assert 5 <= len(sections.skills) <= 8

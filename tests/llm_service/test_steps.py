@@ -46,7 +46,9 @@ def test_code_fences_around_the_plan_are_removed() -> None:
 
 async def test_steps_build_prompts_from_wizard_and_catalog() -> None:
     registry = build_step_registry(FixedTextProvider("## Executive Summary\nOk"))
-    context = {"input_data": {"wizard": wizard(notes="Second floor"), "bundles": CATALOG}}
+    context: dict[str, Any] = {
+        "input_data": {"wizard": wizard(notes="Second floor"), "bundles": CATALOG}
+    }
     for step_id in list(registry):
         await registry[step_id](context)
 

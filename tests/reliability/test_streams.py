@@ -99,10 +99,10 @@ def around_snapshot_read(
 ) -> None:
     original = api.state.queries.latest_state_and_after
 
-    async def read(report_id: str) -> list[MissionEvent]:
+    async def read(report_id: str, limit: int = 500) -> list[MissionEvent]:
         if before:
             await action()
-        result = await original(report_id)
+        result = await original(report_id, limit)
         if not before:
             await action()
         return result

@@ -20,8 +20,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.typing import Subprotocol
 
-from graph.app import WEBHOOK_PATH
 from infra.webhook_signing import sign
+from infra.wiring import WEBHOOK_PATH
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.e2e.server import RunningServer
 from tests.integration.harness import ApiHarness
@@ -63,7 +63,7 @@ async def submit(api: ApiHarness, user: str) -> dict[str, Any]:
     body = await api.graphql(SUBMIT, {"input": WIZARD}, user=user)
     result = body["data"]["submitMissionPlan"]
     assert result["__typename"] == "SubmitMissionPlanSuccess", body
-    return result["report"]  # type: ignore[no-any-return]
+    return result["report"]
 
 
 @dataclass(frozen=True)
@@ -103,14 +103,14 @@ async def server_graphql(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 async def server_submit(server: RunningServer, user: str) -> dict[str, Any]:
     body = await server_graphql(server, user, SUBMIT, {"input": WIZARD})
     result = body["data"]["submitMissionPlan"]
     assert result["__typename"] == "SubmitMissionPlanSuccess", body
-    return result["report"]  # type: ignore[no-any-return]
+    return result["report"]
 
 
 async def server_webhook(server: RunningServer, body: dict[str, Any]) -> None:
@@ -149,7 +149,7 @@ class GraphQLSocket:
         return op_id
 
     async def receive(self, timeout: float = 10.0) -> dict[str, Any]:
-        return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))  # type: ignore[no-any-return]
+        return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
 
     async def outcome(self, op_id: str, timeout: float = 10.0) -> dict[str, Any]:
         """The first result of an operation: `next` payload, or the `error` frame's errors."""
@@ -158,7 +158,7 @@ class GraphQLSocket:
             if message.get("id") != op_id:
                 continue
             if message["type"] == "next":
-                return message["payload"]  # type: ignore[no-any-return]
+                return message["payload"]
             if message["type"] == "error":
                 return {"errors": message["payload"]}
             raise AssertionError(f"operation {op_id} completed without a result")

@@ -48,7 +48,7 @@ async def two_processes(
 
 async def submit_result(api: ApiHarness, user: str) -> dict[str, Any]:
     body = await api.graphql(LIMITED_SUBMIT, {"input": WIZARD}, user=user)
-    return body["data"]["submitMissionPlan"]  # type: ignore[no-any-return]
+    return body["data"]["submitMissionPlan"]
 
 
 async def test_submit_and_cancel_across_processes_is_rate_limited(

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from graph.app import WEBHOOK_PATH
 from infra.webhook_signing import InvalidSignature, WebhookVerifier, sign
+from infra.wiring import WEBHOOK_PATH
 from tests.integration.harness import WEBHOOK_SECRET, ApiHarness, running_api, settings_for
 from tests.security.helpers import (
     ReportState,

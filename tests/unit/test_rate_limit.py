@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -98,7 +98,7 @@ def test_no_window_ever_holds_more_than_the_limit(
 ) -> None:
     """Accept whatever the limit lets through; then check every window of accepted times."""
     rule = SubmissionRateLimit(limit, timedelta(seconds=window_seconds))
-    accepted = []
+    accepted: list[datetime] = []
     for offset in sorted(offsets_ms):
         now = T0 + timedelta(milliseconds=offset)
         recent = [t for t in accepted if t > rule.window_start(now)]
