@@ -10,6 +10,7 @@ keys a reader does not know are ignored, so a newer writer may add some.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -157,7 +158,10 @@ def payload_from_dict(event_type: str, data: object) -> EventPayload:
 
 
 def _progress(data: dict[str, Any]) -> ProgressPayload:
-    return ProgressPayload(_nested(data, "progress", Progress.from_dict), _int(data, "attempt"))
+    progress = _nested(data, "progress", Progress.from_dict)
+    if not math.isfinite(progress.percentage):  # JSON readers accept NaN; GraphQL does not
+        raise MalformedEvent("percentage must be a finite number")
+    return ProgressPayload(progress, _int(data, "attempt"))
 
 
 def _completed(data: dict[str, Any]) -> CompletedPayload:
@@ -217,5 +221,5 @@ def _nested(data: dict[str, Any], key: str, decode: Callable[[dict[str, Any]], _
     # The value's own shape (Progress, ReportError) is decided by its class.
     try:
         return decode(_object(data.get(key), key))
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise MalformedEvent(f"{key} is incomplete or of the wrong type") from None
