@@ -50,6 +50,7 @@ async def finished_report(
 class MissionCompletedEvent(MissionEventBase):
     attempt: int
 
+    # A resolver passed as `resolver=`: the decorator form is untyped for mypy.
     report: MissionReport | None = strawberry.field(
         resolver=finished_report,
         description="The finished report, read when the event is delivered.",
