@@ -23,7 +23,7 @@ from domain.errors import (
     ReportNotFound,
     SubmissionRateLimited,
 )
-from domain.event_log import EventType, MissionEvent
+from domain.event_log import CancelledPayload, FailedPayload, MissionEvent, ProgressPayload
 from domain.notifications import Notification
 from domain.ports import (
     BundleCatalog,
@@ -185,9 +185,7 @@ async def cancel_mission_plan(deps: Dependencies, user_id: str, report_id: str) 
         if current.status is MissionStatus.COMPLETED:
             raise CannotCancelCompleted()
         current, sequence = current.next_sequence()
-        event = MissionEvent(
-            current.id, user_id, sequence, EventType.CANCELLED, deps.clock.now(), {}
-        )
+        event = MissionEvent(current.id, user_id, sequence, deps.clock.now(), CancelledPayload())
         await uow.events.append(event)
         await uow.reports.delete(report_id)
         await uow.commit()
@@ -270,10 +268,8 @@ async def _queued_progress(deps: Dependencies) -> Progress:
 
 def _queued_event(report: MissionReport) -> tuple[MissionReport, MissionEvent]:
     report, sequence = report.next_sequence()
-    payload = {"progress": report.progress.to_dict(), "attempt": report.attempt}
-    event = MissionEvent(
-        report.id, report.user_id, sequence, EventType.PROGRESS, report.updated_at, payload
-    )
+    payload = ProgressPayload(report.progress, report.attempt)
+    event = MissionEvent(report.id, report.user_id, sequence, report.updated_at, payload)
     return report, event
 
 
@@ -334,10 +330,8 @@ async def _restore_failure(
         restored = replace(failed, last_sequence=current.last_sequence)
         assert failed.error is not None
         restored, sequence = restored.next_sequence()
-        payload = {"error": failed.error.to_dict(), "attempt": restored.attempt}
-        event = MissionEvent(
-            report.id, report.user_id, sequence, EventType.FAILED, deps.clock.now(), payload
-        )
+        payload = FailedPayload(failed.error, restored.attempt)
+        event = MissionEvent(report.id, report.user_id, sequence, deps.clock.now(), payload)
         await uow.reports.save(restored)
         await uow.events.append(event)
         await uow.commit()

@@ -10,9 +10,15 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
-from domain.event_log import EventType, MissionEvent
+from domain.event_log import (
+    CompletedPayload,
+    EventPayload,
+    FailedPayload,
+    MissionEvent,
+    NotificationPayload,
+    ProgressPayload,
+)
 from domain.failures import (
     GENERATION_FAILED,
     INVALID_RESULT,
@@ -89,8 +95,7 @@ def _progress(report: MissionReport, update: JobUpdate, ctx: TransitionContext) 
     if updated.progress == report.progress:
         return Transition(updated, changed=updated != report)
     updated, sequence = updated.next_sequence()
-    payload = {"progress": progress.to_dict(), "attempt": updated.attempt}
-    event = _event(updated, sequence, EventType.PROGRESS, ctx.now, payload)
+    event = _event(updated, sequence, ctx.now, ProgressPayload(progress, updated.attempt))
     return Transition(updated, (event,), changed=True)
 
 
@@ -112,16 +117,12 @@ def _completed(report: MissionReport, update: JobUpdate, ctx: TransitionContext)
         usage = Usage(u.model, u.input_tokens, u.output_tokens, u.duration_ms, cost_usd(u))
     updated = report.completed(plan, usage, ctx.now, ctx.definition.final_progress())
     updated, done_sequence = updated.next_sequence()
-    done = _event(
-        updated, done_sequence, EventType.COMPLETED, ctx.now, {"attempt": updated.attempt}
-    )
+    done = _event(updated, done_sequence, ctx.now, CompletedPayload(updated.attempt))
     notification = plan_ready_notification(
         ctx.notification_id, report.user_id, report.id, report.location_label, ctx.now
     )
     updated, note_sequence = updated.next_sequence()
-    note = _event(
-        updated, note_sequence, EventType.NOTIFICATION, ctx.now, notification_payload(notification)
-    )
+    note = _event(updated, note_sequence, ctx.now, NotificationPayload.of(notification))
     return Transition(updated, (done, note), notification, changed=True)
 
 
@@ -136,26 +137,11 @@ def _plan_failure(report: MissionReport, failure: Exception | None) -> ReportErr
 
 def _failed(report: MissionReport, error: ReportError, now: datetime) -> Transition:
     updated, sequence = report.failed(error, now).next_sequence()
-    payload = {"error": error.to_dict(), "attempt": updated.attempt}
-    return Transition(
-        updated, (_event(updated, sequence, EventType.FAILED, now, payload),), changed=True
-    )
-
-
-def notification_payload(notification: Notification) -> dict[str, Any]:
-    return {
-        "notification_id": notification.id,
-        "kind": notification.kind,
-        "title": notification.title,
-        "body": notification.body,
-    }
+    event = _event(updated, sequence, now, FailedPayload(error, updated.attempt))
+    return Transition(updated, (event,), changed=True)
 
 
 def _event(
-    report: MissionReport,
-    sequence: int,
-    type_: EventType,
-    now: datetime,
-    payload: dict[str, Any],
+    report: MissionReport, sequence: int, now: datetime, payload: EventPayload
 ) -> MissionEvent:
-    return MissionEvent(report.id, report.user_id, sequence, type_, now, payload)
+    return MissionEvent(report.id, report.user_id, sequence, now, payload)

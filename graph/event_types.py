@@ -7,9 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from domain.event_log import EventType
+from domain.event_log import (
+    CancelledPayload,
+    CompletedPayload,
+    FailedPayload,
+    NotificationPayload,
+    ProgressPayload,
+)
 from domain.event_log import MissionEvent as DomainEvent
-from domain.report import Progress, ReportError
 from graph.types import MissionError, MissionProgress, MissionReport, Notification
 
 if TYPE_CHECKING:
@@ -31,17 +36,25 @@ class MissionProgressEvent(MissionEventBase):
     progress: MissionProgress
 
 
+async def finished_report(
+    root: MissionCompletedEvent, info: strawberry.Info[Context, None]
+) -> MissionReport | None:
+    viewer = info.context.viewer
+    found = await info.context.state.queries.report(str(root.report_id))
+    if found is None or viewer is None or found.user_id != viewer.user_id:
+        return None
+    return MissionReport.from_domain(found)
+
+
 @strawberry.type
 class MissionCompletedEvent(MissionEventBase):
     attempt: int
 
-    @strawberry.field(description="The finished report, read when the event is delivered.")
-    async def report(self, info: strawberry.Info[Context, None]) -> MissionReport | None:
-        viewer = info.context.viewer
-        found = await info.context.state.queries.report(str(self.report_id))
-        if found is None or viewer is None or found.user_id != viewer.user_id:
-            return None
-        return MissionReport.from_domain(found)
+    # A resolver passed as `resolver=`: the decorator form is untyped for mypy.
+    report: MissionReport | None = strawberry.field(
+        resolver=finished_report,
+        description="The finished report, read when the event is delivered.",
+    )
 
 
 @strawberry.type
@@ -71,34 +84,45 @@ MissionEvent = Annotated[
 
 
 def event_from_domain(event: DomainEvent) -> MissionEvent:
-    common = {
-        "sequence": event.sequence,
-        "report_id": strawberry.ID(event.report_id),
-        "occurred_at": event.occurred_at,
-    }
-    payload = event.payload
-    attempt = int(payload.get("attempt", 1))
-    if event.type is EventType.PROGRESS:
-        progress = Progress.from_dict(payload["progress"])
-        return MissionProgressEvent(
-            attempt=attempt, progress=MissionProgress.from_domain(progress), **common
-        )
-    if event.type is EventType.COMPLETED:
-        return MissionCompletedEvent(attempt=attempt, **common)
-    if event.type is EventType.FAILED:
-        error = ReportError.from_dict(payload["error"])
-        return MissionFailedEvent(attempt=attempt, error=MissionError.from_domain(error), **common)
-    if event.type is EventType.CANCELLED:
-        return MissionCancelledEvent(**common)
-    return NotificationEvent(
-        notification=Notification(
-            id=strawberry.ID(payload["notification_id"]),
-            kind=payload["kind"],
-            title=payload["title"],
-            body=payload["body"],
-            report_id=strawberry.ID(event.report_id),
-            created_at=event.occurred_at,
-            dismissed_at=None,
-        ),
-        **common,
-    )
+    sequence, occurred_at = event.sequence, event.occurred_at
+    report_id = strawberry.ID(event.report_id)
+    match event.payload:
+        case ProgressPayload(progress=progress, attempt=attempt):
+            return MissionProgressEvent(
+                sequence=sequence,
+                report_id=report_id,
+                occurred_at=occurred_at,
+                attempt=attempt,
+                progress=MissionProgress.from_domain(progress),
+            )
+        case CompletedPayload(attempt=attempt):
+            return MissionCompletedEvent(
+                sequence=sequence, report_id=report_id, occurred_at=occurred_at, attempt=attempt
+            )
+        case FailedPayload(error=error, attempt=attempt):
+            return MissionFailedEvent(
+                sequence=sequence,
+                report_id=report_id,
+                occurred_at=occurred_at,
+                attempt=attempt,
+                error=MissionError.from_domain(error),
+            )
+        case CancelledPayload():
+            return MissionCancelledEvent(
+                sequence=sequence, report_id=report_id, occurred_at=occurred_at
+            )
+        case NotificationPayload() as note:
+            return NotificationEvent(
+                sequence=sequence,
+                report_id=report_id,
+                occurred_at=occurred_at,
+                notification=Notification(
+                    id=strawberry.ID(note.notification_id),
+                    kind=note.kind,
+                    title=note.title,
+                    body=note.body,
+                    report_id=report_id,
+                    created_at=occurred_at,
+                    dismissed_at=None,
+                ),
+            )

@@ -3,21 +3,26 @@
 Order matters: subscribe to the bus first, then read the state, then pass on
 only events with a higher sequence. An event committed in between is in both
 and is shown once; one the bus lost is found by the sequence gap (or a RESYNC,
-or the idle poll) and read from the log.
+or the idle poll) and read from the log. So is one too large for the bus (it
+comes as an `OversizedEvent`), and a bus message that does not decode is taken
+for a lost one.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import random
 import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from domain.event_log import MissionEvent
+from domain.event_log import MalformedEvent, MissionEvent
 from graph.context import AppState, SessionExpired
 from infra.auth import Viewer
 from infra.bus import Resync, Subscription
+from infra.publisher import OversizedEvent, read_bus_message
+
+log = logging.getLogger(__name__)
 
 
 class ReportNotFoundError(Exception):
@@ -96,13 +101,24 @@ async def _next_live(
     _check_token(viewer)
     if item is None or isinstance(item, Resync):
         return await state.queries.events_after(report_id, last)
-    event = MissionEvent.from_dict(json.loads(item))
-    if event.report_id != report_id or event.sequence <= last:
+    message = _decoded(item)
+    if message is None:
+        return await state.queries.events_after(report_id, last)
+    if message.report_id != report_id or message.sequence <= last:
         return []
-    if event.sequence == last + 1:
-        return [event]
-    # A gap: the bus lost something; the log has it.
+    if isinstance(message, MissionEvent) and message.sequence == last + 1:
+        return [message]
+    # A gap (the bus lost something) or an event too large for the bus: the log has it.
     return await state.queries.events_after(report_id, last)
+
+
+def _decoded(item: str) -> MissionEvent | OversizedEvent | None:
+    """The bus message, or None when it does not decode: then it counts as a lost one."""
+    try:
+        return read_bus_message(item)
+    except MalformedEvent as exc:
+        log.warning("malformed bus message (%s): reading the event log instead", exc)
+        return None
 
 
 async def user_events(
@@ -116,23 +132,35 @@ async def user_events(
         _check_token(viewer)
         if item is None:
             continue
-        if isinstance(item, Resync):
-            since = resync_from - timedelta(seconds=5)
-            fresh = await state.queries.user_events_since(viewer.user_id, since)
-        else:
-            event = MissionEvent.from_dict(json.loads(item))
-            seen = last_seen.get(event.report_id)
-            if seen is not None and event.sequence > seen + 1:
-                # A gap in a report we follow: the bus lost or reordered something.
-                fresh = await state.queries.events_after(event.report_id, seen)
-            else:
-                fresh = [event]
+        fresh = await _user_events_in(state, viewer, item, last_seen, resync_from)
         for event in fresh:
             if event.sequence <= last_seen.get(event.report_id, 0):
                 continue
             _remember_sequence(last_seen, event)
             resync_from = max(resync_from, event.occurred_at)
             yield event
+
+
+async def _user_events_in(
+    state: AppState,
+    viewer: Viewer,
+    item: str | Resync,
+    last_seen: dict[str, int],
+    resync_from: datetime,
+) -> list[MissionEvent]:
+    """The events one bus message stands for: itself, or what the log has."""
+    message = None if isinstance(item, Resync) else _decoded(item)
+    if message is None:
+        since = resync_from - timedelta(seconds=5)
+        return await state.queries.user_events_since(viewer.user_id, since)
+    seen = last_seen.get(message.report_id)
+    if isinstance(message, OversizedEvent):
+        after = message.sequence - 1 if seen is None else seen
+        return await state.queries.events_after(message.report_id, after)
+    if seen is not None and message.sequence > seen + 1:
+        # A gap in a report we follow: the bus lost or reordered something.
+        return await state.queries.events_after(message.report_id, seen)
+    return [message]
 
 
 # Reports followed by one long-lived subscription; the least recently active is forgotten

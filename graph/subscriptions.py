@@ -38,33 +38,39 @@ async def _close(connection: WebSocket) -> None:
         await connection.close(code=1013, reason="subscriber too slow; resume with afterSequence")
 
 
+async def report_event_stream(
+    info: Info[Context, None], report_id: strawberry.ID, after_sequence: int | None = None
+) -> AsyncGenerator[MissionEvent, None]:
+    viewer = info.context.require_viewer()
+    state = info.context.state
+    async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
+        hang_up_when_too_slow(subscription, info.context.request)
+        stream = report_events(state, viewer, str(report_id), after_sequence, subscription)
+        async for event in stream:
+            info.context.fresh_loaders()
+            yield event_from_domain(event)
+
+
+async def user_event_stream(info: Info[Context, None]) -> AsyncGenerator[MissionEvent, None]:
+    viewer = info.context.require_viewer()
+    state = info.context.state
+    async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
+        hang_up_when_too_slow(subscription, info.context.request)
+        async for event in user_events(state, viewer, subscription):
+            info.context.fresh_loaders()
+            yield event_from_domain(event)
+
+
+# Resolvers passed as `resolver=`: the decorator form is untyped for mypy.
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(
+    mission_events = strawberry.subscription(
+        resolver=report_event_stream,
         description="The report's current state (the logged event that set it, with its own "
         "sequence), then every later event in order; completes after a terminal event and the "
-        "notification written with it. With afterSequence: the logged events after it."
+        "notification written with it. With afterSequence: the logged events after it.",
     )
-    async def mission_events(
-        self, info: Info[Context, None], report_id: strawberry.ID, after_sequence: int | None = None
-    ) -> AsyncGenerator[MissionEvent, None]:
-        viewer = info.context.require_viewer()
-        state = info.context.state
-        async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
-            hang_up_when_too_slow(subscription, info.context.request)
-            stream = report_events(state, viewer, str(report_id), after_sequence, subscription)
-            async for event in stream:
-                info.context.fresh_loaders()
-                yield event_from_domain(event)
-
-    @strawberry.subscription(description="Every event of all your reports, plus notifications.")
-    async def my_mission_events(
-        self, info: Info[Context, None]
-    ) -> AsyncGenerator[MissionEvent, None]:
-        viewer = info.context.require_viewer()
-        state = info.context.state
-        async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
-            hang_up_when_too_slow(subscription, info.context.request)
-            async for event in user_events(state, viewer, subscription):
-                info.context.fresh_loaders()
-                yield event_from_domain(event)
+    my_mission_events = strawberry.subscription(
+        resolver=user_event_stream,
+        description="Every event of all your reports, plus notifications.",
+    )

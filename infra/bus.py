@@ -34,6 +34,16 @@ WIRE_CHANNEL: Final = "mission_planner_events"
 HEARTBEAT_CHANNEL: Final = "__heartbeat__"
 
 
+# PostgreSQL's NOTIFY refuses a payload of 8,000 bytes or more; the rest is headroom.
+# The publisher keeps every message under it (infra/publisher.py).
+MAX_WIRE_BYTES: Final = 7000
+
+
+def wire_envelope(channel: str, message: str) -> str:
+    """What one message is on the wire: its logical channel and itself (ASCII JSON)."""
+    return json.dumps({"c": channel, "m": message}, separators=(",", ":"))
+
+
 class Resync:
     """Marker: messages may have been missed; re-read the event log."""
 
@@ -147,8 +157,7 @@ class EventBus:
         await self.disconnect()
 
     async def publish(self, channel: str, message: str) -> None:
-        envelope = json.dumps({"c": channel, "m": message}, separators=(",", ":"))
-        await self._backend.publish(WIRE_CHANNEL, envelope)
+        await self._backend.publish(WIRE_CHANNEL, wire_envelope(channel, message))
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:

@@ -1,4 +1,11 @@
-"""Publishes committed events to the bus, on the channel of their user."""
+"""Publishes committed events to the bus, on the channel of their user, and reads them back.
+
+A bus message is the event (`MissionEvent.to_dict`, the one event shape) or, when
+that would not fit the bus (`MAX_WIRE_BYTES`, PostgreSQL NOTIFY's limit), only the
+event's identity: an `OversizedEvent`. A subscriber reads the event itself from the
+log, as it does for an event the bus lost, so nothing is cut and no limit reaches
+the event's content (a progress event may carry long draft text).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,11 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from domain.event_log import MissionEvent
-from infra.bus import EventBus
+from domain.event_log import MalformedEvent, MissionEvent
+from infra.bus import MAX_WIRE_BYTES, EventBus, wire_envelope
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +27,46 @@ def user_channel(user_id: str) -> str:
     return "u." + hashlib.sha256(user_id.encode()).hexdigest()[:24]
 
 
+@dataclass(frozen=True)
+class OversizedEvent:
+    """A logged event too large for the bus: read it from the log."""
+
+    report_id: str
+    sequence: int
+
+
+def bus_message(event: MissionEvent) -> str:
+    """The event as its user's subscribers receive it: in full if it fits the bus."""
+    full = json.dumps(event.to_dict(), separators=(",", ":"))
+    if len(wire_envelope(user_channel(event.user_id), full).encode()) <= MAX_WIRE_BYTES:
+        return full
+    log.info(
+        "event %s/%s is too large for the bus: sent as its identity",
+        event.report_id,
+        event.sequence,
+    )
+    return json.dumps({"oversized": {"report_id": event.report_id, "sequence": event.sequence}})
+
+
+def read_bus_message(message: str) -> MissionEvent | OversizedEvent:
+    """Inverse of `bus_message`; raises `MalformedEvent` for any other text."""
+    try:
+        data = json.loads(message)
+    except ValueError:
+        raise MalformedEvent("bus message is not JSON") from None
+    if isinstance(data, dict) and "oversized" in data:
+        return _oversized(data["oversized"])
+    return MissionEvent.from_dict(data)
+
+
+def _oversized(data: Any) -> OversizedEvent:
+    report_id = data.get("report_id") if isinstance(data, dict) else None
+    sequence = data.get("sequence") if isinstance(data, dict) else None
+    if not isinstance(report_id, str) or type(sequence) is not int:
+        raise MalformedEvent("oversized event must name a report_id and a sequence")
+    return OversizedEvent(report_id, sequence)
+
+
 class BusEventPublisher:
     def __init__(self, bus: EventBus) -> None:
         self._bus = bus
@@ -25,7 +74,7 @@ class BusEventPublisher:
     async def publish(self, events: Sequence[MissionEvent]) -> None:
         for event in events:
             try:
-                await self._bus.publish(user_channel(event.user_id), json.dumps(event.to_dict()))
+                await self._bus.publish(user_channel(event.user_id), bus_message(event))
             except Exception:
                 # The event is committed; subscribers recover it from the log.
                 log.exception("publishing event %s/%s failed", event.report_id, event.sequence)

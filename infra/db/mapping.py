@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import RowMapping
 
-from domain.event_log import EventType, MissionEvent
+from domain.event_log import MalformedEvent, MissionEvent, payload_from_dict, payload_to_dict
 from domain.notifications import Notification
 from domain.plan import PlanSections
 from domain.report import MissionReport, MissionStatus, Plan, Progress, ReportError, Usage
 from domain.wizard import MissionPlanInput
+
+log = logging.getLogger(__name__)
 
 
 def report_to_row(report: MissionReport) -> dict[str, Any]:
@@ -66,20 +70,34 @@ def event_to_row(event: MissionEvent) -> dict[str, Any]:
         "sequence": event.sequence,
         "user_id": event.user_id,
         "event_type": event.type.value,
-        "payload": event.payload,
+        "payload": payload_to_dict(event.payload),
         "occurred_at": event.occurred_at,
     }
 
 
 def event_from_row(row: RowMapping) -> MissionEvent:
+    """Raises `MalformedEvent` for a row whose type and payload are not a shape we write."""
     return MissionEvent(
         report_id=row["report_id"],
         user_id=row["user_id"],
         sequence=row["sequence"],
-        type=EventType(row["event_type"]),
         occurred_at=row["occurred_at"],
-        payload=row["payload"],
+        payload=payload_from_dict(row["event_type"], row["payload"]),
     )
+
+
+def events_from_rows(rows: Iterable[RowMapping]) -> list[MissionEvent]:
+    """The rows' events; a corrupt row is logged and left out, so it ends no one's stream.
+
+    Readers of a stream see a sequence gap where it was, as for an event the bus lost.
+    """
+    events = []
+    for row in rows:
+        try:
+            events.append(event_from_row(row))
+        except MalformedEvent as exc:
+            log.error("skipping event %s/%s: %s", row["report_id"], row["sequence"], exc)
+    return events
 
 
 def notification_to_row(notification: Notification) -> dict[str, Any]:

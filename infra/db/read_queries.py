@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.event_log import EventType, MissionEvent
 from domain.notifications import Notification
 from domain.report import MissionReport, MissionStatus
-from infra.db.mapping import event_from_row, notification_from_row, report_from_row
+from infra.db.mapping import (
+    event_from_row,
+    events_from_rows,
+    notification_from_row,
+    report_from_row,
+)
 from infra.db.tables import (
     bundle_scenarios,
     bundles,
@@ -153,7 +158,7 @@ class ReadQueries:
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [event_from_row(row) for row in rows]
+        return events_from_rows(rows)
 
     async def latest_state_event(self, report_id: str) -> MissionEvent | None:
         """The logged event that put the report in its current state (notifications aside)."""
@@ -184,7 +189,7 @@ class ReadQueries:
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [event_from_row(row) for row in rows]
+        return events_from_rows(rows)
 
     async def user_events_since(self, user_id: str, since: datetime) -> list[MissionEvent]:
         t = mission_events.c
@@ -196,7 +201,7 @@ class ReadQueries:
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [event_from_row(row) for row in rows]
+        return events_from_rows(rows)
 
     async def bundles(self, scenario: str | None = None) -> list[BundleRow]:
         query = select(bundles).order_by(bundles.c.price_usd, bundles.c.id)

@@ -18,6 +18,7 @@ from domain.report import MissionReport, MissionStatus
 from infra.db.mapping import (
     event_from_row,
     event_to_row,
+    events_from_rows,
     notification_from_row,
     notification_to_row,
     report_from_row,
@@ -120,7 +121,7 @@ class SqlEventLog:
             .limit(limit)
         )
         rows = (await self._conn.execute(query)).mappings().all()
-        return [event_from_row(row) for row in rows]
+        return events_from_rows(rows)
 
     async def find_cancellation(self, report_id: str, user_id: str) -> MissionEvent | None:
         query = select(mission_events).where(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from domain.event_log import EventType, MissionEvent
+from domain.event_log import EventPayload, MissionEvent, ProgressPayload
 from domain.notifications import Notification
 from domain.plan import parse_plan_markdown
 from domain.report import MissionReport, Plan, Progress, ReportError, Usage
@@ -42,15 +42,12 @@ def failed(report_id: str = "report-1") -> MissionReport:
 
 
 def event(
-    sequence: int,
-    report_id: str = "report-1",
-    type_: EventType = EventType.PROGRESS,
-    **extra: object,
+    sequence: int, report_id: str = "report-1", payload: EventPayload | None = None
 ) -> MissionEvent:
-    payload = {"attempt": 1, "progress": {"percentage": 12.5}, "note": "ünïcode ✓", **extra}
-    return MissionEvent(
-        report_id, USER, sequence, type_, NOW + timedelta(seconds=sequence), payload
-    )
+    if payload is None:
+        progress = Progress("build_scenario_list", "Scénario ünïcode ✓", 2, 6, 12.5)
+        payload = ProgressPayload(progress, attempt=1)
+    return MissionEvent(report_id, USER, sequence, NOW + timedelta(seconds=sequence), payload)
 
 
 def notification(notification_id: str = "note-1") -> Notification:

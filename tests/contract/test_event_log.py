@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.event_log import EventType
+from domain.event_log import CancelledPayload, FailedPayload
+from domain.report import ReportError
 from tests.contract.builders import OTHER_USER, USER, event
 from tests.contract.conftest import Backend
 
@@ -34,7 +35,9 @@ async def test_a_taken_sequence_is_refused_and_the_first_event_stays(backend: Ba
 
     async with backend.uow() as uow:
         with pytest.raises(backend.integrity_error):
-            await uow.events.append(event(1, type_=EventType.FAILED, error="late"))
+            await uow.events.append(
+                event(1, payload=FailedPayload(ReportError("late", "Too late.", True), 1))
+            )
 
     async with backend.uow() as uow:
         assert await uow.events.list_after("report-1", 0) == [event(1)]
@@ -54,7 +57,7 @@ async def test_events_written_in_a_transaction_are_visible_inside_it(backend: Ba
 
 
 async def test_a_cancellation_is_found_for_its_report_and_user_only(backend: Backend) -> None:
-    cancelled = event(2, type_=EventType.CANCELLED)
+    cancelled = event(2, payload=CancelledPayload())
     async with backend.uow() as uow:
         await uow.events.append(event(1))
         await uow.events.append(cancelled)
@@ -76,7 +79,7 @@ async def test_deleting_a_reports_events_leaves_the_others_and_frees_its_sequenc
         await uow.events.append(event(1, report_id="report-2"))
         await uow.commit()
 
-    restarted = event(1, type_=EventType.CANCELLED)
+    restarted = event(1, payload=CancelledPayload())
     async with backend.uow() as uow:
         await uow.events.delete_for_report("report-1")
         assert await uow.events.list_after("report-1", 0) == []

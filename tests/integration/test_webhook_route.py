@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from domain.event_log import payload_to_dict
 from domain.failures import report_error
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
@@ -57,7 +58,7 @@ async def test_progress_applies_once_per_webhook_id(api: ApiHarness) -> None:
     status, percentage, _ = await state_of(api, report["id"])
     assert (status, percentage) == ("GENERATING", 20.0)
     events = await api.state.queries.events_after(report["id"], 0)
-    assert [e.payload["progress"]["step_name"] for e in events] == [
+    assert [payload_to_dict(e.payload)["progress"]["step_name"] for e in events] == [
         "Queued",
         "Generating Mission Plan",
     ]

@@ -19,7 +19,7 @@ from domain.errors import (
     PermanentFailure,
     ReportNotFound,
 )
-from domain.event_log import EventType
+from domain.event_log import EventType, FailedPayload, ProgressPayload
 from domain.job_updates import apply_job_update
 from domain.jobs import JobUpdateType
 from domain.notifications import Notification
@@ -116,7 +116,7 @@ async def test_the_queued_progress_counts_the_steps_of_the_workflow_definition()
 
     assert report.progress == Progress("queued", "Queued", 0, 3, 0.0)
     [event] = fakes.store.events_of(report.id)
-    assert event.payload["progress"]["step_count"] == 3
+    assert event.payload == ProgressPayload(Progress("queued", "Queued", 0, 3, 0.0), 1)
 
 
 async def test_submit_writes_one_queued_event_and_publishes_it_after_commit(fakes: Fakes) -> None:
@@ -126,7 +126,7 @@ async def test_submit_writes_one_queued_event_and_publishes_it_after_commit(fake
     assert event.type is EventType.PROGRESS
     assert event.sequence == 1
     assert event.user_id == USER
-    assert event.payload == {"progress": QUEUED.to_dict(), "attempt": 1}
+    assert event.payload == ProgressPayload(QUEUED, attempt=1)
     assert fakes.publisher.published == [event]
     assert fakes.publisher.committed_when_published == [True]
     assert report.last_sequence == 1
@@ -475,7 +475,7 @@ async def test_retry_starts_a_new_attempt_with_a_new_job(fakes: Fakes) -> None:
     }
     queued = fakes.store.events_of(report.id)[-1]
     assert queued.type is EventType.PROGRESS
-    assert queued.payload == {"progress": QUEUED.to_dict(), "attempt": 2}
+    assert queued.payload == ProgressPayload(QUEUED, attempt=2)
     assert queued.sequence == retried.last_sequence
     assert fakes.publisher.published[-1] == queued
     assert all(fakes.publisher.committed_when_published)
@@ -497,7 +497,7 @@ async def test_retry_with_the_llm_unavailable_restores_the_failure(fakes: Fakes)
     last = fakes.store.events_of(report.id)[-1]
     assert last.type is EventType.FAILED
     assert last.sequence == restored.last_sequence
-    assert last.payload["error"] == MODEL_DOWN.to_dict()
+    assert last.payload == FailedPayload(MODEL_DOWN, attempt=failed.attempt)
     assert fakes.publisher.published[-1] == last
 
     fakes.llm.unavailable_on_submit = False

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.event_log import EventType, MissionEvent
+from domain.event_log import (
+    CompletedPayload,
+    EventType,
+    FailedPayload,
+    MissionEvent,
+    NotificationPayload,
+    ProgressPayload,
+)
 from domain.jobs import JobOutput, JobUpdate, JobUpdateType
 from domain.report import MissionReport, MissionStatus, Progress, ReportError
 from domain.transitions import (
@@ -104,7 +111,7 @@ def test_a_started_step_sets_its_name_and_start_percentage(
     assert event.report_id == report.id
     assert event.user_id == report.user_id
     assert event.occurred_at == NOW
-    assert event.payload == {"progress": expected.to_dict(), "attempt": 1}
+    assert event.payload == ProgressPayload(expected, attempt=1)
 
 
 @pytest.mark.parametrize(("step_id", "name", "index", "start", "end"), STEPS)
@@ -211,7 +218,7 @@ def test_progress_events_count_the_steps_and_never_go_back(
     for step_id, finished, sequence in updates:
         t = apply(report, step(step_id, sequence, finished=finished))
         report = t.report
-        shown.extend(Progress.from_dict(e.payload["progress"]) for e in t.events)
+        shown.extend(e.payload.progress for e in t.events if isinstance(e.payload, ProgressPayload))
 
     assert all(p.step_count == 6 for p in shown)
     assert [p.step_index for p in shown] == sorted(p.step_index for p in shown)
@@ -321,7 +328,7 @@ def test_completed_writes_a_completed_then_a_notification_event() -> None:
     assert (done.type, note.type) == (EventType.COMPLETED, EventType.NOTIFICATION)
     assert (done.sequence, note.sequence) == (5, 6)
     assert t.report.last_sequence == 6
-    assert done.payload == {"attempt": 1}
+    assert done.payload == CompletedPayload(attempt=1)
     assert {e.report_id for e in t.events} == {report.id}
     assert {e.user_id for e in t.events} == {report.user_id}
     assert t.notification is not None
@@ -333,12 +340,9 @@ def test_completed_writes_a_completed_then_a_notification_event() -> None:
     assert "Miami, FL" in t.notification.body
     assert t.notification.created_at == NOW
     assert not t.notification.is_dismissed
-    assert note.payload == {
-        "notification_id": "note-1",
-        "kind": "PLAN_READY",
-        "title": "Your plan is ready",
-        "body": t.notification.body,
-    }
+    assert note.payload == NotificationPayload(
+        "note-1", "PLAN_READY", "Your plan is ready", t.notification.body
+    )
 
 
 @pytest.mark.parametrize(
@@ -358,7 +362,7 @@ def test_a_plan_that_cannot_be_read_fails_retryably(output: JobOutput | None) ->
     assert t.notification is None
     [event] = t.events
     assert event.type is EventType.FAILED
-    assert event.payload == {"error": UNPARSEABLE_PLAN.to_dict(), "attempt": 1}
+    assert event.payload == FailedPayload(UNPARSEABLE_PLAN, attempt=1)
 
 
 # --- failed, cancelled, lost ------------------------------------------------------
@@ -377,7 +381,7 @@ def test_failed_stores_the_error_and_frees_the_idempotency_key() -> None:
     [event] = t.events
     assert event.type is EventType.FAILED
     assert event.sequence == 4
-    assert event.payload == {"error": error.to_dict(), "attempt": 1}
+    assert event.payload == FailedPayload(error, attempt=1)
 
 
 def test_failed_without_an_error_gets_a_generic_retryable_one() -> None:
