@@ -88,7 +88,7 @@ def test_every_event_survives_json(event: MissionEvent) -> None:
 
 
 def test_each_kind_has_its_own_type_and_graphql_member() -> None:
-    members = {
+    members: dict[EventPayload, type] = {
         ProgressPayload(Progress("queued", "Queued", 0, 6, 0.0), 1): MissionProgressEvent,
         CompletedPayload(1): MissionCompletedEvent,
         FailedPayload(ReportError("LLM_TIMEOUT", "Timed out.", True), 2): MissionFailedEvent,
