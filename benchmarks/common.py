@@ -81,13 +81,14 @@ def database_url(name: str) -> str:
 
 
 async def recreate_database(name: str) -> str:
-    """A fresh database with the app's migrations applied; returns its URL."""
+    """A fresh database with the app's migrations applied (both trees, as when the
+    LLM service is embedded); returns its URL."""
     await _admin(f'DROP DATABASE IF EXISTS "{_checked(name)}" WITH (FORCE)')
     await _admin(f'CREATE DATABASE "{name}"')
     url = database_url(name)
     engines = create_engines(url)
     try:
-        await upgrade_to_head(engines.writer)
+        await upgrade_to_head(engines.writer, with_llm_service=True)
     finally:
         await engines.dispose()
     return url

@@ -42,7 +42,9 @@ class JobOutput:
 class JobUpdate:
     job_id: str
     type: JobUpdateType
-    sequence: int
+    # The job's own event order; None when the sender has none (the existing LLM
+    # service): such an update applies only when it moves the report forward.
+    sequence: int | None
     occurred_at: datetime
     report_id: str | None = None
     attempt: int | None = None

@@ -133,9 +133,21 @@ class MissionReport:
         loc = self.input.location
         return f"{loc.city}, {loc.state}"
 
-    def with_progress(self, progress: Progress, job_sequence: int, now: datetime) -> MissionReport:
-        """Progress (step and percentage) never goes down and never moves a finished report."""
-        if self.status.is_terminal or job_sequence <= self.last_job_sequence:
+    def with_progress(
+        self, progress: Progress, job_sequence: int | None, now: datetime
+    ) -> MissionReport:
+        """Progress (step and percentage) never goes down and never moves a finished report.
+
+        An update without a job sequence cannot be told stale by its order: it applies
+        only when it moves the display forward, and leaves the sequence seen as it was.
+        """
+        if self.status.is_terminal:
+            return self
+        if job_sequence is None:
+            if progress.is_behind(self.progress) or progress == self.progress:
+                return self
+            return replace(self, progress=progress, updated_at=now)
+        if job_sequence <= self.last_job_sequence:
             return self
         if progress.is_behind(self.progress):
             return replace(self, last_job_sequence=job_sequence)

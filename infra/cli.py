@@ -39,19 +39,65 @@ def token(
 
 @app.command()
 def migrate() -> None:
-    """Upgrade the database (DATABASE_URL or the embedded SQLite file) to the latest revision."""
+    """Upgrade the database (DATABASE_URL or the embedded SQLite file) to the latest revision.
+
+    With the LLM service embedded (no LLM_SERVICE_URL) its tables live here too, and its
+    own tree runs after the API's; a standalone service migrates its own database
+    (`mission-planner llm-service migrate`, or at start).
+    """
     from infra.db.engine import create_engines
     from infra.db.migrate import upgrade_to_head
 
+    settings = Settings()
+
     async def run() -> None:
-        engines = create_engines(Settings().resolved_database_url)
+        engines = create_engines(settings.resolved_database_url)
         try:
-            await upgrade_to_head(engines.writer)
+            await upgrade_to_head(engines.writer, with_llm_service=settings.embedded_llm_service)
         finally:
             await engines.dispose()
 
     asyncio.run(run())
     console.print("[green]database is at the latest revision[/green]")
+
+
+llm_service_app = typer.Typer(
+    help="The LLM service on its own (LLM_DATABASE_URL, LLM_SERVICE_API_SECRET, "
+    "LLM_WEBHOOK_SECRET).",
+    no_args_is_help=True,
+)
+app.add_typer(llm_service_app, name="llm-service")
+
+
+@llm_service_app.command("serve")
+def llm_service_serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8100, "--port", min=1, max=65535, help="Port to listen on."),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level."),
+) -> None:
+    """Serve the LLM service; it migrates its own database first. Point the API at it
+    with LLM_SERVICE_URL=http://HOST:PORT and the same LLM_SERVICE_API_SECRET."""
+    from llm_service.serve import serve
+
+    serve(host=host, port=port, log_level=log_level)
+
+
+@llm_service_app.command("migrate")
+def llm_service_migrate() -> None:
+    """Upgrade the LLM service's own database (LLM_DATABASE_URL) to the latest revision."""
+    from llm_service.db import create_db_engine
+    from llm_service.migrate import upgrade_to_head
+    from llm_service.settings import LLMServiceSettings
+
+    async def run() -> None:
+        engine = create_db_engine(LLMServiceSettings().database_url)
+        try:
+            await upgrade_to_head(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    console.print("[green]the LLM service's database is at the latest revision[/green]")
 
 
 jobs_app = typer.Typer(help="Jobs of the LLM service.", no_args_is_help=True)
@@ -110,7 +156,7 @@ async def _cleanup(settings: Settings, older_than_days: int, dry_run: bool) -> C
     async with contextlib.AsyncExitStack() as stack:
         engines = create_engines(settings.resolved_database_url)
         stack.push_async_callback(engines.dispose)
-        if not await is_at_head(engines.writer):
+        if not await is_at_head(engines.writer, with_llm_service=settings.embedded_llm_service):
             raise DatabaseNotMigrated()
         llm = await open_llm_service(settings, engines, stack, webhook_app=None)
         catalog = SqlBundleCatalog(ReadQueries(engines.reader))

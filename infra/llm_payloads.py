@@ -16,6 +16,7 @@ from domain.failures import GENERATION_FAILED, INVALID_RESULT, is_known_failure,
 from domain.jobs import JobOutput, JobUpdate, JobUpdateType, LLMUsage
 from domain.report import ReportError
 from domain.text import clean_text
+from infra.legacy_llm_payloads import as_current_body, is_legacy_body, legacy_event_type
 
 log = logging.getLogger(__name__)
 
@@ -40,22 +41,32 @@ def is_known_event_type(body: dict[str, Any]) -> bool:
     """A string type we handle; other strings are newer events we ignore.
 
     Anything but a string breaks the schema (and, a list or object, the set lookup).
+    The existing LLM service's bodies name it in `event` (infra.legacy_llm_payloads).
     """
-    event_type = body.get("type")
+    legacy = is_legacy_body(body)
+    event_type = legacy_event_type(body) if legacy else body.get("type")
     if not isinstance(event_type, str):
-        raise InvalidJobPayload("type must be a string")
+        raise InvalidJobPayload(f"{'event' if legacy else 'type'} must be a string")
     return event_type in KNOWN_TYPES
 
 
 def webhook_to_update(body: Any) -> JobUpdate:
-    """The update a webhook body stands for; InvalidJobPayload if it names no job event."""
+    """The update a webhook body stands for; InvalidJobPayload if it names no job event.
+
+    A body of the existing LLM service is reshaped first and has no sequence (None).
+    """
     if not isinstance(body, dict):
         raise InvalidJobPayload("body must be a JSON object")
+    sequence: int | None = None
+    if is_legacy_body(body):
+        body = as_current_body(body)
+    else:
+        sequence = _int(body, "sequence")
     update_type = JobUpdateType(_string(body, "type"))
     metadata = _object(body.get("metadata", {}), "metadata")
     envelope: dict[str, Any] = {
         "job_id": _job_id(body.get("job_id")),
-        "sequence": _int(body, "sequence"),
+        "sequence": sequence,
         "occurred_at": _timestamp(body.get("occurred_at")),
         "report_id": _optional_string(metadata, "report_id"),
         "attempt": _optional_int(metadata, "attempt"),

@@ -77,6 +77,9 @@ async def open_llm_service(
         engine=engines.writer,
         webhook_client=webhook_client,
         run_jobs=webhook_app is not None,
+        # The service's own tree, after the API's, on the shared database. A CLI command
+        # (no webhook_app) never migrates by surprise: it checks the revisions instead.
+        migrate_schema=webhook_app is not None,
         provider=provider,
     )
     await stack.enter_async_context(llm_app.router.lifespan_context(llm_app))

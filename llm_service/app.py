@@ -1,9 +1,10 @@
 """The LLM service as a Starlette app.
 
-Embedded: the API calls `create_app(settings, engine=its_engine, webhook_client=...)`
-and runs `app.router.lifespan_context(app)` inside its own lifespan; its
-migrations already created the tables. Standalone: `uvicorn llm_service.app:app`
-reads the environment and creates its own tables with `metadata.create_all`.
+Embedded: the API calls `create_app(settings, engine=its_engine, webhook_client=...,
+migrate_schema=True)` and runs `app.router.lifespan_context(app)` inside its own
+lifespan, after its own migrations. Standalone (`mission-planner llm-service serve`,
+or `uvicorn llm_service.app:app`): the app reads the environment and migrates its
+own database (LLM_DATABASE_URL) with its own tree (llm_service/migrations).
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from starlette.applications import Starlette
 from llm_service.db import create_db_engine
 from llm_service.job_runner import JobRunner
 from llm_service.job_store import JobStore
+from llm_service.migrate import upgrade_to_head
 from llm_service.outbox import OutboxStore
 from llm_service.providers import LLMProvider, OpenAICompatibleProvider, build_provider
 from llm_service.routes import ServiceState, routes
 from llm_service.settings import LLMServiceSettings
 from llm_service.steps import build_step_registry
-from llm_service.tables import metadata
 from llm_service.webhooks import DeliveryPolicy, WebhookSender
 from llm_service.workflows import load_workflow
 
@@ -40,14 +41,14 @@ def create_app(
     engine: AsyncEngine | None = None,
     webhook_client: httpx.AsyncClient | None = None,
     provider: LLMProvider | None = None,
-    create_tables: bool = False,
+    migrate_schema: bool = False,
     run_jobs: bool = True,
 ) -> Starlette:
     """The service app; resources are opened by its lifespan and closed when it ends.
 
     `engine` and `webhook_client` are borrowed (never closed here); without them
     the lifespan creates its own. `provider` overrides the one settings choose (tests).
-    `create_tables` is for standalone use only: when embedded, migrations own the schema.
+    `migrate_schema` upgrades the database with the service's own migration tree at start.
     `run_jobs=False` serves the HTTP API over the database without running jobs or
     sending webhooks: for a one-shot admin tool, which must not take over jobs.
     """
@@ -57,9 +58,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             db = engine if engine is not None else _owned_engine(settings, stack)
-            if create_tables:
-                async with db.begin() as conn:
-                    await conn.run_sync(metadata.create_all)
+            if migrate_schema:
+                await upgrade_to_head(db)
             client = webhook_client
             if client is None:
                 client = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=False))
@@ -132,7 +132,7 @@ def _policy(settings: LLMServiceSettings) -> DeliveryPolicy:
 
 @cache
 def _standalone_app() -> Starlette:
-    return create_app(LLMServiceSettings(), create_tables=True)
+    return create_app(LLMServiceSettings(), migrate_schema=True)
 
 
 def __getattr__(name: str) -> Any:

@@ -63,6 +63,10 @@ class LLMServiceSettings(BaseSettings):
     # need it). Turn off for a server that rejects unknown request fields (api.openai.com).
     llm_usage_accounting: bool = Field(default=True, validation_alias="LLM_USAGE_ACCOUNTING")
     offline_step_delay_ms: int = Field(default=300, ge=0, validation_alias="OFFLINE_STEP_DELAY_MS")
+    # The offline planner's pause between streamed chunks of its plan: 0 streams at once.
+    offline_chunk_delay_ms: int = Field(
+        default=0, ge=0, le=60_000, validation_alias="OFFLINE_CHUNK_DELAY_MS"
+    )
 
     # "ESSENTIAL=250,STANDARD=600" (or a JSON object); tiers left out keep their default.
     budget_tier_usd: Annotated[dict[str, Decimal], NoDecode] = Field(
@@ -106,6 +110,7 @@ class LLMServiceSettings(BaseSettings):
         if not self.database_url:
             path = (self.data_dir / "llm_service.db").resolve()
             self.database_url = f"sqlite+aiosqlite:///{path}"
+        self.database_url = async_driver_url(self.database_url)
         return self
 
     @property
@@ -121,6 +126,16 @@ class LLMServiceSettings(BaseSettings):
         if self.uses_remote_model:
             return 0.0
         return self.offline_step_delay_ms / 1000
+
+
+def async_driver_url(url: str) -> str:
+    """`postgres://` and `sqlite:///` URLs (as hosts hand them out) with the async drivers."""
+    for plain in ("postgres://", "postgresql://"):
+        if url.startswith(plain):
+            return "postgresql+asyncpg://" + url.removeprefix(plain)
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url
 
 
 def parse_budget_tiers(value: Any) -> dict[str, Decimal]:

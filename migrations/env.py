@@ -15,13 +15,9 @@ from infra.db.engine import create_engines
 from infra.db.tables import metadata as api_metadata
 from infra.settings import Settings
 
-target_metadata = [api_metadata]
-try:  # the LLM service's tables share this one migration tree
-    from llm_service.tables import metadata as llm_metadata
-
-    target_metadata.append(llm_metadata)
-except ImportError:  # pragma: no cover - only while the package is being built
-    pass
+# The LLM service's tables have their own tree (llm_service/migrations, version table
+# llm_alembic_version); embedded, they share this database but not this tree.
+target_metadata = api_metadata
 
 # Any constant works: it only has to be the same in every process.
 MIGRATION_LOCK_KEY = 7_318_911
@@ -36,9 +32,15 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=_is_ours,
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _is_ours(name: str | None, type_: str, parent_names: object) -> bool:
+    """Autogenerate compares only the API's tables, not the embedded service's."""
+    return type_ != "table" or name in api_metadata.tables
 
 
 async def run_async_migrations() -> None:

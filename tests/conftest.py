@@ -105,7 +105,7 @@ async def migrated_postgres_url(url: str) -> str:
     if url not in _postgres_migrated:
         await reset_postgres(url)
         result = create_engines(url)
-        await upgrade_to_head(result.writer)
+        await upgrade_to_head(result.writer, with_llm_service=True)
         await result.dispose()
         _postgres_migrated.add(url)
     return url
@@ -113,11 +113,13 @@ async def migrated_postgres_url(url: str) -> str:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A migrated database: a fresh SQLite file, or the shared PostgreSQL test database."""
+    """A migrated database: a fresh SQLite file, or the shared PostgreSQL test database.
+
+    Both migration trees, as in the default deployment (the LLM service embedded)."""
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
         result = create_engines(url)
-        await upgrade_to_head(result.writer)
+        await upgrade_to_head(result.writer, with_llm_service=True)
         await result.dispose()
         return url
     return await migrated_postgres_url(request.getfixturevalue("postgres_url"))

@@ -1,4 +1,10 @@
-"""Run the Alembic migrations from inside the app, on the app's own engine."""
+"""Run the Alembic migrations from inside the app, on the app's own engine.
+
+This is the API's tree (migrations/, version table `alembic_version`). The LLM
+service has its own (llm_service/migrations, `llm_alembic_version`); with
+`with_llm_service=True` (the service embedded in the API's database) both run,
+the API's first.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +29,12 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-async def upgrade_to_head(engine: AsyncEngine) -> None:
+async def upgrade_to_head(engine: AsyncEngine, *, with_llm_service: bool = False) -> None:
     await _run(engine, lambda config: command.upgrade(config, "head"))
+    if with_llm_service:
+        from llm_service import migrate as llm_migrate
+
+        await llm_migrate.upgrade_to_head(engine)
 
 
 async def downgrade_to_base(engine: AsyncEngine) -> None:
@@ -42,8 +52,13 @@ async def _run(engine: AsyncEngine, action: Callable[[Config], None]) -> None:
         await conn.commit()
 
 
-async def is_at_head(engine: AsyncEngine) -> bool:
+async def is_at_head(engine: AsyncEngine, *, with_llm_service: bool = False) -> bool:
     """True when the database is at the latest revision, so every table this code uses exists."""
+    if with_llm_service:
+        from llm_service import migrate as llm_migrate
+
+        if not await llm_migrate.is_at_head(engine):
+            return False
 
     def check(connection: Connection) -> bool:
         heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())

@@ -1,16 +1,17 @@
-"""LLM service tables: workflow jobs and the webhook outbox.
+"""LLM service tables: workflow jobs and the webhook outbox. Moved: now a no-op in this tree.
 
-Mirrors llm_service.tables (its own MetaData); written out here so the revision
-stays fixed when the code moves on.
+The LLM service's tables have their own tree since: llm_service/migrations
+(version table `llm_alembic_version`), where this revision is `llm_0001_jobs_and_outbox`.
+The id stays in this chain because databases migrated before the move record it;
+they keep the tables this revision made, and the service's tree adopts them as
+they are (its first revisions create only what is missing). A fresh API database
+gets no llm_* tables from this tree. See docs/architecture.md, "Two migration trees".
 
 Revision ID: 0002_llm_service
 Revises: 0001_api_tables
 """
 
 from __future__ import annotations
-
-import sqlalchemy as sa
-from alembic import op
 
 revision = "0002_llm_service"
 down_revision = "0001_api_tables"
@@ -19,51 +20,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "llm_workflow_jobs",
-        sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("workflow_name", sa.String(64), nullable=False),
-        sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("current_step_id", sa.String(64), nullable=True),
-        sa.Column("steps", sa.JSON(), nullable=False),
-        sa.Column("progress", sa.Float(), nullable=False),
-        sa.Column("input_data", sa.JSON(), nullable=False),
-        sa.Column("metadata", sa.JSON(), nullable=False),
-        sa.Column("webhook_url", sa.Text(), nullable=True),
-        sa.Column("result", sa.JSON(), nullable=True),
-        sa.Column("error", sa.JSON(), nullable=True),
-        sa.Column("usage", sa.JSON(), nullable=True),
-        sa.Column("last_sequence", sa.Integer(), nullable=False),
-        sa.Column("runner_id", sa.String(64), nullable=True),
-        sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    )
-    op.create_index(
-        "ix_llm_workflow_jobs_status_created_at", "llm_workflow_jobs", ["status", "created_at"]
-    )
-    op.create_table(
-        "llm_webhook_outbox",
-        sa.Column("id", sa.String(100), primary_key=True),
-        sa.Column("job_id", sa.String(36), nullable=False),
-        sa.Column("sequence", sa.Integer(), nullable=False),
-        sa.Column("event_type", sa.String(64), nullable=False),
-        sa.Column("payload", sa.Text(), nullable=False),
-        sa.Column("webhook_url", sa.Text(), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("job_id", "sequence", name="uq_llm_webhook_outbox_job_sequence"),
-    )
-    op.create_index(
-        "ix_llm_webhook_outbox_pending", "llm_webhook_outbox", ["delivered_at", "next_attempt_at"]
-    )
+    pass
 
 
 def downgrade() -> None:
-    op.drop_index("ix_llm_webhook_outbox_pending", table_name="llm_webhook_outbox")
-    op.drop_table("llm_webhook_outbox")
-    op.drop_index("ix_llm_workflow_jobs_status_created_at", table_name="llm_workflow_jobs")
-    op.drop_table("llm_workflow_jobs")
+    pass  # the tables, if an older version made them, belong to the service's tree now

@@ -1,13 +1,17 @@
-"""LLM service: count the runs of each job, so a job that keeps crashing stops.
+"""LLM service: count the runs of each job. Moved: now a no-op in this tree.
+
+The LLM service's tables have their own tree since: llm_service/migrations
+(version table `llm_alembic_version`), where this revision is `llm_0002_job_attempts`.
+The id stays in this chain because databases migrated before the move record it;
+they keep the tables this revision made, and the service's tree adopts them as
+they are (its first revisions create only what is missing). A fresh API database
+gets no llm_* tables from this tree. See docs/architecture.md, "Two migration trees".
 
 Revision ID: 0004_llm_job_attempts
 Revises: 0003_seed_bundles
 """
 
 from __future__ import annotations
-
-import sqlalchemy as sa
-from alembic import op
 
 revision = "0004_llm_job_attempts"
 down_revision = "0003_seed_bundles"
@@ -16,13 +20,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Jobs already in the table have had (at least) one run.
-    with op.batch_alter_table("llm_workflow_jobs") as batch:
-        batch.add_column(
-            sa.Column("attempts", sa.Integer(), nullable=False, server_default=sa.text("1"))
-        )
+    pass
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("llm_workflow_jobs") as batch:
-        batch.drop_column("attempts")
+    pass  # the tables, if an older version made them, belong to the service's tree now

@@ -27,6 +27,8 @@ class RunningServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    # What runs after `python`: the API by default; `llm_service_command` for the service.
+    command: tuple[str, ...] = ("-m", "graph.serve")
 
     @property
     def base_url(self) -> str:
@@ -52,7 +54,7 @@ class RunningServer:
         self.log_path = self.data_dir / f"server-{self.port}.log"
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "graph.serve"],
+            [sys.executable, *self.command],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=log,
@@ -70,6 +72,11 @@ class RunningServer:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server did not start in {timeout}s:\n{self.log_text()}")
+
+    def llm_service_command(self) -> tuple[str, ...]:
+        """The standalone LLM service (`mission-planner llm-service serve`) on this port."""
+        port = str(self.port)
+        return ("-m", "infra.cli", "llm-service", "serve", "--port", port, "--log-level", "warning")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process is None or self.process.poll() is not None:

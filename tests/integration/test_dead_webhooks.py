@@ -47,7 +47,7 @@ async def standalone_llm_service(tmp_path: Path) -> AsyncIterator[str]:
         webhook_retry_window_seconds=0.5,
         webhook_timeout_seconds=1.0,
     )
-    async with serving(create_llm_app(settings, create_tables=True)) as base_url:
+    async with serving(create_llm_app(settings, migrate_schema=True)) as base_url:
         yield base_url
 
 

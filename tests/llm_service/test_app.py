@@ -45,7 +45,7 @@ def test_missing_secrets_fail_at_construction(tmp_path: Path, overrides: dict[st
 
 async def test_standalone_app_creates_its_own_tables_and_engine(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, database_url="")
-    app = create_app(settings, create_tables=True)
+    app = create_app(settings, migrate_schema=True)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app),
