@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict
 
 import strawberry
 from strawberry import Info
@@ -81,7 +82,15 @@ class UsageTotals:
 MAX_GRAPHQL_INT = 2**31 - 1
 
 
-def _totals(value: usage_domain.UsageTotals) -> dict[str, int | float]:
+class _Totals(TypedDict):
+    generations: int
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cost_usd: float
+
+
+def _totals(value: usage_domain.UsageTotals) -> _Totals:
     return {
         "generations": min(value.generations, MAX_GRAPHQL_INT),
         "input_tokens": min(value.input_tokens, MAX_GRAPHQL_INT),
