@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks import clients, common, meters
 from domain.plan import parse_plan_markdown, resolve_bundles
-from domain.report import MissionReport, MissionStatus, Plan, Progress, ReportError, Usage
+from domain.report import MissionReport, MissionStatus, Plan, Progress, ReportError
 from domain.wizard import (
     BudgetTier,
     FamilyMember,
@@ -112,10 +112,9 @@ async def seed(url: str, users: list[str], per_user: int) -> int:
                     markdown = write_plan(request, catalog, budget)
                     sections = resolve_bundles(parse_plan_markdown(markdown), known_ids)
                     plans[plan_input] = Plan(markdown, sections)
-                usage = Usage("offline-planner-v1", 1200, 2400, 900, 0.0)
                 last = steps[-1]
                 final = Progress(last.step_id, last.display_name, last.index, len(steps), 100.0)
-                report = report.completed(plans[plan_input], usage, created, final)
+                report = report.completed(plans[plan_input], created, final)
             rows.append(report_to_row(report))
     async with engine.begin() as conn:
         for start in range(0, len(rows), 500):

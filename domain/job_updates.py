@@ -12,6 +12,7 @@ from domain.plan_text import read_plan_off_loop
 from domain.ports import UnitOfWork, UnstorableData
 from domain.report import MissionReport
 from domain.transitions import TransitionContext, apply_update
+from domain.usage import AttemptUsage, has_tokens
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,12 @@ async def _apply_once(deps: Dependencies, update: JobUpdate, webhook_id: str | N
             if not first_delivery:
                 return False
         report = await _target_report(uow, update)
+        usage = await _attempt_usage(deps, uow, update, report)
+        if usage is not None and not await uow.usage.record(usage):
+            usage = None  # this attempt's usage came already (a webhook and a status poll)
         if report is None:
             await uow.commit()  # keep the receipt: unknown jobs are acknowledged and ignored
+            _count_usage(deps, usage)
             return False
         ctx = TransitionContext(
             definition, known_bundles, deps.clock.now(), deps.new_id(), plan_reading
@@ -62,9 +67,60 @@ async def _apply_once(deps: Dependencies, update: JobUpdate, webhook_id: str | N
             if transition.notification is not None:
                 await uow.notifications.add(transition.notification)
         await uow.commit()
+    _count_usage(deps, usage)
     if transition.events:
         await deps.publisher.publish(transition.events)
     return transition.changed
+
+
+def _count_usage(deps: Dependencies, stored: AttemptUsage | None) -> None:
+    if stored is not None:
+        deps.usage_meter.count(stored)
+
+
+async def _attempt_usage(
+    deps: Dependencies, uow: UnitOfWork, update: JobUpdate, report: MissionReport | None
+) -> AttemptUsage | None:
+    """The usage the update reports, priced, with the report and attempt it belongs to.
+
+    It counts even when the update changes nothing else: a late webhook of an earlier
+    attempt, or the `workflow.cancelled` of a report the user cancelled (and so deleted).
+    """
+    if not has_tokens(update.usage):
+        return None
+    owner = await _usage_owner(uow, update, report)
+    if owner is None:
+        return None
+    report_id, user_id, attempt = owner
+    return AttemptUsage.priced(
+        update.usage,
+        deps.prices,
+        report_id=report_id,
+        attempt=attempt,
+        user_id=user_id,
+        job_id=update.job_id,
+        now=deps.clock.now(),
+    )
+
+
+async def _usage_owner(
+    uow: UnitOfWork, update: JobUpdate, target: MissionReport | None
+) -> tuple[str, str, int] | None:
+    """(report id, user id, attempt); None for a job no report of ours ever started."""
+    if target is not None:
+        return target.id, target.user_id, update.attempt or target.attempt
+    if update.report_id is not None:
+        stored = await uow.reports.get(update.report_id)
+    else:
+        stored = await uow.reports.get_by_job_id(update.job_id)
+    if stored is not None:
+        return stored.id, stored.user_id, update.attempt or stored.attempt
+    report_id, user_id, attempt = update.report_id, update.user_id, update.attempt
+    if report_id is None or user_id is None or attempt is None:
+        return None
+    if await uow.events.find_cancellation(report_id, user_id) is None:
+        return None
+    return report_id, user_id, attempt
 
 
 async def _target_report(uow: UnitOfWork, update: JobUpdate) -> MissionReport | None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import Enum
 
 from domain.report import ReportError
+from domain.usage import StepUsage
 
 
 class JobUpdateType(str, Enum):
@@ -25,17 +26,8 @@ class JobUpdateType(str, Enum):
 
 
 @dataclass(frozen=True)
-class LLMUsage:
-    model: str
-    input_tokens: int
-    output_tokens: int
-    duration_ms: int
-
-
-@dataclass(frozen=True)
 class JobOutput:
     mission_plan: str
-    usage: LLMUsage | None
 
 
 @dataclass(frozen=True)
@@ -54,6 +46,10 @@ class JobUpdate:
     step_finished: bool = False
     output: JobOutput | None = None
     error: ReportError | None = None
+    # The user the job was submitted for (its metadata): a cancelled report is gone.
+    user_id: str | None = None
+    # What the job used so far, per step; a completed, failed or cancelled job says.
+    usage: tuple[StepUsage, ...] = ()
 
 
 @dataclass(frozen=True)

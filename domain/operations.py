@@ -34,9 +34,11 @@ from domain.ports import (
     LLMService,
     UnitOfWork,
     UnitOfWorkFactory,
+    UsageMeter,
 )
 from domain.rate_limit import SubmissionRateLimit
 from domain.report import MissionReport, MissionStatus, Progress
+from domain.usage import NO_METER, NO_PRICES, PriceTable
 from domain.validation import FieldError, InvalidMissionInput, validate_mission_input
 from domain.wizard import MissionPlanInput
 from domain.workflow import MISSION_GENERATION
@@ -62,6 +64,9 @@ class Dependencies:
     # How long a request waits for another one with the same idempotency key to submit.
     submit_wait_seconds: float = 15.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    # Prices a step whose provider reported no cost; the meter counts each stored usage.
+    prices: PriceTable = NO_PRICES
+    usage_meter: UsageMeter = NO_METER
 
 
 async def submit_mission_plan(

@@ -14,6 +14,7 @@ from domain.event_log import MissionEvent
 from domain.jobs import JobCleanup, JobUpdate
 from domain.notifications import Notification
 from domain.report import MissionReport, MissionStatus
+from domain.usage import AttemptUsage
 from domain.workflow import WorkflowDefinition
 
 
@@ -90,6 +91,20 @@ class SubmissionAttempts(Protocol):
         ...
 
 
+class UsageLog(Protocol):
+    """What each attempt used, one row per (report, attempt); rows outlive their report."""
+
+    async def record(self, usage: AttemptUsage) -> bool:
+        """Store the attempt's usage; False when that attempt's usage is already stored."""
+        ...
+
+
+class UsageMeter(Protocol):
+    def count(self, usage: AttemptUsage) -> None:
+        """Called once per newly stored attempt, after commit (the metrics)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. `async with uow:` begins; leaving without commit rolls back."""
 
@@ -98,6 +113,7 @@ class UnitOfWork(Protocol):
     notifications: NotificationRepository
     receipts: WebhookReceipts
     submissions: SubmissionAttempts
+    usage: UsageLog
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(

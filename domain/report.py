@@ -68,39 +68,6 @@ class ReportError:
 
 
 @dataclass(frozen=True)
-class Usage:
-    model: str
-    input_tokens: int
-    output_tokens: int
-    duration_ms: int
-    cost_usd: float | None
-
-    @property
-    def total_tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "duration_ms": self.duration_ms,
-            "cost_usd": self.cost_usd,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Usage:
-        cost = data.get("cost_usd")
-        return cls(
-            model=str(data["model"]),
-            input_tokens=int(data["input_tokens"]),
-            output_tokens=int(data["output_tokens"]),
-            duration_ms=int(data["duration_ms"]),
-            cost_usd=None if cost is None else float(cost),
-        )
-
-
-@dataclass(frozen=True)
 class Plan:
     content: str
     sections: PlanSections
@@ -121,7 +88,6 @@ class MissionReport:
     idempotency_key: str | None = None
     error: ReportError | None = None
     plan: Plan | None = None
-    usage: Usage | None = None
     completed_at: datetime | None = None
     # Highest event-log sequence written for this report (the log is per report).
     last_sequence: int = 0
@@ -153,15 +119,12 @@ class MissionReport:
             return replace(self, last_job_sequence=job_sequence)
         return replace(self, progress=progress, last_job_sequence=job_sequence, updated_at=now)
 
-    def completed(
-        self, plan: Plan, usage: Usage | None, now: datetime, final: Progress
-    ) -> MissionReport:
+    def completed(self, plan: Plan, now: datetime, final: Progress) -> MissionReport:
         """`final` is the workflow's last step, done, whichever progress came before."""
         return replace(
             self,
             status=MissionStatus.COMPLETED,
             plan=plan,
-            usage=usage,
             progress=final,
             error=None,
             completed_at=now,
@@ -189,7 +152,6 @@ class MissionReport:
             progress=queued,
             error=None,
             plan=None,
-            usage=None,
             completed_at=None,
             updated_at=now,
             last_job_sequence=0,

@@ -32,8 +32,7 @@ from domain.jobs import JobUpdate, JobUpdateType
 from domain.notifications import Notification, plan_ready_notification
 from domain.plan import PlanParseError, PlanTooLarge, resolve_bundles
 from domain.plan_text import PlanReading, read_plan
-from domain.pricing import cost_usd
-from domain.report import MissionReport, ReportError, Usage
+from domain.report import MissionReport, ReportError
 from domain.workflow import UnknownStep, WorkflowDefinition
 
 __all__ = [
@@ -111,11 +110,7 @@ def _completed(report: MissionReport, update: JobUpdate, ctx: TransitionContext)
     plan = replace(
         reading.plan, sections=resolve_bundles(reading.plan.sections, ctx.known_bundle_ids)
     )
-    usage = None
-    if output.usage is not None:
-        u = output.usage
-        usage = Usage(u.model, u.input_tokens, u.output_tokens, u.duration_ms, cost_usd(u))
-    updated = report.completed(plan, usage, ctx.now, ctx.definition.final_progress())
+    updated = report.completed(plan, ctx.now, ctx.definition.final_progress())
     updated, done_sequence = updated.next_sequence()
     done = _event(updated, done_sequence, ctx.now, CompletedPayload(updated.attempt))
     notification = plan_ready_notification(

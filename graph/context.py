@@ -8,6 +8,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from domain.operations import Dependencies
+from domain.usage import AttemptUsage
 from infra.auth import AuthError, TokenAuthenticator, Viewer
 from infra.bus import EventBus
 from infra.db.read_queries import BundleRow, ReadQueries, SqlBundleCatalog
@@ -33,9 +34,13 @@ class AppState:
 class Loaders:
     """DataLoaders live for one request (or one subscription event), never longer."""
 
-    def __init__(self, catalog: SqlBundleCatalog) -> None:
+    def __init__(self, catalog: SqlBundleCatalog, queries: ReadQueries) -> None:
         # The catalog is cached for the process; the loader only batches the lookups.
         self.bundle: DataLoader[str, BundleRow | None] = DataLoader(load_fn=catalog.rows_by_ids)
+        # Each report's attempts that used tokens (MissionReport.usage and .attempts).
+        self.usage: DataLoader[str, list[AttemptUsage]] = DataLoader(
+            load_fn=queries.usage.attempts_of_reports
+        )
 
 
 class NotAuthenticated(Exception):
@@ -65,11 +70,11 @@ class Context:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.state.catalog)
+        self.loaders = Loaders(self.state.catalog, self.state.queries)
 
     def fresh_loaders(self) -> None:
         """A websocket's context lives as long as the connection; each event gets new loaders."""
-        self.loaders = Loaders(self.state.catalog)
+        self.loaders = Loaders(self.state.catalog, self.state.queries)
 
     def require_viewer(self) -> Viewer:
         if self.viewer is None:

@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from domain.usage_summary import InvalidUsagePeriod, UsageSummaryNotAllowed
 from domain.workflow import UnknownWorkflow
 from graph.cleanup import CleanupMutation
 from graph.context import NotAuthenticated
@@ -34,6 +35,7 @@ from graph.operation_limits import create_alias_rule, create_cost_rule, create_d
 from graph.queries import InvalidPageSize, Query
 from graph.streams import ReportNotFoundError
 from graph.subscriptions import Subscription
+from graph.usage import UsageQuery
 from infra.bus import SlowSubscriber
 from infra.db.read_queries import InvalidCursor
 
@@ -52,6 +54,8 @@ PUBLIC_ERRORS = (
     InvalidCursor,
     InvalidPageSize,
     UnknownWorkflow,
+    UsageSummaryNotAllowed,
+    InvalidUsagePeriod,
     SlowSubscriber,
     # Raised by graphql-core itself, e.g. a variable that is not a 32-bit Int.
     GraphQLError,
@@ -138,7 +142,7 @@ def build_schema(
         # __schema and __type are refused; __typename, which clients need, still answers.
         limits.append(NoSchemaIntrospectionCustomRule)
     return LoggedSchema(
-        query=Query,
+        query=merge_types("Query", (Query, UsageQuery)),
         mutation=merge_types("Mutation", (Mutation, CleanupMutation)),
         subscription=Subscription,
         types=[

@@ -12,6 +12,7 @@ from domain import report as report_domain
 from domain import wizard
 from domain.notifications import Notification as DomainNotification
 from domain.workflow import StepProgress
+from graph.usage import MissionUsage, UsageSummary, report_attempts, report_usage, viewer_usage
 
 if TYPE_CHECKING:
     from graph.context import Context
@@ -34,6 +35,10 @@ class Viewer:
     id: strawberry.ID
     is_admin: bool
     email: str | None
+
+    @strawberry.field(description="What your generations used, all time.")
+    async def usage(self, info: strawberry.Info[Context, None]) -> UsageSummary:
+        return await viewer_usage(info)
 
 
 @strawberry.type
@@ -121,32 +126,11 @@ class MissionError:
 
 
 @strawberry.type
-class MissionUsage:
-    model: str
-    input_tokens: int
-    output_tokens: int
-    total_tokens: int
-    duration_ms: int
-    cost_usd: float | None
-
-    @classmethod
-    def from_domain(cls, value: report_domain.Usage) -> MissionUsage:
-        return cls(
-            model=value.model,
-            input_tokens=value.input_tokens,
-            output_tokens=value.output_tokens,
-            total_tokens=value.total_tokens,
-            duration_ms=value.duration_ms,
-            cost_usd=value.cost_usd,
-        )
-
-
-@strawberry.type
 class Bundle:
     id: strawberry.ID
     name: str
     description: str
-    price_usd: str = strawberry.field(description='Decimal price in US dollars, e.g. "149.00".')
+    price_usd: float = strawberry.field(description="US dollars, e.g. 149.0 (cents exact).")
     budget_tier: BudgetTier
     scenarios: list[Scenario]
     items: list[str]
@@ -157,7 +141,7 @@ class Bundle:
             id=strawberry.ID(row.id),
             name=row.name,
             description=row.description,
-            price_usd=row.price_usd,
+            price_usd=float(row.price_usd),
             budget_tier=wizard.BudgetTier(row.budget_tier),
             scenarios=[wizard.Scenario(s) for s in row.scenarios],
             items=list(row.items),
@@ -247,8 +231,18 @@ class MissionReport:
     progress: MissionProgress
     error: MissionError | None
     plan: MissionPlan | None
-    usage: MissionUsage | None
     input: MissionInput
+
+    @strawberry.field(description="Every attempt that used tokens, summed; null before any.")
+    async def usage(self, info: strawberry.Info[Context, None]) -> MissionUsage | None:
+        return await report_usage(info, str(self.id))
+
+    @strawberry.field(
+        description="One entry per attempt that used tokens, oldest first: failed and "
+        "retried attempts count too."
+    )
+    async def attempts(self, info: strawberry.Info[Context, None]) -> list[MissionUsage]:
+        return await report_attempts(info, str(self.id))
 
     @classmethod
     def from_domain(cls, value: report_domain.MissionReport) -> MissionReport:
@@ -273,7 +267,6 @@ class MissionReport:
                 if value.plan
                 else None
             ),
-            usage=MissionUsage.from_domain(value.usage) if value.usage else None,
             input=snapshot,
         )
 

@@ -9,13 +9,15 @@ the sender would give up on a 4xx and the report would never finish.
 from __future__ import annotations
 
 import logging
+import math
 from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
 from domain.failures import GENERATION_FAILED, INVALID_RESULT, is_known_failure, report_error
-from domain.jobs import JobOutput, JobUpdate, JobUpdateType, LLMUsage
+from domain.jobs import JobOutput, JobUpdate, JobUpdateType
 from domain.report import ReportError
 from domain.text import clean_text
+from domain.usage import StepUsage
 from infra.legacy_llm_payloads import as_current_body, is_legacy_body, legacy_event_type
 
 log = logging.getLogger(__name__)
@@ -25,12 +27,18 @@ KNOWN_TYPES = {t.value for t in JobUpdateType if t is not JobUpdateType.LOST}
 # GraphQL Int (32-bit) and summed, so each stays well below that.
 MAX_STORED_INT = 2**31 - 1
 MAX_USAGE_COUNT = 10**9
+# More than any one generation costs; a larger "cost" is a broken report, priced instead.
+MAX_REPORTED_COST_USD = 10_000.0
 # The length of the job_id columns (mission_reports, webhook_receipts): a longer id
 # could never match a report, and PostgreSQL refuses to store it.
 MAX_JOB_ID_LENGTH = 64
 MAX_NAME_LENGTH = 255  # event types, step ids, display names, model names, report ids
 
 _ACTIVE_STATUSES = ("queued", "running")
+# A workflow has a handful of steps; a longer usage list is not one we sent.
+MAX_USAGE_STEPS = 50
+# The step the existing service's `llm_usage` (one model call per job) stands for.
+GENERATION_STEP = "generate_mission_plan"
 
 
 class InvalidJobPayload(ValueError):
@@ -70,11 +78,15 @@ def webhook_to_update(body: Any) -> JobUpdate:
         "occurred_at": _timestamp(body.get("occurred_at")),
         "report_id": _optional_string(metadata, "report_id"),
         "attempt": _optional_int(metadata, "attempt"),
+        "user_id": _optional_string(metadata, "user_id"),
     }
     try:
         data = _object(body.get("data", {}), "data")
+        envelope["usage"] = _reported_usage(data.get("usage"))
         if update_type is JobUpdateType.COMPLETED:
-            return JobUpdate(type=update_type, output=_output(data.get("output")), **envelope)
+            output, generation = _output(data.get("output"))
+            envelope["usage"] = envelope["usage"] or generation
+            return JobUpdate(type=update_type, output=output, **envelope)
     except InvalidJobPayload as exc:
         if update_type is not JobUpdateType.COMPLETED:
             raise
@@ -105,6 +117,8 @@ def job_status_to_update(job: Any, job_id: str) -> JobUpdate:
             occurred_at=_timestamp(job.get("updated_at")),
             report_id=_optional_string(metadata, "report_id"),
             attempt=_optional_int(metadata, "attempt"),
+            user_id=_optional_string(metadata, "user_id"),
+            usage=_reported_usage(job.get("usage")),
         )
         return _status_update(job, envelope)
     except InvalidJobPayload as exc:
@@ -114,8 +128,9 @@ def job_status_to_update(job: Any, job_id: str) -> JobUpdate:
 def _status_update(job: dict[str, Any], envelope: dict[str, Any]) -> JobUpdate:
     status = job.get("status")
     if status == "completed":
-        result = _object(job.get("result") or {}, "result")
-        return JobUpdate(type=JobUpdateType.COMPLETED, output=_output(result), **envelope)
+        output, generation = _output(_object(job.get("result") or {}, "result"))
+        envelope["usage"] = envelope["usage"] or generation
+        return JobUpdate(type=JobUpdateType.COMPLETED, output=output, **envelope)
     if status == "failed":
         return JobUpdate(type=JobUpdateType.FAILED, error=_error(job.get("error")), **envelope)
     if status == "cancelled":
@@ -131,22 +146,55 @@ def _unstorable_result(envelope: dict[str, Any], exc: InvalidJobPayload) -> JobU
     return JobUpdate(type=JobUpdateType.FAILED, error=INVALID_RESULT, **envelope)
 
 
-def _output(raw: Any) -> JobOutput:
+def _output(raw: Any) -> tuple[JobOutput, tuple[StepUsage, ...]]:
+    """The plan, and the usage its `llm_usage` reports (the existing service's shape)."""
     output = _object(raw, "data.output")
     plan = output.get("mission_plan")
     if not isinstance(plan, str):
         raise InvalidJobPayload("data.output.mission_plan must be a string")
     usage_raw = output.get("llm_usage")
-    usage = None
-    if isinstance(usage_raw, dict):
-        model = usage_raw.get("model")
-        usage = LLMUsage(
-            model=clean_text(model)[:MAX_NAME_LENGTH] if isinstance(model, str) else "unknown",
-            input_tokens=_non_negative(usage_raw, "input_tokens"),
-            output_tokens=_non_negative(usage_raw, "output_tokens"),
-            duration_ms=_non_negative(usage_raw, "duration_ms"),
-        )
-    return JobOutput(mission_plan=clean_text(plan), usage=usage)
+    usage = (_step_usage(usage_raw, GENERATION_STEP),) if isinstance(usage_raw, dict) else ()
+    return JobOutput(mission_plan=clean_text(plan)), usage
+
+
+def _reported_usage(raw: Any) -> tuple[StepUsage, ...]:
+    """`usage.steps_usage` of a job (what it used so far); () when absent or unreadable.
+
+    Unreadable usage is dropped, not refused: refusing would leave the report
+    generating while the sender retries the same body.
+    """
+    if not isinstance(raw, dict) or not isinstance(raw.get("steps_usage"), list):
+        return ()
+    steps = raw["steps_usage"]
+    try:
+        if len(steps) > MAX_USAGE_STEPS:
+            raise InvalidJobPayload(f"usage.steps_usage has more than {MAX_USAGE_STEPS} steps")
+        return tuple(_step_usage(_object(step, "usage step"), None) for step in steps)
+    except InvalidJobPayload as exc:
+        log.warning("a job reported usage the API cannot read: %s", exc)
+        return ()
+
+
+def _step_usage(raw: dict[str, Any], step_id: str | None) -> StepUsage:
+    model = raw.get("model")
+    return StepUsage(
+        step_id=step_id or _optional_string(raw, "step_id") or "unknown",
+        model=clean_text(model)[:MAX_NAME_LENGTH]
+        if isinstance(model, str) and model
+        else "unknown",
+        input_tokens=_non_negative(raw, "input_tokens"),
+        output_tokens=_non_negative(raw, "output_tokens"),
+        duration_ms=_non_negative(raw, "duration_ms"),
+        cost_usd=_cost(raw.get("cost_usd")),
+    )
+
+
+def _cost(value: Any) -> float | None:
+    """A reported cost in USD; None (the price table decides) unless a sane number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    cost = float(value)
+    return cost if math.isfinite(cost) and 0 <= cost <= MAX_REPORTED_COST_USD else None
 
 
 def _error(raw: Any) -> ReportError:
@@ -212,7 +260,7 @@ def _non_negative(body: dict[str, Any], key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         return 0
     if value > MAX_USAGE_COUNT:
-        raise InvalidJobPayload(f"data.output.llm_usage.{key} is out of range")
+        raise InvalidJobPayload(f"llm_usage.{key} is out of range")
     return value
 
 

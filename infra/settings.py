@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     llm_webhook_secret: str | None = Field(None, validation_alias="LLM_WEBHOOK_SECRET")
     offline_step_delay_ms: int = Field(300, ge=0, validation_alias="OFFLINE_STEP_DELAY_MS")
     llm_timeout_seconds: float = Field(10.0, validation_alias="LLM_TIMEOUT_SECONDS")
+    # USD per million tokens by model (JSON), for providers that report no cost; unset:
+    # the table shipped in infra/catalog/llm_prices.json.
+    llm_prices_file: Path | None = Field(None, validation_alias="LLM_PRICES_FILE")
 
     auth_jwt_secret: str | None = Field(None, validation_alias="AUTH_JWT_SECRET")
     auth_jwt_audience: str | None = Field(None, validation_alias="AUTH_JWT_AUDIENCE")

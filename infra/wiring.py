@@ -20,7 +20,9 @@ from infra.clock import SystemClock, new_uuid
 from infra.db.engine import Engines
 from infra.db.uow import SqlUnitOfWorkFactory
 from infra.llm_client import HttpLLMService
+from infra.pricing import load_price_table
 from infra.settings import Settings
+from infra.usage_metrics import PrometheusUsageMeter
 
 if TYPE_CHECKING:  # the LLM service is imported only when embedded
     from llm_service.providers import LLMProvider
@@ -109,4 +111,10 @@ def build_dependencies(
             settings.submission_rate_limit,
             timedelta(seconds=settings.submission_rate_window_seconds),
         ),
+        prices=load_price_table(settings.llm_prices_file),
+        usage_meter=USAGE_METER,
     )
+
+
+# One per process: the counters it feeds are the process's own.
+USAGE_METER = PrometheusUsageMeter()

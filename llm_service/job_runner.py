@@ -24,6 +24,7 @@ from llm_service.errors import WorkflowError
 from llm_service.job_store import JobRecord, JobStore, NewJob
 from llm_service.steps import StepFunction
 from llm_service.tables import ACTIVE_STATUSES, COMPLETED, FAILED, RUNNING
+from llm_service.usage import job_usage
 from llm_service.workflows import StepDefinition, WorkflowDefinition, load_workflow
 
 logger = logging.getLogger(__name__)
@@ -189,7 +190,7 @@ class _Execution:
         for index, step in enumerate(workflow.steps):
             if not await self._run_step(workflow, index, step, context):
                 return
-        await self._complete(context.get("output") or {})
+        await self._complete(context.get("output") or {}, job_usage(context))
 
     async def _start(self, workflow: WorkflowDefinition) -> bool:
         """Resets the job to its first step; a restarted job goes through here again."""
@@ -209,14 +210,14 @@ class _Execution:
             },
         )
 
-    async def _complete(self, output: dict[str, Any]) -> None:
+    async def _complete(self, output: dict[str, Any], usage: dict[str, Any] | None) -> None:
         await self._emit(
             "workflow.completed",
-            {"output": output, "progress": 100},
+            {"output": output, "progress": 100, "usage": usage},
             {
                 "status": COMPLETED,
                 "result": output,
-                "usage": output.get("llm_usage"),
+                "usage": usage,
                 "progress": 100.0,
                 "current_step_id": None,
             },
@@ -258,15 +259,17 @@ class _Execution:
         if self._config.step_delay_seconds:
             await asyncio.sleep(self._config.step_delay_seconds)
         error = await self._call_step(step, context)
+        usage = job_usage(context)
         if error is not None:
-            await self._fail(step, error)
+            await self._fail(step, error, usage)
             return False
         self._step_status[step.id] = "completed"
         progress = workflow.progress_after(index + 1)
+        # The job row keeps the usage so far: a cancel then reports it (job_store).
         return await self._emit(
             "workflow.progress",
             {**info, "progress": progress},
-            {"steps": dict(self._step_status), "progress": progress},
+            {"steps": dict(self._step_status), "progress": progress, "usage": usage},
         )
 
     async def _call_step(
@@ -292,7 +295,9 @@ class _Execution:
             return WorkflowError("internal_error", "the step failed unexpectedly", retryable=True)
         return None
 
-    async def _fail(self, step: StepDefinition, error: WorkflowError) -> None:
+    async def _fail(
+        self, step: StepDefinition, error: WorkflowError, usage: dict[str, Any] | None
+    ) -> None:
         if error.detail:
             logger.warning(
                 "step %s of job %s failed (%s): %s", step.id, self._job.id, error.code, error.detail
@@ -301,10 +306,18 @@ class _Execution:
         for step_id, status in self._step_status.items():
             if status == "pending":
                 self._step_status[step_id] = "skipped"
+        data: dict[str, Any] = {"error": error.to_dict(), "step_id": step.id}
+        if usage is not None:
+            data["usage"] = usage  # the tokens spent before the failure still cost
         await self._emit(
             "workflow.failed",
-            {"error": error.to_dict(), "step_id": step.id},
-            {"status": FAILED, "error": error.to_dict(), "steps": dict(self._step_status)},
+            data,
+            {
+                "status": FAILED,
+                "error": error.to_dict(),
+                "steps": dict(self._step_status),
+                "usage": usage,
+            },
         )
 
     async def _emit(self, event_type: str, data: dict[str, Any], changes: dict[str, Any]) -> bool:

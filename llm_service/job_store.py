@@ -152,7 +152,13 @@ class JobStore:
         """Sends `workflow.cancelled` if the job was still active, then deletes it."""
         async with write_transaction(self._engine) as conn:
             sequence = await _append_event(
-                conn, job_id, "workflow.cancelled", {}, {"status": CANCELLED}, owner=None
+                conn,
+                job_id,
+                "workflow.cancelled",
+                {},
+                {"status": CANCELLED},
+                owner=None,
+                with_usage=True,
             )
             result = await conn.execute(delete(jobs_table).where(jobs_table.c.id == job_id))
         if sequence is not None:
@@ -298,7 +304,9 @@ async def _append_event(
     changes: Mapping[str, Any],
     *,
     owner: str | None,
+    with_usage: bool = False,
 ) -> int | None:
+    """`with_usage`: the webhook's data carries the job's stored usage, when it has some."""
     now = utcnow()
     stmt = update(jobs_table).where(
         jobs_table.c.id == job_id, jobs_table.c.status.in_(ACTIVE_STATUSES)
@@ -313,11 +321,14 @@ async def _append_event(
         jobs_table.c.workflow_name,
         jobs_table.c.job_metadata,
         jobs_table.c.webhook_url,
+        jobs_table.c.usage,
     )
     row = (await conn.execute(stmt)).first()
     if row is None:
         return None
-    sequence, workflow_name, job_metadata, url = row
+    sequence, workflow_name, job_metadata, url, usage = row
+    if with_usage and usage:
+        data = {**data, "usage": usage}
     if url:
         payload = webhook_body(
             event_type=event_type,

@@ -23,6 +23,7 @@ from llm_service.prompts import (
 )
 from llm_service.providers.base import LLMProvider, generate
 from llm_service.settings import DEFAULT_BUDGET_TIER_USD
+from llm_service.usage import STEPS_USAGE, step_usage
 
 StepFunction = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -99,13 +100,17 @@ async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider)
     # Cleaned before anything is written: a NUL or a lone surrogate in the model's
     # text would make every write of the result fail, and the job crash on each rerun.
     context["mission_plan"] = strip_code_fence(clean_text(generation.text))
-    context["llm_usage"] = {
-        "model": clean_text(generation.model),
-        "input_tokens": generation.input_tokens,
-        "output_tokens": generation.output_tokens,
-        "cost_usd": generation.cost_usd,
-        "duration_ms": round((time.perf_counter() - started) * 1000),
-    }
+    used = step_usage(
+        "generate_mission_plan",
+        model=clean_text(generation.model),
+        input_tokens=generation.input_tokens,
+        output_tokens=generation.output_tokens,
+        duration_ms=round((time.perf_counter() - started) * 1000),
+        cost_usd=generation.cost_usd,
+    )
+    context.setdefault(STEPS_USAGE, []).append(used)
+    # The existing service's shape, which the API also reads (DESIGN.md section 5).
+    context["llm_usage"] = {key: value for key, value in used.items() if key != "step_id"}
 
 
 async def parse_plan_sections(context: dict[str, Any]) -> None:

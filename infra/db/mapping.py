@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import RowMapping
@@ -11,7 +12,8 @@ from sqlalchemy import RowMapping
 from domain.event_log import MalformedEvent, MissionEvent, payload_from_dict, payload_to_dict
 from domain.notifications import Notification
 from domain.plan import PlanSections
-from domain.report import MissionReport, MissionStatus, Plan, Progress, ReportError, Usage
+from domain.report import MissionReport, MissionStatus, Plan, Progress, ReportError
+from domain.usage import AttemptUsage, StepUsage
 from domain.wizard import MissionPlanInput
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,6 @@ def report_to_row(report: MissionReport) -> dict[str, Any]:
         "error": report.error.to_dict() if report.error else None,
         "plan_markdown": report.plan.content if report.plan else None,
         "plan_sections": report.plan.sections.to_dict() if report.plan else None,
-        "usage": report.usage.to_dict() if report.usage else None,
         "last_sequence": report.last_sequence,
         "last_job_sequence": report.last_job_sequence,
         "created_at": report.created_at,
@@ -57,7 +58,6 @@ def report_from_row(row: RowMapping) -> MissionReport:
         progress=Progress.from_dict(row["progress"]),
         error=ReportError.from_dict(row["error"]) if row["error"] else None,
         plan=plan,
-        usage=Usage.from_dict(row["usage"]) if row["usage"] else None,
         completed_at=row["completed_at"],
         last_sequence=row["last_sequence"],
         last_job_sequence=row["last_job_sequence"],
@@ -123,4 +123,31 @@ def notification_from_row(row: RowMapping) -> Notification:
         body=row["body"],
         created_at=row["created_at"],
         dismissed_at=row["dismissed_at"],
+    )
+
+
+def usage_to_row(usage: AttemptUsage) -> dict[str, Any]:
+    return {
+        "report_id": usage.report_id,
+        "attempt": usage.attempt,
+        "user_id": usage.user_id,
+        "job_id": usage.job_id,
+        "model": usage.model,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "duration_ms": usage.duration_ms,
+        "cost_usd": Decimal(f"{usage.cost_usd:.6f}"),
+        "steps": [step.to_dict() for step in usage.steps],
+        "created_at": usage.created_at,
+    }
+
+
+def usage_from_row(row: RowMapping) -> AttemptUsage:
+    return AttemptUsage(
+        report_id=row["report_id"],
+        attempt=row["attempt"],
+        user_id=row["user_id"],
+        job_id=row["job_id"],
+        steps=tuple(StepUsage.from_dict(step) for step in row["steps"]),
+        created_at=row["created_at"],
     )

@@ -41,6 +41,14 @@ async def downgrade_to_base(engine: AsyncEngine) -> None:
     await _run(engine, lambda config: command.downgrade(config, "base"))
 
 
+async def upgrade_to(engine: AsyncEngine, revision: str) -> None:
+    await _run(engine, lambda config: command.upgrade(config, revision))
+
+
+async def downgrade_to(engine: AsyncEngine, revision: str) -> None:
+    await _run(engine, lambda config: command.downgrade(config, revision))
+
+
 async def _run(engine: AsyncEngine, action: Callable[[Config], None]) -> None:
     def in_sync(connection: Connection) -> None:
         config = alembic_config()

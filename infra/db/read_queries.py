@@ -28,6 +28,7 @@ from infra.db.tables import (
     mission_reports,
     notifications,
 )
+from infra.db.usage_queries import UsageQueries
 
 STATE_EVENT_TYPES = [t.value for t in EventType if t.sets_state]
 
@@ -97,6 +98,7 @@ class BundleRow:
 class ReadQueries:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self.usage = UsageQueries(engine)
 
     async def report(self, report_id: str) -> MissionReport | None:
         found = await self.reports_by_ids([report_id])

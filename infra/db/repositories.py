@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -15,6 +16,7 @@ from domain.event_log import EventType, MissionEvent
 from domain.notifications import Notification
 from domain.ports import DuplicateIdempotencyKey
 from domain.report import MissionReport, MissionStatus
+from domain.usage import AttemptUsage
 from infra.db.mapping import (
     event_from_row,
     event_to_row,
@@ -23,8 +25,10 @@ from infra.db.mapping import (
     notification_to_row,
     report_from_row,
     report_to_row,
+    usage_to_row,
 )
 from infra.db.tables import (
+    generation_usage,
     mission_events,
     mission_reports,
     notifications,
@@ -184,6 +188,26 @@ class SqlWebhookReceipts:
     async def delete_received_before(self, cutoff: datetime) -> int:
         statement = delete(webhook_receipts).where(webhook_receipts.c.received_at < cutoff)
         return int((await self._conn.execute(statement)).rowcount)
+
+
+def _dialect_insert(conn: AsyncConnection) -> Any:
+    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+
+
+class SqlUsageLog:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def record(self, usage: AttemptUsage) -> bool:
+        # ON CONFLICT DO NOTHING, as for receipts: a concurrent second report of the
+        # same attempt waits for the first and inserts nothing.
+        statement = (
+            _dialect_insert(self._conn)(generation_usage)
+            .values(usage_to_row(usage))
+            .on_conflict_do_nothing(index_elements=["report_id", "attempt"])
+            .returning(generation_usage.c.report_id)
+        )
+        return (await self._conn.execute(statement)).first() is not None
 
 
 class SqlSubmissionAttempts:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     Dialect,
@@ -64,7 +65,6 @@ mission_reports = Table(
     Column("error", JSON, nullable=True),
     Column("plan_markdown", Text, nullable=True),
     Column("plan_sections", JSON, nullable=True),
-    Column("usage", JSON, nullable=True),
     Column("last_sequence", Integer, nullable=False),
     Column("last_job_sequence", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
@@ -120,6 +120,26 @@ submission_attempts = Table(
     Column("report_id", String(36), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_submission_attempts_user_created", "user_id", "created_at"),
+)
+
+# What each attempt used, written once per (report, attempt) when the job reports it.
+# No foreign key: a cancelled report is deleted, and what it used still counts.
+generation_usage = Table(
+    "generation_usage",
+    metadata,
+    Column("report_id", String(36), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("user_id", String(255), nullable=False),
+    Column("job_id", String(64), nullable=False),
+    Column("model", String(255), nullable=False),
+    Column("input_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("duration_ms", BigInteger, nullable=False),
+    Column("cost_usd", Numeric(18, 6), nullable=False),
+    Column("steps", JSON, nullable=False),  # [{step_id, model, tokens, duration, cost}]
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_generation_usage_user_created", "user_id", "created_at"),
+    Index("ix_generation_usage_created", "created_at"),
 )
 
 bundles = Table(

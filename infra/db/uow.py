@@ -16,6 +16,7 @@ from domain.ports import (
     SubmissionAttempts,
     UnitOfWork,
     UnstorableData,
+    UsageLog,
     WebhookReceipts,
 )
 from infra.db.repositories import (
@@ -23,6 +24,7 @@ from infra.db.repositories import (
     SqlNotificationRepository,
     SqlReportRepository,
     SqlSubmissionAttempts,
+    SqlUsageLog,
     SqlWebhookReceipts,
 )
 
@@ -34,6 +36,7 @@ class SqlUnitOfWork:
     notifications: NotificationRepository
     receipts: WebhookReceipts
     submissions: SubmissionAttempts
+    usage: UsageLog
 
     def __init__(self, engine: AsyncEngine, clock: Callable[[], datetime] | None = None) -> None:
         self._engine = engine
@@ -48,6 +51,7 @@ class SqlUnitOfWork:
         self.notifications = SqlNotificationRepository(self._conn)
         self.receipts = SqlWebhookReceipts(self._conn, self._clock())
         self.submissions = SqlSubmissionAttempts(self._conn)
+        self.usage = SqlUsageLog(self._conn)
         return self
 
     async def __aexit__(

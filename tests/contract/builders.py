@@ -8,7 +8,7 @@ from datetime import timedelta
 from domain.event_log import EventPayload, MissionEvent, ProgressPayload
 from domain.notifications import Notification
 from domain.plan import parse_plan_markdown
-from domain.report import MissionReport, Plan, Progress, ReportError, Usage
+from domain.report import MissionReport, Plan, Progress, ReportError
 from tests.contract.conftest import Backend
 from tests.unit.builders import (
     PLAN_MARKDOWN,
@@ -28,9 +28,8 @@ def report(report_id: str = "report-1", **changes: object) -> MissionReport:
 
 def completed(report_id: str = "report-1") -> MissionReport:
     plan = Plan(PLAN_MARKDOWN, parse_plan_markdown(PLAN_MARKDOWN))
-    usage = Usage("offline-planner-v1", 1200, 3400, 2500, 0.0123)
     return report(report_id, idempotency_key="k-done").completed(
-        plan, usage, NOW + timedelta(minutes=2), mission_generation_definition().final_progress()
+        plan, NOW + timedelta(minutes=2), mission_generation_definition().final_progress()
     )
 
 

@@ -60,7 +60,12 @@ async def test_job_runs_to_completion_with_ordered_events(
     assert set(output["parsed_sections"]) >= {"executive_summary", "next_steps"}
     assert output["llm_usage"]["model"] == "offline-planner-v1"
     assert job["status"] == "completed" and job["progress"] == 100.0
-    assert job["result"] == output and job["usage"] == output["llm_usage"]
+    assert job["result"] == output
+    # The job's usage: per step (only the generation uses a model) and summed.
+    generation = {"step_id": "generate_mission_plan", **output["llm_usage"]}
+    assert job["usage"]["steps_usage"] == [generation]
+    assert job["usage"]["total_tokens"] == generation["input_tokens"] + generation["output_tokens"]
+    assert events[-1]["data"]["usage"] == job["usage"]
     assert [s["status"] for s in job["steps"]] == ["completed"] * 6
     assert job["sequence"] == 14
 
@@ -120,6 +125,41 @@ async def test_plan_without_summary_is_unparseable(start_service: Callable[..., 
     assert events[-1]["data"]["error"]["code"] == "unparseable_plan"
     assert events[-1]["data"]["error"]["retryable"] is True
     assert events[-1]["data"]["step_id"] == "parse_sections"
+    # The model answered before the plan was refused: what it used is reported.
+    assert events[-1]["data"]["usage"]["steps_usage"] == [FIXED_GENERATION]
+
+
+# What FixedTextProvider reports, as a step's usage (the offline run takes no time).
+FIXED_GENERATION = {
+    "step_id": "generate_mission_plan",
+    "model": "fixed",
+    "input_tokens": 1,
+    "output_tokens": 1,
+    "duration_ms": 0,
+    "cost_usd": None,
+}
+
+
+async def test_a_job_cancelled_after_the_model_answered_reports_its_usage(
+    start_service: Callable[..., Any],
+) -> None:
+    # Each step waits a little first, so the cancel lands before the plan is parsed.
+    provider = FixedTextProvider("# Plan\n")
+    async with start_service(provider=provider, offline_step_delay_ms=600) as service:
+        job_id = await service.submit()
+
+        async def generated() -> bool:
+            return (await service.job(job_id))["usage"] is not None
+
+        await wait_until(generated, timeout=30, interval=0.05)
+        status = await service.job(job_id)
+        await service.client.request("DELETE", "/api/v1/jobs/bulk", json={"job_ids": [job_id]})
+        events = await service.wait_for_event(job_id, "workflow.cancelled")
+
+    assert status["status"] == "running"
+    assert status["usage"]["steps_usage"] == [FIXED_GENERATION]
+    assert status["usage"]["total_tokens"] == 2 and status["usage"]["cost_usd"] is None
+    assert events[-1]["data"] == {"usage": status["usage"]}
 
 
 async def test_slow_step_times_out(start_service: Callable[..., Any]) -> None:

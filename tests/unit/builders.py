@@ -6,8 +6,9 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.jobs import JobOutput, JobUpdate, JobUpdateType, LLMUsage
+from domain.jobs import JobOutput, JobUpdate, JobUpdateType
 from domain.report import MissionReport, MissionStatus, ReportError
+from domain.usage import StepUsage
 from domain.wizard import (
     BudgetTier,
     FamilyMember,
@@ -129,6 +130,8 @@ def job_update(
     output: JobOutput | None = None,
     error: ReportError | None = None,
     occurred_at: datetime = T0,
+    usage: tuple[StepUsage, ...] = (),
+    user_id: str | None = None,
 ) -> JobUpdate:
     return JobUpdate(
         job_id=job_id,
@@ -142,11 +145,17 @@ def job_update(
         step_finished=finished,
         output=output,
         error=error,
+        usage=usage,
+        user_id=user_id,
     )
 
 
-def completed_output(
-    markdown: str = PLAN_MARKDOWN, model: str | None = "offline-planner-v1"
-) -> JobOutput:
-    usage = None if model is None else LLMUsage(model, 1200, 3400, 2500)
-    return JobOutput(mission_plan=markdown, usage=usage)
+def completed_output(markdown: str = PLAN_MARKDOWN) -> JobOutput:
+    return JobOutput(mission_plan=markdown)
+
+
+def generation_usage(
+    model: str = "offline-planner-v1", cost_usd: float | None = None
+) -> tuple[StepUsage, ...]:
+    """What a job reports its generation step used: 1,200 in, 3,400 out, 2.5 s."""
+    return (StepUsage("generate_mission_plan", model, 1200, 3400, 2500, cost_usd),)

@@ -27,9 +27,11 @@ from domain.ports import (
     ReportRepository,
     SubmissionAttempts,
     UnstorableData,
+    UsageLog,
     WebhookReceipts,
 )
 from domain.report import MissionReport, MissionStatus
+from domain.usage import AttemptUsage
 from domain.workflow import WorkflowDefinition
 
 # The test data lives in builders.py; re-exported so tests import from one place.
@@ -88,6 +90,8 @@ class FakeStore:
     # (user_id, report_id, at) of each started attempt, as the rate limit counts them.
     submissions: list[tuple[str, str, datetime]] = field(default_factory=list)
     receipt_times: dict[str, datetime] = field(default_factory=dict)
+    # (report_id, attempt) -> what that attempt used.
+    usage: dict[tuple[str, int], AttemptUsage] = field(default_factory=dict)
     # When a receipt is written; a test moves it to make receipts old.
     receipt_clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     commits: int = 0
@@ -351,6 +355,24 @@ class FakeSubmissionAttempts:
         self.staged, self.pruned = [], []
 
 
+class FakeUsageLog:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+        self.staged: dict[tuple[str, int], AttemptUsage] = {}
+
+    async def record(self, usage: AttemptUsage) -> bool:
+        self._uow.ensure_active()
+        key = (usage.report_id, usage.attempt)
+        if key in self._uow.store.usage or key in self.staged:
+            return False
+        self.staged[key] = usage
+        return True
+
+    def apply(self, store: FakeStore) -> None:
+        store.usage.update(self.staged)
+        self.staged = {}
+
+
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -361,12 +383,14 @@ class FakeUnitOfWork:
         self._notifications = FakeNotificationRepository(self)
         self._receipts = FakeWebhookReceipts(self)
         self._submissions = FakeSubmissionAttempts(self)
+        self._usage = FakeUsageLog(self)
         # Typed as the protocol says (its attributes are invariant); the same objects.
         self.reports: ReportRepository = self._reports
         self.events: EventLog = self._events
         self.notifications: NotificationRepository = self._notifications
         self.receipts: WebhookReceipts = self._receipts
         self.submissions: SubmissionAttempts = self._submissions
+        self.usage: UsageLog = self._usage
 
     def ensure_active(self) -> None:
         if not self.active:
@@ -390,6 +414,7 @@ class FakeUnitOfWork:
         self._submissions.staged, self._submissions.pruned = [], []
         self._receipts.staged, self._receipts.staged_times = {}, {}
         self._receipts.deleted = set()
+        self._usage.staged = {}
         self.active = False
 
     async def commit(self) -> None:
@@ -399,6 +424,7 @@ class FakeUnitOfWork:
         self._notifications.apply(self.store)
         self._receipts.apply(self.store)
         self._submissions.apply(self.store)
+        self._usage.apply(self.store)
         self.store.commits += 1
         self.committed = True
 

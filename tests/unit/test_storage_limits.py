@@ -19,7 +19,13 @@ from domain.operations import MAX_IDEMPOTENCY_KEY_LENGTH
 from domain.validation import CITY_MAX_LENGTH, STATE_MAX_LENGTH
 from infra.auth import AuthError, TokenAuthenticator
 from infra.db.tables import metadata as api_metadata
-from infra.llm_payloads import KNOWN_TYPES, MAX_JOB_ID_LENGTH, InvalidJobPayload, webhook_to_update
+from infra.llm_payloads import (
+    KNOWN_TYPES,
+    MAX_JOB_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    InvalidJobPayload,
+    webhook_to_update,
+)
 from infra.webhook_signing import InvalidSignature, WebhookVerifier, sign
 from llm_service.delivery_policy import (
     ATTEMPT_STATUSES,
@@ -96,6 +102,11 @@ GUARDS: dict[str, Callable[[], int]] = {
     "notifications.report_id": lambda: 36,
     "notifications.kind": lambda: len("PLAN_READY"),
     "notifications.title": lambda: len("Your plan is ready"),
+    # Our reports' ids: a usage row of a deleted report must match its cancellation event.
+    "generation_usage.report_id": lambda: 36,
+    "generation_usage.user_id": lambda: longest_accepted(jwt_subject_accepted, 300),
+    "generation_usage.job_id": lambda: longest_accepted(webhook_job_id_accepted, 300),
+    "generation_usage.model": lambda: MAX_NAME_LENGTH,
     "submission_attempts.user_id": lambda: longest_accepted(jwt_subject_accepted, 300),
     "submission_attempts.report_id": lambda: 36,
     "webhook_receipts.webhook_id": lambda: longest_accepted(webhook_id_accepted, 300),

@@ -1,0 +1,166 @@
+"""What generations used, as GraphQL: per report attempt, per viewer, and for admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypedDict
+
+import strawberry
+from strawberry import Info
+
+from domain import usage as usage_domain
+from domain.cleanup import Actor
+from domain.usage_summary import own_usage, service_usage
+from graph.context import Context
+
+COST_DESCRIPTION = "US dollars, rounded to 6 decimals (the one money type of this API)."
+
+
+@strawberry.type(description="One step's model call.")
+class StepUsage:
+    step_id: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    duration_ms: int
+    cost_usd: float = strawberry.field(description=COST_DESCRIPTION)
+
+    @classmethod
+    def from_domain(cls, value: usage_domain.StepUsage) -> StepUsage:
+        return cls(
+            step_id=value.step_id,
+            model=value.model,
+            input_tokens=value.input_tokens,
+            output_tokens=value.output_tokens,
+            total_tokens=value.total_tokens,
+            duration_ms=value.duration_ms,
+            cost_usd=value.cost_usd or 0.0,
+        )
+
+
+@strawberry.type(
+    description="What an attempt used (MissionReport.attempts), or all attempts summed "
+    "(MissionReport.usage: `attempt` is then the latest, `model` its model). The cost is "
+    "the provider's reported one, else the price table's; an unlisted model costs 0."
+)
+class MissionUsage:
+    attempt: int
+    model: str
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    duration_ms: int
+    cost_usd: float = strawberry.field(description=COST_DESCRIPTION)
+    steps: list[StepUsage]
+
+    @classmethod
+    def from_domain(cls, value: usage_domain.AttemptUsage) -> MissionUsage:
+        return cls(
+            attempt=value.attempt,
+            model=value.model,
+            input_tokens=value.input_tokens,
+            output_tokens=value.output_tokens,
+            total_tokens=value.total_tokens,
+            duration_ms=value.duration_ms,
+            cost_usd=value.cost_usd,
+            steps=[StepUsage.from_domain(step) for step in value.steps],
+        )
+
+
+@strawberry.type
+class UsageTotals:
+    generations: int = strawberry.field(description="Attempts that used tokens.")
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cost_usd: float = strawberry.field(description=COST_DESCRIPTION)
+
+
+# GraphQL's Int is 32-bit: a total past it (billions of tokens) is shown at the ceiling
+# rather than failing the whole answer; costUsd stays exact.
+MAX_GRAPHQL_INT = 2**31 - 1
+
+
+class _Totals(TypedDict):
+    generations: int
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cost_usd: float
+
+
+def _totals(value: usage_domain.UsageTotals) -> _Totals:
+    return {
+        "generations": min(value.generations, MAX_GRAPHQL_INT),
+        "input_tokens": min(value.input_tokens, MAX_GRAPHQL_INT),
+        "output_tokens": min(value.output_tokens, MAX_GRAPHQL_INT),
+        "total_tokens": min(value.total_tokens, MAX_GRAPHQL_INT),
+        "cost_usd": value.cost_usd,
+    }
+
+
+@strawberry.type
+class ModelUsage(UsageTotals):
+    model: str
+
+
+@strawberry.type
+class UserUsage(UsageTotals):
+    user_id: strawberry.ID
+
+
+@strawberry.type(
+    description="Generations (attempts that used tokens, cancelled and retried ones "
+    "included) and what they used. The breakdowns, costliest first and at most 100 rows, "
+    "are filled in by usageSummary (admins) only."
+)
+class UsageSummary(UsageTotals):
+    by_model: list[ModelUsage]
+    by_user: list[UserUsage]
+
+    @classmethod
+    def from_domain(cls, value: usage_domain.UsageSummary) -> UsageSummary:
+        return cls(
+            **_totals(value.totals),
+            by_model=[ModelUsage(model=m.model, **_totals(m.totals)) for m in value.by_model],
+            by_user=[
+                UserUsage(user_id=strawberry.ID(u.user_id), **_totals(u.totals))
+                for u in value.by_user
+            ],
+        )
+
+
+async def report_attempts(info: Info[Context, None], report_id: str) -> list[MissionUsage]:
+    attempts = await info.context.loaders.usage.load(report_id)
+    return [MissionUsage.from_domain(attempt) for attempt in attempts]
+
+
+async def report_usage(info: Info[Context, None], report_id: str) -> MissionUsage | None:
+    total = usage_domain.summed(await info.context.loaders.usage.load(report_id))
+    return MissionUsage.from_domain(total) if total else None
+
+
+async def viewer_usage(info: Info[Context, None]) -> UsageSummary:
+    viewer = info.context.require_viewer()
+    return UsageSummary.from_domain(
+        await own_usage(info.context.state.queries.usage, viewer.user_id)
+    )
+
+
+@strawberry.type
+class UsageQuery:
+    @strawberry.field(
+        description="Admin only (else the error 'admin role required'): every user's "
+        "generations stored in [since, until), with breakdowns by model and by user."
+    )
+    async def usage_summary(
+        self,
+        info: Info[Context, None],
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> UsageSummary:
+        viewer = info.context.require_viewer()
+        actor = Actor(viewer.user_id, is_admin=viewer.is_admin)
+        summary = await service_usage(info.context.state.queries.usage, actor, since, until)
+        return UsageSummary.from_domain(summary)
