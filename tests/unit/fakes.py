@@ -90,7 +90,6 @@ class FakeStore:
     receipt_times: dict[str, datetime] = field(default_factory=dict)
     # When a receipt is written; a test moves it to make receipts old.
     receipt_clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    commits: int = 0
     locked_users: list[str] = field(default_factory=list)
     # Runs first in `reports.add`: lets a test commit a concurrent writer's row.
     before_add: Callable[[MissionReport], None] | None = None
@@ -399,7 +398,6 @@ class FakeUnitOfWork:
         self._notifications.apply(self.store)
         self._receipts.apply(self.store)
         self._submissions.apply(self.store)
-        self.store.commits += 1
         self.committed = True
 
 
@@ -622,10 +620,6 @@ def make_fakes(**overrides: Any) -> Fakes:
         **overrides,
     )
     return Fakes(store, uow, llm, publisher, catalog, clock, ids, deps, sleep)
-
-
-def make_deps(**overrides: Any) -> Dependencies:
-    return make_fakes(**overrides).deps
 
 
 # --- builders ------------------------------------------------------------------------
