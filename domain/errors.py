@@ -88,5 +88,16 @@ class IdempotencyKeyConflict(DomainError):
     )
 
 
+class IdempotencyKeyInFlight(DomainError):
+    """Another request with this key is still submitting its job: its outcome is not known yet."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            "An earlier submission with this idempotency key is still starting; "
+            f"send it again in {retry_after_seconds} seconds to get its plan."
+        )
+        self.retry_after_seconds = retry_after_seconds
+
+
 class NotAuthorized(DomainError):
     message = "You are not allowed to do this."

@@ -15,6 +15,7 @@ from domain.errors import (
     ActiveJobLimitReached,
     CannotCancelCompleted,
     IdempotencyKeyConflict,
+    IdempotencyKeyInFlight,
     InvalidInput,
     LLMServiceUnavailable,
     NotificationNotFound,
@@ -45,6 +46,9 @@ from domain.workflow import MISSION_GENERATION
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 SUBMIT_POLL_SECONDS = 0.1
+# What a request told its key is still in flight should wait before sending it again;
+# short, since it has already waited submit_wait_seconds for the first one.
+IN_FLIGHT_RETRY_AFTER_SECONDS = 5
 DEFAULT_SUBMISSION_RATE_LIMIT = SubmissionRateLimit()
 
 
@@ -90,7 +94,7 @@ async def submit_mission_plan(
         if created is not None:
             report, queued = created
             return await _start_attempt(deps, report, queued, on_failure=_discard_new_report)
-    raise LLMServiceUnavailable("another submission with this idempotency key is starting")
+    raise IdempotencyKeyInFlight(IN_FLIGHT_RETRY_AFTER_SECONDS)
 
 
 async def _create_report(
@@ -144,7 +148,7 @@ async def _settled_report_for_key(
         if existing is None or existing.job_id is not None or existing.status.is_terminal:
             return existing
         await deps.sleep(SUBMIT_POLL_SECONDS)
-    raise LLMServiceUnavailable("an earlier submission with this idempotency key is starting")
+    raise IdempotencyKeyInFlight(IN_FLIGHT_RETRY_AFTER_SECONDS)
 
 
 async def retry_mission_plan(deps: Dependencies, user_id: str, report_id: str) -> MissionReport:

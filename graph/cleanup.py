@@ -9,9 +9,14 @@ import strawberry
 from strawberry import Info
 
 from domain.cleanup import Actor, CleanupResult, cleanup_old_jobs
-from domain.errors import InvalidInput, LLMServiceUnavailable, NotAuthorized
+from domain.errors import DomainError
 from graph.context import Context
-from graph.results import PermissionDeniedError, ServiceUnavailableError, ValidationError
+from graph.results import (
+    PermissionDeniedError,
+    ServiceUnavailableError,
+    ValidationError,
+    error_result,
+)
 
 
 @strawberry.type(
@@ -72,12 +77,6 @@ class CleanupMutation:
             result = await cleanup_old_jobs(
                 info.context.state.deps, actor, older_than_days, dry_run
             )
-        except NotAuthorized as error:
-            return PermissionDeniedError(message=error.message)
-        except InvalidInput as error:
-            return ValidationError.from_domain(error)
-        except LLMServiceUnavailable as error:
-            return ServiceUnavailableError(
-                message=error.message, retry_after=error.retry_after_seconds
-            )
+        except DomainError as error:
+            return error_result(error)  # type: ignore[return-value]
         return CleanupOldJobsSuccess.from_domain(result)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from domain import errors
+from domain.cleanup import CleanupNotAllowed
 from domain.errors import InvalidInput  # inside ValidationError, `errors` is its field
 from domain.validation import FieldError as DomainFieldError
 from graph.types import MissionReport, Notification
@@ -62,10 +64,24 @@ class ServiceUnavailableError:
     retry_after: int
 
 
+@strawberry.type(
+    description="An earlier submission with this idempotency key is still starting its job; "
+    "send the same request again after retryAfter seconds to get its plan."
+)
+class SubmissionInProgressError:
+    message: str
+    retry_after: int
+
+
 @strawberry.type(description="The idempotency key was used before with a different input.")
 class IdempotencyKeyConflictError:
     message: str
     field: str
+
+
+@strawberry.type(description="Only an administrator may do this; nothing was changed.")
+class PermissionDeniedError:
+    message: str
 
 
 @strawberry.type
@@ -120,7 +136,10 @@ SubmitMissionPlanResult = Annotated[
     | ActiveJobLimitError
     | RateLimitedError
     | ServiceUnavailableError
-    | IdempotencyKeyConflictError,
+    | IdempotencyKeyConflictError
+    | SubmissionInProgressError
+    # The plan was cancelled while its job was being started.
+    | NotFoundError,
     strawberry.union("SubmitMissionPlanResult"),
 ]
 CancelMissionPlanResult = Annotated[
@@ -141,47 +160,69 @@ DismissNotificationResult = Annotated[
 ]
 
 
-def error_result(
-    error: errors.DomainError,
-) -> (
+ErrorResult = (
     ValidationError
     | ActiveJobLimitError
     | RateLimitedError
     | ServiceUnavailableError
+    | SubmissionInProgressError
     | NotFoundError
     | CannotCancelError
     | NotRetryableError
     | IdempotencyKeyConflictError
-):
-    """The union member for an expected domain failure."""
-    if isinstance(error, errors.InvalidInput):
-        return ValidationError.from_domain(error)
-    if isinstance(error, errors.ActiveJobLimitReached):
-        return ActiveJobLimitError(
-            message=error.message, limit=error.limit, retry_after=error.retry_after_seconds
-        )
-    if isinstance(error, errors.SubmissionRateLimited):
-        return RateLimitedError(
-            message=error.message,
-            retry_after=error.retry_after_seconds,
-            limit=error.limit,
-            window_seconds=error.window_seconds,
-        )
-    if isinstance(error, errors.LLMServiceUnavailable):
-        return ServiceUnavailableError(message=error.message, retry_after=error.retry_after_seconds)
-    if isinstance(error, errors.IdempotencyKeyConflict):
-        return IdempotencyKeyConflictError(message=error.message, field="idempotencyKey")
-    if isinstance(error, errors.CannotCancelCompleted):
-        return CannotCancelError(message=error.message)
-    if isinstance(error, errors.NotRetryable):
-        return NotRetryableError(
-            message=error.message,
-            reason=NotRetryableReason(error.reason),
-            error_code=error.error_code,
-        )
+    | PermissionDeniedError
+)
+
+
+def _not_retryable(error: errors.NotRetryable) -> NotRetryableError:
+    return NotRetryableError(
+        message=error.message, reason=NotRetryableReason(error.reason), error_code=error.error_code
+    )
+
+
+def _not_found(error: errors.DomainError) -> NotFoundError:
     return NotFoundError(message=error.message)
 
 
-@strawberry.type(description="Only an administrator may do this; nothing was changed.")
-class PermissionDeniedError:
-    message: str
+# Keyed on the exact class: a new DomainError has no member until it is given one here
+# (tests/unit/test_error_results.py checks each has), so it cannot pass for another.
+_RESULTS: dict[type[errors.DomainError], Callable[[Any], ErrorResult]] = {
+    errors.InvalidInput: ValidationError.from_domain,
+    errors.ActiveJobLimitReached: lambda error: ActiveJobLimitError(
+        message=error.message, limit=error.limit, retry_after=error.retry_after_seconds
+    ),
+    errors.SubmissionRateLimited: lambda error: RateLimitedError(
+        message=error.message,
+        retry_after=error.retry_after_seconds,
+        limit=error.limit,
+        window_seconds=error.window_seconds,
+    ),
+    errors.LLMServiceUnavailable: lambda error: ServiceUnavailableError(
+        message=error.message, retry_after=error.retry_after_seconds
+    ),
+    errors.IdempotencyKeyInFlight: lambda error: SubmissionInProgressError(
+        message=error.message, retry_after=error.retry_after_seconds
+    ),
+    errors.IdempotencyKeyConflict: lambda error: IdempotencyKeyConflictError(
+        message=error.message, field="idempotencyKey"
+    ),
+    errors.CannotCancelCompleted: lambda error: CannotCancelError(message=error.message),
+    errors.NotRetryable: _not_retryable,
+    errors.PermanentFailure: _not_retryable,
+    errors.ReportNotFound: _not_found,
+    errors.NotificationNotFound: _not_found,
+    errors.NotAuthorized: lambda error: PermissionDeniedError(message=error.message),
+    CleanupNotAllowed: lambda error: PermissionDeniedError(message=error.message),
+}
+
+
+def error_result(error: errors.DomainError) -> ErrorResult:
+    """The union member for an expected domain failure.
+
+    A DomainError without one is a bug, not a client error: it is raised again, so the
+    client sees the masked "Unexpected error." and the log its traceback.
+    """
+    to_result = _RESULTS.get(type(error))
+    if to_result is None:
+        raise error
+    return to_result(error)

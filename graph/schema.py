@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+from collections.abc import Iterator
 
 from graphql import ASTValidationRule, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -87,6 +89,25 @@ class LoggedSchema(Schema):
         super().process_errors(unexpected, execution_context)
 
 
+class ParseErrorsAsResults(ParserCache):
+    """ParserCache whose syntax errors reach the client as errors, over websockets too.
+
+    ParserCache parses in its hook, before the try that turns a GraphQLError into a
+    result. Over HTTP an outer handler catches it; a subscription's syntax error (or one
+    over MaxTokensLimiter's limit) escaped strawberry's websocket worker as a traceback
+    and the client got a bare `complete`. Left unparsed, the document is parsed again
+    by strawberry where its error becomes the result (an invalid one is never cached).
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
 # Strawberry's disable_field_suggestions covers fields only; graphql-core still
 # suggests argument, type and enum value names, which maps the schema for a stranger.
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
@@ -154,7 +175,7 @@ def build_schema(
         ],
         config=StrawberryConfig(disable_field_suggestions=production),
         extensions=[
-            lambda: ParserCache(maxsize=512),
+            lambda: ParseErrorsAsResults(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

@@ -34,17 +34,23 @@ async def llm_callback(request: Request) -> JSONResponse:
             )
         update = webhook_to_update(payload)
     except BodyTooLarge:
-        return JSONResponse({"error": "body_too_large", "limit_bytes": limit}, status_code=413)
+        return _refused(413, {"error": "body_too_large", "limit_bytes": limit})
     except InvalidSignature as exc:
-        return JSONResponse({"error": "invalid_signature", "detail": str(exc)}, status_code=401)
+        return _refused(401, {"error": "invalid_signature", "detail": str(exc)})
     except InvalidJobPayload as exc:
-        return JSONResponse({"error": "invalid_payload", "detail": str(exc)}, status_code=400)
+        return _refused(400, {"error": "invalid_payload", "detail": str(exc)})
     try:
         applied = await apply_job_update(state.deps, update, webhook_id)
     except LLMServiceUnavailable:
         # We need the workflow definition to apply progress; the sender will retry.
         return JSONResponse({"error": "temporarily_unavailable"}, status_code=503)
     return JSONResponse({"status": "applied" if applied else "ignored"})
+
+
+def _refused(status: int, body: dict[str, Any]) -> JSONResponse:
+    # One line, no traceback: a sender with the wrong secret shows up without flooding.
+    log.info("webhook refused: %d %s %.200s", status, body["error"], body.get("detail", ""))
+    return JSONResponse(body, status_code=status)
 
 
 async def _read_capped(request: Request, limit: int) -> bytes:

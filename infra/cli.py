@@ -8,8 +8,10 @@ import logging
 from typing import TYPE_CHECKING
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from infra.auth import TokenAuthenticator
 from infra.settings import Settings
@@ -21,6 +23,26 @@ app = typer.Typer(help="Mission Planner service tools.", no_args_is_help=True)
 console = Console()
 
 
+def fail(message: str, exit_code: int) -> typer.Exit:
+    """One red line for an expected error, never a traceback: raise what this returns."""
+    console.print(f"[red]{message}[/red]", highlight=False, soft_wrap=True)
+    return typer.Exit(exit_code)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        # The setting and what is wrong with it, not its value: it may be a secret.
+        problem = error.errors()[0]
+        name = ".".join(str(part) for part in problem["loc"])
+        raise fail(f"Setting {name}: {problem['msg']}", 2) from None
+
+
+def database_unusable(error: Exception, outcome: str) -> typer.Exit:
+    return fail(f"The database cannot be used ({type(error).__name__}); {outcome}", 1)
+
+
 @app.command()
 def token(
     user_id: str = typer.Argument("dev-user", help="The token's `sub`: whose reports it sees."),
@@ -29,7 +51,7 @@ def token(
     email: str | None = typer.Option(None, help="Optional email claim."),
 ) -> None:
     """Mint a dev JWT signed with this instance's AUTH_JWT_SECRET (or generated secret)."""
-    settings = Settings()
+    settings = load_settings()
     authenticator = TokenAuthenticator(
         settings.jwt_secret, audience=settings.auth_jwt_audience, issuer=settings.auth_jwt_issuer
     )
@@ -48,7 +70,7 @@ def migrate() -> None:
     from infra.db.engine import create_engines
     from infra.db.migrate import upgrade_to_head
 
-    settings = Settings()
+    settings = load_settings()
 
     async def run() -> None:
         engines = create_engines(settings.resolved_database_url)
@@ -57,7 +79,10 @@ def migrate() -> None:
         finally:
             await engines.dispose()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except (OSError, SQLAlchemyError) as error:
+        raise database_unusable(error, "nothing was migrated.") from None
     console.print("[green]database is at the latest revision[/green]")
 
 
@@ -116,32 +141,26 @@ def cleanup(
     Never a queued or running job, nor a report, its plan or its events. Runs against
     DATABASE_URL and LLM_SERVICE_URL (or the embedded service), as the API would.
     """
-    from sqlalchemy.exc import SQLAlchemyError
-
     from domain.errors import InvalidInput, LLMServiceUnavailable
 
     # The run's audit line goes to stderr; the table to stdout.
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("domain.cleanup").setLevel(logging.INFO)
+    settings = load_settings()
     try:
-        result = asyncio.run(_cleanup(Settings(), older_than_days, dry_run))
+        result = asyncio.run(_cleanup(settings, older_than_days, dry_run))
     except DatabaseNotMigrated:
-        console.print(
-            "[red]The database is not at the latest revision: run "
-            "`mission-planner migrate` first. Nothing was deleted.[/red]"
+        message = (
+            "The database is not at the latest revision: run "
+            "`mission-planner migrate` first. Nothing was deleted."
         )
-        raise typer.Exit(1) from None
+        raise fail(message, 1) from None
     except (OSError, SQLAlchemyError) as error:
-        console.print(
-            f"[red]The database cannot be used ({type(error).__name__}); nothing was deleted.[/red]"
-        )
-        raise typer.Exit(1) from None
+        raise database_unusable(error, "nothing was deleted.") from None
     except InvalidInput as error:
-        console.print(f"[red]--older-than-days {error.errors[0].message}[/red]")
-        raise typer.Exit(2) from None
+        raise fail(f"--older-than-days {error.errors[0].message}", 2) from None
     except LLMServiceUnavailable as error:
-        console.print(f"[red]{error.message}[/red]")
-        raise typer.Exit(1) from None
+        raise fail(error.message, 1) from None
     console.print(cleanup_table(result))
 
 

@@ -26,18 +26,6 @@ INFANT_DIAPERS_PER_DAY = 8
 # Evacuate far enough to be outside the affected area, not just across town.
 EVACUATION_MIN_MILES = 50
 
-BASIC_KIT = (
-    "a battery or hand-crank NOAA weather radio",
-    "flashlights and spare batteries",
-    "a first aid kit",
-    "a whistle to signal for help",
-    "dust masks, plastic sheeting and duct tape",
-    "wet wipes, garbage bags and ties for sanitation",
-    "a wrench or pliers to turn off utilities",
-    "a manual can opener",
-    "local paper maps",
-    "phone chargers and a backup battery",
-)
 GO_BAG_ITEMS = (
     "medications and a list of doses",
     "copies of IDs, insurance and prescriptions in a waterproof pouch",

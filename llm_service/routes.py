@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from llm_service.outbox import AttemptRecord, DeliverySummary, OutboxStore
 from llm_service.tables import TERMINAL_STATUSES
 from llm_service.workflows import WorkflowNotFoundError, load_workflow
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Handler = Callable[[Request], Awaitable[Response]]
 _MAX_BULK_IDS = 1000
@@ -53,6 +55,20 @@ def _service(request: Request) -> ServiceState:
     return service
 
 
+def refused(request: Request, status: int, body: dict[str, Any]) -> JSONResponse:
+    """A 4xx answer and the one log line it leaves (no traceback: the caller erred)."""
+    detail = body.get("detail", "")
+    log.info(
+        "refused %s %s: %d %s %.200s",
+        request.method,
+        request.url.path,
+        status,
+        body["error"],
+        detail,
+    )
+    return JSONResponse(body, status_code=status)
+
+
 def requires_secret(handler: Handler) -> Handler:
     async def guarded(request: Request) -> Response:
         service: ServiceState | None = getattr(request.app.state, "llm_service", None)
@@ -60,13 +76,13 @@ def requires_secret(handler: Handler) -> Handler:
             return JSONResponse({"error": "not_started"}, status_code=503)
         supplied = request.headers.get("x-api-secret", "").encode()
         if not hmac.compare_digest(supplied, service.api_secret.encode()):
-            return JSONResponse({"error": "unauthorized"}, status_code=401)
+            return refused(request, 401, {"error": "unauthorized"})
         try:
             return await handler(request)
         except BadRequestError as exc:
-            return JSONResponse({"error": "invalid_request", "detail": str(exc)}, 422)
+            return refused(request, 422, {"error": "invalid_request", "detail": str(exc)})
         except BodyTooLargeError:
-            return JSONResponse({"error": "body_too_large", "limit_bytes": MAX_BODY_BYTES}, 413)
+            return refused(request, 413, {"error": "body_too_large", "limit_bytes": MAX_BODY_BYTES})
 
     return guarded
 
@@ -81,7 +97,7 @@ async def submit_workflow(request: Request) -> Response:
     try:
         workflow = load_workflow(name)
     except WorkflowNotFoundError:
-        return JSONResponse({"error": "workflow_not_found"}, status_code=404)
+        return refused(request, 404, {"error": "workflow_not_found"})
     job = NewJob(
         id=str(uuid4()),
         workflow_name=workflow.name,
@@ -98,7 +114,7 @@ async def get_job(request: Request) -> Response:
     service = _service(request)
     record = await service.store.get_job(request.path_params["job_id"])
     if record is None:
-        return JSONResponse({"error": "job_not_found"}, status_code=404)
+        return refused(request, 404, {"error": "job_not_found"})
     deliveries = await service.outbox.delivery_summary(record.id)
     return JSONResponse({**job_view(record), "deliveries": deliveries_view(deliveries)})
 
@@ -155,7 +171,7 @@ async def get_workflow(request: Request) -> Response:
     try:
         workflow = load_workflow(request.path_params["name"])
     except WorkflowNotFoundError:
-        return JSONResponse({"error": "workflow_not_found"}, status_code=404)
+        return refused(request, 404, {"error": "workflow_not_found"})
     return JSONResponse(workflow.to_dict())
 
 

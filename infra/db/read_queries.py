@@ -48,7 +48,6 @@ _REPORT_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 class ReportPage:
     reports: list[MissionReport]
     has_next_page: bool
-    total_hint: int | None = None
 
 
 def encode_cursor(report: MissionReport) -> str:
@@ -141,12 +140,6 @@ class ReadQueries:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [notification_from_row(row) for row in rows]
-
-    async def notifications_by_ids(self, ids: Sequence[str]) -> dict[str, Notification]:
-        query = select(notifications).where(notifications.c.id.in_(list(ids)))
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-        return {row["id"]: notification_from_row(row) for row in rows}
 
     async def events_after(
         self, report_id: str, after_sequence: int, limit: int = 500

@@ -28,6 +28,7 @@ from infra.db.mapping import (
     usage_to_row,
 )
 from infra.db.tables import (
+    IDEMPOTENCY_CONSTRAINT,
     generation_usage,
     mission_events,
     mission_reports,
@@ -35,6 +36,19 @@ from infra.db.tables import (
     submission_attempts,
     webhook_receipts,
 )
+
+# SQLite names the columns of the violated constraint, not the constraint.
+_SQLITE_IDEMPOTENCY_COLUMNS = "mission_reports.user_id, mission_reports.idempotency_key"
+
+
+def _violates_idempotency_key(error: IntegrityError) -> bool:
+    """Whether the insert broke the (user, idempotency key) unique constraint."""
+    # asyncpg's UniqueViolationError, behind SQLAlchemy's emulated DBAPI error.
+    driver_error = getattr(error.orig, "orig", None)
+    constraint = getattr(driver_error, "constraint_name", None)
+    if constraint is not None:
+        return bool(constraint == IDEMPOTENCY_CONSTRAINT)
+    return _SQLITE_IDEMPOTENCY_COLUMNS in str(error.orig)
 
 
 class SqlReportRepository:
@@ -47,7 +61,9 @@ class SqlReportRepository:
             async with self._conn.begin_nested():
                 await self._conn.execute(insert(mission_reports).values(report_to_row(report)))
         except IntegrityError as exc:
-            raise DuplicateIdempotencyKey(report.idempotency_key) from exc
+            if _violates_idempotency_key(exc):
+                raise DuplicateIdempotencyKey(report.idempotency_key) from exc
+            raise  # e.g. a duplicate id: a bug, not a request that lost a race for its key
 
     async def get(self, report_id: str, *, for_update: bool = False) -> MissionReport | None:
         query = select(mission_reports).where(mission_reports.c.id == report_id)

@@ -50,6 +50,9 @@ metadata = MetaData(
     }
 )
 
+# Named so a repository can tell a taken idempotency key from any other violation.
+IDEMPOTENCY_CONSTRAINT = "uq_mission_reports_idempotency"
+
 mission_reports = Table(
     "mission_reports",
     metadata,
@@ -70,7 +73,7 @@ mission_reports = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
-    UniqueConstraint("user_id", "idempotency_key", name="uq_mission_reports_idempotency"),
+    UniqueConstraint("user_id", "idempotency_key", name=IDEMPOTENCY_CONSTRAINT),
     Index("ix_mission_reports_user_created", "user_id", "created_at", "id"),
     Index("ix_mission_reports_status_updated", "status", "updated_at"),
 )

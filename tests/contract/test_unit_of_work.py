@@ -55,12 +55,8 @@ async def test_a_commit_stores_every_repositorys_writes(backend: Backend) -> Non
 
 
 async def test_a_duplicate_report_id_is_an_integrity_error_not_a_taken_key(
-    backend: Backend, request: pytest.FixtureRequest
+    backend: Backend,
 ) -> None:
-    if backend.name != "fake":
-        # SqlReportRepository.add maps every IntegrityError to DuplicateIdempotencyKey;
-        # issue 7 point 7 ("only the idempotency unique constraint") fixes that.
-        request.applymarker(pytest.mark.xfail(reason="issue 7 point 7", strict=False))
     async with backend.uow() as uow:
         await uow.reports.add(report())
         await uow.commit()

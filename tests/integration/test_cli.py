@@ -14,6 +14,7 @@ from infra.auth import TokenAuthenticator
 from infra.cli import app
 from infra.db.engine import create_engines
 from infra.settings import Settings
+from tests.conftest import free_port
 from tests.e2e.client import REPORT
 from tests.integration.cleanup_data import cleanup_scene, job_exists, receipts_of
 from tests.integration.harness import ApiHarness, running_api, settings_for
@@ -133,3 +134,30 @@ def test_jobs_cleanup_on_a_database_never_migrated_says_what_to_do(
         "The database is not at the latest revision: run `mission-planner migrate` first. "
         "Nothing was deleted."
     )
+
+
+def test_migrate_against_an_unreachable_database_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+asyncpg://u:p@127.0.0.1:{free_port()}/none")
+    result = CliRunner().invoke(app, ["migrate"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # not the connection error, raised on
+    assert result.stdout.splitlines() == [
+        "The database cannot be used (ConnectionRefusedError); nothing was migrated."
+    ]
+
+
+@pytest.mark.parametrize("command", [["token"], ["migrate"], ["jobs", "cleanup", "--dry-run"]])
+def test_a_bad_setting_is_one_line_naming_it_not_its_value(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: list[str]
+) -> None:
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LLM_TIMEOUT_SECONDS", "secret-looking-value")
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit)
+    [line] = result.stdout.splitlines()
+    assert line.startswith("Setting LLM_TIMEOUT_SECONDS: Input should be a valid number")
+    assert "secret-looking-value" not in result.stdout

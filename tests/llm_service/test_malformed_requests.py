@@ -52,6 +52,14 @@ CASES: dict[str, tuple[str, str, bytes, int, str]] = {
     "deep JSON on submit": ("POST", "/api/v1/workflow", DEEP, 422, "nested too deeply"),
     "not UTF-8": ("POST", "/api/v1/jobs/cleanup", b'{"statuses": "\xff"}', 422, "not valid JSON"),
     "a JSON string": ("POST", "/api/v1/jobs/cleanup", b'"hi"', 422, "body must be a JSON object"),
+    "an unknown workflow": (
+        "POST",
+        "/api/v1/workflow",
+        b'{"workflow_name": "no_such_workflow", "input_data": {}}',
+        404,
+        "workflow_not_found",
+    ),
+    "an unknown job": ("GET", "/api/v1/jobs/no-such-job", b"", 404, "job_not_found"),
     "over the body cap": (
         "POST",
         "/api/v1/workflow",
@@ -69,14 +77,36 @@ async def test_malformed_requests_get_a_4xx_without_traceback(
     method, path, body, status, detail = CASES[case]
     caplog.set_level(logging.INFO)
     async with start_service() as service:
+        caplog.clear()
         response = await service.client.request(
             method, path, content=body, headers={"content-type": "application/json"}
         )
         assert response.status_code == status, response.text
         assert detail in response.text
+        assert refusal_lines(caplog) == [f"refused {method} {path}: {status}"]
         # Nothing was deleted or changed: the service still answers normally.
         cleanup = await service.client.post("/api/v1/jobs/cleanup", json={"dry_run": True})
         assert cleanup.json()["matched"] == cleanup.json()["deleted"] == 0
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+
+
+def refusal_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The routes' log lines, cut after the status (the rest is the error and its detail)."""
+    lines = [r.getMessage() for r in caplog.records if r.name == "llm_service.routes"]
+    return [line[: line.index(":") + 5] for line in lines]
+
+
+async def test_a_wrong_api_secret_is_401_and_one_line(
+    start_service: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with start_service() as service:
+        caplog.clear()
+        response = await service.client.get(
+            "/api/v1/workflows/mission_generation", headers={"X-API-Secret": "wrong"}
+        )
+    assert response.status_code == 401
+    assert refusal_lines(caplog) == ["refused GET /api/v1/workflows/mission_generation: 401"]
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []
 
 

@@ -169,12 +169,6 @@ class GraphQLSocket:
         return await self.outcome(await self.start(query, variables), timeout)
 
 
-def without_locations(result: dict[str, Any]) -> dict[str, Any]:
-    """A result with error locations dropped: they depend on the document's layout only."""
-    errors = [{k: v for k, v in e.items() if k != "locations"} for e in result.get("errors", [])]
-    return {**result, "errors": errors} if errors else result
-
-
 # --- what a request runs ---------------------------------------------------------
 
 _LITERALS = re.compile(r"'[^']*'|\$\d+|\?|\b\d+\b")

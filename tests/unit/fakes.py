@@ -94,7 +94,6 @@ class FakeStore:
     usage: dict[tuple[str, int], AttemptUsage] = field(default_factory=dict)
     # When a receipt is written; a test moves it to make receipts old.
     receipt_clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    commits: int = 0
     locked_users: list[str] = field(default_factory=list)
     # Runs first in `reports.add`: lets a test commit a concurrent writer's row.
     before_add: Callable[[MissionReport], None] | None = None
@@ -425,7 +424,6 @@ class FakeUnitOfWork:
         self._receipts.apply(self.store)
         self._submissions.apply(self.store)
         self._usage.apply(self.store)
-        self.store.commits += 1
         self.committed = True
 
 
@@ -648,10 +646,6 @@ def make_fakes(**overrides: Any) -> Fakes:
         **overrides,
     )
     return Fakes(store, uow, llm, publisher, catalog, clock, ids, deps, sleep)
-
-
-def make_deps(**overrides: Any) -> Dependencies:
-    return make_fakes(**overrides).deps
 
 
 # --- builders ------------------------------------------------------------------------

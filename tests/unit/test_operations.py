@@ -10,8 +10,8 @@ import pytest
 from domain.errors import (
     ActiveJobLimitReached,
     CannotCancelCompleted,
-    DomainError,
     IdempotencyKeyConflict,
+    IdempotencyKeyInFlight,
     InvalidInput,
     LLMServiceUnavailable,
     NotificationNotFound,
@@ -24,6 +24,7 @@ from domain.job_updates import apply_job_update
 from domain.jobs import JobUpdateType
 from domain.notifications import Notification
 from domain.operations import (
+    IN_FLIGHT_RETRY_AFTER_SECONDS,
     cancel_mission_plan,
     dismiss_notification,
     retry_mission_plan,
@@ -639,13 +640,44 @@ async def test_a_second_submit_gives_up_when_the_first_never_gets_its_job(fakes:
     await first_started.wait()
     fakes.llm.during_submit = None
 
-    with pytest.raises(DomainError):
+    with pytest.raises(IdempotencyKeyInFlight) as raised:
         await submit(fakes, key="same-key")
 
+    # Not "the generator is down": the key is busy, and the answer says when to ask again.
+    assert not isinstance(raised.value, LLMServiceUnavailable)
+    assert raised.value.retry_after_seconds == IN_FLIGHT_RETRY_AFTER_SECONDS
+    assert "still starting" in raised.value.message
     # It waited the whole submit_wait_seconds, on the fake clock: no wall time passed.
     assert fakes.clock.now() - T0 == timedelta(seconds=fakes.deps.submit_wait_seconds)
     assert len(fakes.llm.submitted) == 0
     first.cancel()
+
+
+async def test_a_submit_that_keeps_losing_its_key_to_failing_rivals_is_told_to_retry(
+    fakes: Fakes,
+) -> None:
+    """Each round another request takes the key first, then fails to start its job."""
+    rivals: list[str] = []
+
+    def a_rival_takes_the_key_then_lets_it_go(_: MissionReport) -> None:
+        rival = generating_report(
+            id=f"rival-{len(rivals)}", job_id=None, idempotency_key="same-key"
+        )
+        rivals.append(rival.id)
+        fakes.store.reports[rival.id] = rival
+        # Discarded by the time the waiting request polls again (FakeSleep yields once).
+        asyncio.get_running_loop().call_soon(fakes.store.reports.pop, rival.id)
+
+    fakes.store.before_add = a_rival_takes_the_key_then_lets_it_go
+
+    with pytest.raises(IdempotencyKeyInFlight) as raised:
+        await submit(fakes, key="same-key")
+
+    assert len(rivals) == 3
+    assert raised.value.retry_after_seconds == IN_FLIGHT_RETRY_AFTER_SECONDS
+    await asyncio.sleep(0)  # the last rival lets its key go too
+    assert fakes.store.reports == {}
+    assert fakes.llm.submitted == []
 
 
 async def test_reusing_a_key_with_a_different_input_is_a_conflict(fakes: Fakes) -> None:
