@@ -17,7 +17,8 @@ from domain.report import MissionStatus
 from domain.transitions import TransitionContext, apply_update
 from llm_service.errors import WorkflowError
 from llm_service.steps import parse_plan_sections, strip_code_fence
-from tests.unit.builders import generating_report, job_update, mission_generation_definition
+from tests.support.workflow_steps import mission_generation_definition
+from tests.unit.builders import generating_report, job_update
 
 BODY = "We stay home for two weeks.\n\n## Next Steps\n- Buy water\n- Charge radios\n"
 
