@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from llm_service.db import utcnow
+from llm_service.http_body import BodyTooLarge, read_capped_body
 from llm_service.job_runner import JobRunner
 from llm_service.job_store import JobRecord, JobStore, NewJob
 from llm_service.outbox import AttemptRecord, DeliverySummary, OutboxStore
@@ -44,10 +45,6 @@ class BadRequestError(Exception):
     pass
 
 
-class BodyTooLargeError(Exception):
-    pass
-
-
 def _service(request: Request) -> ServiceState:
     return request.app.state.llm_service  # type: ignore[no-any-return]
 
@@ -64,7 +61,7 @@ def requires_secret(handler: Handler) -> Handler:
             return await handler(request)
         except BadRequestError as exc:
             return JSONResponse({"error": "invalid_request", "detail": str(exc)}, 422)
-        except BodyTooLargeError:
+        except BodyTooLarge:
             return JSONResponse({"error": "body_too_large", "limit_bytes": MAX_BODY_BYTES}, 413)
 
     return guarded
@@ -212,7 +209,7 @@ def _attempt_view(attempt: AttemptRecord) -> dict[str, Any]:
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await _capped_body(request)
+    raw = await read_capped_body(request, MAX_BODY_BYTES)
     try:
         body = json.loads(raw)
     except RecursionError as exc:
@@ -222,20 +219,6 @@ async def _json_object(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequestError("body must be a JSON object")
     return body
-
-
-async def _capped_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise BodyTooLargeError()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise BodyTooLargeError()
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _field(body: dict[str, Any], name: str, kind: type[T]) -> T:
