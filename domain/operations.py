@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from domain.access import can_see
 from domain.errors import (
     ActiveJobLimitReached,
     CannotCancelCompleted,
@@ -179,7 +180,7 @@ async def cancel_mission_plan(deps: Dependencies, user_id: str, report_id: str) 
     """Stops the job and deletes the report. Cancelling again succeeds and changes nothing."""
     async with deps.uow() as uow:
         report = await uow.reports.get(report_id)
-        if report is None or report.user_id != user_id:
+        if not can_see(report, user_id):
             if await uow.events.find_cancellation(report_id, user_id) is not None:
                 return
             raise ReportNotFound()
@@ -206,7 +207,7 @@ async def dismiss_notification(
 ) -> Notification:
     async with deps.uow() as uow:
         notification = await uow.notifications.get(notification_id)
-        if notification is None or notification.user_id != user_id:
+        if not can_see(notification, user_id):
             raise NotificationNotFound()
         dismissed = notification.dismissed(deps.clock.now())
         if dismissed is not notification:
@@ -264,8 +265,7 @@ async def _owned_report(
     uow: UnitOfWork, user_id: str, report_id: str, *, for_update: bool = False
 ) -> MissionReport:
     report = await uow.reports.get(report_id, for_update=for_update)
-    # Another user's report is indistinguishable from a missing one.
-    if report is None or report.user_id != user_id:
+    if not can_see(report, user_id):
         raise ReportNotFound()
     return report
 

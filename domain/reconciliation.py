@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from domain.access import is_stale, stale_cutoff
 from domain.errors import LLMServiceUnavailable
 from domain.job_updates import apply_job_update
 from domain.jobs import JobUpdate, JobUpdateType
@@ -35,9 +36,10 @@ async def sweep_stale_reports(deps: Dependencies, stale_after: timedelta, limit:
     Each report is guarded on its own: one that cannot be reconciled is logged and
     skipped, so it never keeps the reports behind it (the list is oldest first) stale.
     """
-    updated_before = deps.clock.now() - stale_after
+    now = deps.clock.now()
     async with deps.uow() as uow:
-        stale = await uow.reports.list_stale_generating(updated_before, limit)
+        listed = await uow.reports.list_stale_generating(stale_cutoff(now, stale_after), limit)
+    stale = [report for report in listed if is_stale(report, now, stale_after)]
     changed = 0
     for report in stale:
         try:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from domain.access import can_see
 from domain.event_log import (
     CancelledPayload,
     CompletedPayload,
@@ -41,7 +42,7 @@ async def finished_report(
 ) -> MissionReport | None:
     viewer = info.context.viewer
     found = await info.context.state.queries.report(str(root.report_id))
-    if found is None or viewer is None or found.user_id != viewer.user_id:
+    if not can_see(found, viewer.user_id if viewer else None):
         return None
     return MissionReport.from_domain(found)
 

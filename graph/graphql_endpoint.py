@@ -27,6 +27,7 @@ from graph.schema import build_schema
 from graph.ws_protocol import (
     BAD_MESSAGE,
     FORBIDDEN,
+    MAX_WS_MESSAGE_BYTES,
     MESSAGE_TOO_LARGE,
     TOO_MANY_SOCKETS,
     MissionPlannerWSHandler,
@@ -35,11 +36,10 @@ from graph.ws_protocol import (
 )
 from infra.auth import AuthError
 from infra.settings import Settings
+from llm_service.http_body import BodyTooLarge, read_capped_body
 
 log = logging.getLogger(__name__)
 
-# A subscribe message is a query plus variables; nothing legitimate comes near this.
-MAX_WS_MESSAGE_BYTES = 64 * 1024
 # Caps on a whole HTTP request, variables included. The largest valid wizard input is
 # a few KB; uvicorn itself reads bodies without limit.
 MAX_HTTP_BODY_BYTES = 1024 * 1024
@@ -71,17 +71,10 @@ class CappedRequestAdapter(StarletteRequestAdapter):
 
     async def get_body(self) -> bytes:
         request: Request = self._request
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_HTTP_BODY_BYTES:
-            raise HTTPException(413, "Request body too large")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_HTTP_BODY_BYTES:
-                raise HTTPException(413, "Request body too large")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            return await read_capped_body(request, MAX_HTTP_BODY_BYTES)
+        except BodyTooLarge as exc:
+            raise HTTPException(413, "Request body too large") from exc
 
 
 def _too_large(text: str) -> bool:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from domain.access import can_see, is_stale
 from domain.errors import LLMServiceUnavailable
 from domain.reconciliation import reconcile_report
-from domain.report import MissionReport, MissionStatus
+from domain.report import MissionReport
 from graph.context import Context
 
 log = logging.getLogger(__name__)
@@ -17,12 +18,10 @@ async def read_report(context: Context, report_id: str) -> MissionReport | None:
     viewer = context.require_viewer()
     state = context.state
     report = await state.queries.report(report_id)
-    if report is None or report.user_id != viewer.user_id:
+    if not can_see(report, viewer.user_id):
         return None
     stale_after = timedelta(seconds=state.settings.reconcile_after_seconds)
-    if report.status is MissionStatus.GENERATING and (
-        state.deps.clock.now() - report.updated_at > stale_after
-    ):
+    if is_stale(report, state.deps.clock.now(), stale_after):
         # No news for a while: webhooks may have been lost, so ask the service.
         try:
             if await reconcile_report(state.deps, report):

@@ -17,9 +17,9 @@ from types import FrameType
 import uvicorn
 
 from graph.http_protocol import header_timeout_protocol
+from graph.ws_protocol import MAX_WS_MESSAGE_BYTES
 from infra.settings import Settings
 
-WS_MAX_MESSAGE_BYTES = 64 * 1024
 GRACEFUL_SHUTDOWN_SECONDS = 20
 
 
@@ -42,7 +42,7 @@ def main() -> None:
         timeout_keep_alive=settings.http_keep_alive_seconds,
         limit_concurrency=settings.http_max_concurrency,
         ws_per_message_deflate=False,
-        ws_max_size=WS_MAX_MESSAGE_BYTES,
+        ws_max_size=MAX_WS_MESSAGE_BYTES,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         log_level=os.environ.get("LOG_LEVEL", "info"),
         proxy_headers=True,

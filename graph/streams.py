@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
+from domain.access import can_see
 from domain.event_log import MalformedEvent, MissionEvent
 from graph.context import AppState, SessionExpired
 from infra.auth import Viewer
@@ -52,8 +53,7 @@ async def report_events(
         latest = pending[0] if pending else None
     else:
         latest = await state.queries.latest_state_event(report_id)
-    # Another user's report is indistinguishable from a missing one.
-    if latest is None or latest.user_id != viewer.user_id:
+    if not can_see(latest, viewer.user_id):
         raise ReportNotFoundError()
     last = latest.sequence - 1 if after_sequence is None else after_sequence
     if latest.type.is_terminal and last >= latest.sequence:

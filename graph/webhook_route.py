@@ -13,19 +13,16 @@ from domain.errors import LLMServiceUnavailable
 from domain.job_updates import apply_job_update
 from infra.llm_payloads import InvalidJobPayload, is_known_event_type, webhook_to_update
 from infra.webhook_signing import InvalidSignature
+from llm_service.http_body import BodyTooLarge, read_capped_body
 
 log = logging.getLogger(__name__)
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 async def llm_callback(request: Request) -> JSONResponse:
     state = request.app.state.mission_planner
     limit = state.settings.webhook_max_body_bytes
     try:
-        body = await _read_capped(request, limit)
+        body = await read_capped_body(request, limit)
         webhook_id = state.webhook_verifier.verify(body, request.headers)
         payload = _json_object(body)
         if not is_known_event_type(payload):
@@ -51,20 +48,6 @@ def _refused(status: int, body: dict[str, Any]) -> JSONResponse:
     # One line, no traceback: a sender with the wrong secret shows up without flooding.
     log.info("webhook refused: %d %s %.200s", status, body["error"], body.get("detail", ""))
     return JSONResponse(body, status_code=status)
-
-
-async def _read_capped(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

@@ -29,6 +29,10 @@ BAD_MESSAGE = 4400
 FORBIDDEN = 4403
 IDLE = 4408
 MESSAGE_TOO_LARGE = 4413
+# The one cap on a websocket message: uvicorn refuses a larger frame (graph.serve), and
+# the GraphQL socket closes with MESSAGE_TOO_LARGE on a larger text (graph.graphql_endpoint).
+# A subscribe message is a query plus variables; nothing legitimate comes near this.
+MAX_WS_MESSAGE_BYTES = 64 * 1024
 TOO_MANY_SOCKETS = 4429
 
 

@@ -1,8 +1,25 @@
-"""Database engine for the standalone service and the UTC datetime column type."""
+"""The SQL plumbing both services share: the UTC column type and SQLite's tuning.
+
+Shared, and here: the API embeds the LLM service and already depends on it, while the
+LLM service must stay deployable on its own and never imports the API's `infra`. So
+the one copy lives on the side that depends on nothing; `infra.db.engine` and
+`infra.db.tables` import it. Only SQLAlchemy is needed, no other part of either service.
+
+SQLite, decided once for both:
+- WAL, so reads go on while one connection writes; `synchronous=NORMAL` (safe with WAL:
+  a power loss may lose the last commits, never corrupt the file); foreign keys on.
+- Every write transaction begins with BEGIN IMMEDIATE: it takes the write lock up front
+  and waits on the busy timeout, instead of failing with "database is locked" when a
+  deferred transaction upgrades from reading to writing.
+- Writers of one process queue on an asyncio lock (`write_transaction`), not in SQLite's
+  busy handler, which sleeps up to 100 ms a round.
+- A connection is rolled back before it is closed (see `_roll_back_before_close`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +32,14 @@ from sqlalchemy import DateTime, Engine, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_
+
+log = logging.getLogger(__name__)
+
+# How long a writer waits for another process's write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The connection option that makes a transaction begin with BEGIN IMMEDIATE.
+_IMMEDIATE = "sqlite_begin_immediate"
 
 
 def utcnow() -> datetime:
@@ -35,49 +60,92 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetimes are ambiguous; pass an aware one")
+            raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if not isinstance(value, datetime):
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def create_db_engine(url: str) -> AsyncEngine:
-    """An async engine; on SQLite with WAL and a busy timeout so concurrent writers wait."""
-    parsed = make_url(url)
-    if not parsed.get_backend_name() == "sqlite":
+    """The standalone service's engine: one for reads and writes, SQLite tuned as above."""
+    if make_url(url).get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        _create_private_file(Path(parsed.database))
+    create_private_sqlite_file(url)
     engine = create_async_engine(url)
-    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    tune_sqlite(engine, immediate=False)
     return engine
 
 
-def _create_private_file(path: Path) -> None:
-    """The database file is made 0600 like the secrets (SQLite would make it 0644)."""
+def create_private_sqlite_file(url: str) -> None:
+    """Create the database file 0600, as the secrets are, before SQLite makes it 0644.
+
+    SQLite gives its -wal and -shm files the database file's mode, so they follow.
+    An existing file keeps its mode: the operator may have chosen it.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        pass
+        return
+    os.close(fd)
 
 
-def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
+def tune_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
+    """The SQLite settings of every engine of both services.
+
+    `immediate`: every transaction of this engine begins IMMEDIATE (an engine kept for
+    writing); otherwise only those of `write_transaction` do.
+    """
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            # Off by default in SQLite; webhook attempts go with their outbox row by cascade.
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        begin_immediate = immediate or connection.get_execution_options().get(_IMMEDIATE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if begin_immediate else "BEGIN")
+
+    event.listen(sync_engine.pool, "close", _roll_back_before_close)
+
+
+def _roll_back_before_close(dbapi_connection: Any, _record: Any) -> None:
+    """Ends the connection's transaction before SQLAlchemy closes the connection.
+
+    A task cancelled mid-statement (a job or the webhook sender at shutdown) makes
+    SQLAlchemy invalidate and close its connection. Python's sqlite3 `close()` does
+    not roll back while a cursor of the cancelled statement is still referenced (by the
+    traceback, say): the connection lingers as a zombie that keeps its transaction, and
+    the write lock BEGIN IMMEDIATE took, until the cursor is garbage-collected. Every
+    other writer, in this process or another, then waits out the busy timeout and fails
+    with "database is locked". A ROLLBACK ends the transaction whatever cursors remain.
+    """
+    driver_connection = getattr(dbapi_connection, "driver_connection", None)
+    if driver_connection is None:
+        return
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        # Safe with WAL (a power loss may lose the last commits, never corrupt the file).
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        # Off by default in SQLite; webhook attempts go with their outbox row by cascade.
-        cursor.execute("PRAGMA foreign_keys=ON")
-    finally:
-        cursor.close()
+        # Shielded: a second cancellation must not cut the rollback short either.
+        await_(asyncio.shield(driver_connection.rollback()))
+    except Exception:  # closing anyway; outside a greenlet (garbage collection) it cannot run
+        log.debug("no rollback before closing a SQLite connection", exc_info=True)
 
 
 _sqlite_write_locks: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary()
@@ -85,7 +153,7 @@ _sqlite_write_locks: WeakKeyDictionary[Engine, asyncio.Lock] = WeakKeyDictionary
 
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """`engine.begin()`, with this process's SQLite writers queued on an asyncio lock.
+    """`engine.begin()`; on SQLite with BEGIN IMMEDIATE, queued on this process's lock.
 
     SQLite allows one writer; when connections of one process race for it, the
     losers sleep in SQLite's busy handler (up to 100 ms per round), which costs
@@ -96,5 +164,7 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
             yield conn
         return
     lock = _sqlite_write_locks.setdefault(engine.sync_engine, asyncio.Lock())
-    async with lock, engine.begin() as conn:
-        yield conn
+    async with lock, engine.connect() as conn:
+        await conn.execution_options(**{_IMMEDIATE: True})
+        async with conn.begin():
+            yield conn

@@ -252,8 +252,9 @@ class _Execution:
         }
         self._step_status[step.id] = "running"
         started = {"current_step_id": step.id, "steps": dict(self._step_status)}
+        percentages = workflow.progress_of_steps[index]
         if not await self._emit(
-            "workflow.step_started", {**info, "progress": workflow.progress_after(index)}, started
+            "workflow.step_started", {**info, "progress": percentages.start_percentage}, started
         ):
             return False
         if self._config.step_delay_seconds:
@@ -264,7 +265,7 @@ class _Execution:
             await self._fail(step, error, usage)
             return False
         self._step_status[step.id] = "completed"
-        progress = workflow.progress_after(index + 1)
+        progress = percentages.end_percentage
         # The job row keeps the usage so far: a cancel then reports it (job_store).
         return await self._emit(
             "workflow.progress",

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from llm_service.db import utcnow
+from llm_service.http_body import BodyTooLarge, read_capped_body
 from llm_service.job_runner import JobRunner
 from llm_service.job_store import JobRecord, JobStore, NewJob
 from llm_service.outbox import AttemptRecord, DeliverySummary, OutboxStore
@@ -43,10 +44,6 @@ class ServiceState:
 
 
 class BadRequestError(Exception):
-    pass
-
-
-class BodyTooLargeError(Exception):
     pass
 
 
@@ -81,7 +78,7 @@ def requires_secret(handler: Handler) -> Handler:
             return await handler(request)
         except BadRequestError as exc:
             return refused(request, 422, {"error": "invalid_request", "detail": str(exc)})
-        except BodyTooLargeError:
+        except BodyTooLarge:
             return refused(request, 413, {"error": "body_too_large", "limit_bytes": MAX_BODY_BYTES})
 
     return guarded
@@ -229,7 +226,7 @@ def _attempt_view(attempt: AttemptRecord) -> dict[str, Any]:
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await _capped_body(request)
+    raw = await read_capped_body(request, MAX_BODY_BYTES)
     try:
         body = json.loads(raw)
     except RecursionError as exc:
@@ -239,20 +236,6 @@ async def _json_object(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequestError("body must be a JSON object")
     return body
-
-
-async def _capped_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise BodyTooLargeError()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise BodyTooLargeError()
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _field(body: dict[str, Any], name: str, kind: type[T]) -> T:

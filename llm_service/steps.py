@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from domain.plan import MAX_PLAN_CHARS
+from domain.plan import MAX_PLAN_CHARS, PlanParseError, PlanTooLarge
+from domain.plan_text import read_plan
 from domain.text import clean_text
 from llm_service.errors import WorkflowError
 from llm_service.household import is_needed_by
@@ -28,8 +30,7 @@ from llm_service.usage import STEPS_USAGE, step_usage
 StepFunction = Callable[[dict[str, Any]], Awaitable[None]]
 
 _FENCE_LANGUAGE = re.compile(r"[A-Za-z]*")
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
-REQUIRED_SECTION = "executive_summary"
+logger = logging.getLogger(__name__)
 
 
 def build_step_registry(
@@ -114,61 +115,37 @@ async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider)
 
 
 async def parse_plan_sections(context: dict[str, Any]) -> None:
+    """Reads the plan as the API will (domain.plan_text.read_plan): one rule of what is usable.
+
+    `parsed_sections` is that reading's sections (docs/llm-service-api.md), so a plan
+    this step passes is one the API stores, and one it refuses the API would refuse too.
+    """
     plan = context["mission_plan"]
-    if len(plan) > MAX_PLAN_CHARS:
-        # The API refuses such a plan unread (domain.plan); say so here, with a retry.
-        raise WorkflowError(
-            "plan_too_large",
-            f"the generated plan has {len(plan)} characters; at most {MAX_PLAN_CHARS} are accepted",
-            retryable=True,
-        )
     # Off the event loop: the outbox and the API's requests go on while a plan is read.
-    sections = await asyncio.to_thread(parse_sections, plan)
-    if not sections.get(REQUIRED_SECTION):
-        raise WorkflowError(
-            "unparseable_plan",
-            "the generated plan has no Executive Summary section",
-            retryable=True,  # a model's next attempt usually follows the format
-        )
+    reading = await asyncio.to_thread(read_plan, plan)
+    if reading.plan is None:
+        raise _unusable_plan_error(reading.failure)
     context["output"] = {
         "mission_plan": plan,
-        "parsed_sections": sections,
+        "parsed_sections": reading.plan.sections.to_dict(),
         "llm_usage": context["llm_usage"],
     }
 
 
-def parse_sections(markdown: str) -> dict[str, str]:
-    """{heading slug: body} for each `## ` heading; the first of duplicate headings wins.
-
-    Line by line with string operations, so linear whatever a line holds.
-    """
-    sections: dict[str, str] = {}
-    slug: str | None = None
-    body: list[str] = []
-    for line in [*markdown.split("\n"), "## end"]:
-        title = _level_two_title(line)
-        if title is None:
-            body.append(line)
-            continue
-        if slug:
-            sections.setdefault(slug, "\n".join(body).strip())
-        slug, body = heading_slug(title), []
-    return sections
-
-
-def _level_two_title(line: str) -> str | None:
-    """ "## Title ##" -> "Title"; None unless the line starts with exactly two "#".
-
-    "## " is a heading with an empty title: it ends the section before it.
-    """
-    if len(line) < 3 or not line.startswith("##") or line.startswith("###"):
-        return None
-    return line[2:].strip(" \t").rstrip(" \t#")
-
-
-def heading_slug(heading: str) -> str:
-    """ "Day-by-Day Simulation" -> "day_by_day_simulation"."""
-    return _NOT_SLUG.sub("_", heading.lower()).strip("_")
+def _unusable_plan_error(failure: Exception | None) -> WorkflowError:
+    # Retryable: a model's next attempt usually follows the format and the size.
+    if isinstance(failure, PlanTooLarge):
+        message = (
+            f"the generated plan has {failure.length} characters; "
+            f"at most {MAX_PLAN_CHARS} are accepted"
+        )
+        return WorkflowError("plan_too_large", message, retryable=True)
+    if isinstance(failure, PlanParseError):
+        message = "the generated plan has no executive summary"
+        return WorkflowError("unparseable_plan", message, retryable=True)
+    # The parser itself broke on this text: the same text would break it in the API.
+    logger.error("the generated plan broke the plan parser", exc_info=failure)
+    return WorkflowError("internal_error", "the plan could not be read", retryable=True)
 
 
 def strip_code_fence(text: str) -> str:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
+
+from domain.workflow import StepProgress
+from domain.workflow import WorkflowDefinition as DomainWorkflow
 
 # Names become file names: keep them to a safe alphabet so a request cannot walk the tree.
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -48,14 +51,11 @@ class WorkflowDefinition:
     def step_ids(self) -> tuple[str, ...]:
         return tuple(step.id for step in self.steps)
 
-    @property
-    def total_weight(self) -> int:
-        return sum(step.weight for step in self.steps)
-
-    def progress_after(self, completed_steps: int) -> float:
-        """Percentage of the total weight done once the first `completed_steps` finished."""
-        done = sum(step.weight for step in self.steps[:completed_steps])
-        return round(done / self.total_weight * 100, 1)
+    @cached_property
+    def progress_of_steps(self) -> tuple[StepProgress, ...]:
+        """Each step's percentage when it starts and ends: the API's math (domain.workflow),
+        so the percentages in this service's events are the ones a report shows."""
+        return DomainWorkflow.from_dict(self.to_dict()).progress_of_steps()
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -10,6 +10,7 @@ from domain.notifications import Notification
 from domain.plan import parse_plan_markdown
 from domain.report import MissionReport, Plan, Progress, ReportError
 from tests.contract.conftest import Backend
+from tests.support.workflow_steps import GENERATE_MISSION_PLAN
 from tests.unit.builders import (
     PLAN_MARKDOWN,
     T0,
@@ -34,7 +35,7 @@ def completed(report_id: str = "report-1") -> MissionReport:
 
 
 def failed(report_id: str = "report-1") -> MissionReport:
-    progress = Progress("generate_mission_plan", "Generating Mission Plan", 4, 6, 20.0)
+    progress = Progress(GENERATE_MISSION_PLAN, "Generating Mission Plan", 4, 6, 20.0)
     error = ReportError("LLM_TIMEOUT", "The model timed out.", retryable=True)
     running = dataclasses.replace(report(report_id), progress=progress, last_job_sequence=7)
     return running.failed(error, NOW + timedelta(minutes=3))

@@ -15,6 +15,7 @@ from llm_service.tables import RUNNING, jobs_table, outbox_table
 from tests.e2e.client import REPORT, SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness
 from tests.support.waiting import wait_until
+from tests.support.workflow_steps import FORMAT_BUNDLES
 
 CLEANUP = """
 mutation Cleanup($days: Int!, $dry: Boolean!) {
@@ -102,7 +103,7 @@ async def deliveries_settled(engine: AsyncEngine, job_id: str) -> None:
 
 async def active_job(engine: AsyncEngine, status: str) -> str:
     """A job another, live, runner holds: this process's runner never takes it over."""
-    job = NewJob(str(uuid.uuid4()), "mission_generation", ("format_bundles",), {}, {}, None)
+    job = NewJob(str(uuid.uuid4()), "mission_generation", (FORMAT_BUNDLES,), {}, {}, None)
     await JobStore(engine, on_outbox_write=lambda: None).create_job(job, runner_id="elsewhere")
     live = datetime.now(UTC) + timedelta(days=1)
     async with engine.begin() as conn:

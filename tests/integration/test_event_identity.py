@@ -19,6 +19,7 @@ from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
 from tests.support.job_events import completed_event, failed_event, webhook_event
 from tests.support.waiting import wait_until
+from tests.support.workflow_steps import FORMAT_BUNDLES, JOIN_BUNDLES
 
 FIELDS = """
   __typename
@@ -93,9 +94,9 @@ class Job:
 
     async def run_two_steps(self) -> None:
         await self.send("workflow.started", step_count=6)
-        await self.send("workflow.step_started", step_id="format_bundles")
-        await self.send("workflow.progress", step_id="format_bundles")
-        await self.send("workflow.step_started", step_id="join_bundles")
+        await self.send("workflow.step_started", step_id=FORMAT_BUNDLES)
+        await self.send("workflow.progress", step_id=FORMAT_BUNDLES)
+        await self.send("workflow.step_started", step_id=JOIN_BUNDLES)
 
     async def end(self, ending: str, user: str) -> None:
         self.sequence += 1

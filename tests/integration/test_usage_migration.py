@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infra.db.engine import create_engines
 from infra.db.migrate import downgrade_to, upgrade_to, upgrade_to_head
-from infra.db.tables import UTCDateTime, generation_usage
+from infra.db.tables import generation_usage
+from llm_service.db import UTCDateTime
 from tests.conftest import scratch_postgres_database
 
 MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0007_generation_usage.py"

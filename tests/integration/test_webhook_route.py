@@ -15,6 +15,7 @@ from domain.failures import report_error
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
 from tests.support.job_events import PLAN, webhook_event
+from tests.support.workflow_steps import BUILD_USER_MESSAGE, GENERATE_MISSION_PLAN
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ async def state_of(api: ApiHarness, report_id: str) -> tuple[str, float, int]:
 async def test_a_bad_signature_is_401_and_changes_nothing(api: ApiHarness) -> None:
     _, report = await new_report(api)
     before = await state_of(api, report["id"])
-    body = webhook_event(report, "workflow.step_started", 50, step_id="generate_mission_plan")
+    body = webhook_event(report, "workflow.step_started", 50, step_id=GENERATE_MISSION_PLAN)
     wrong = "whsec_" + "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldC13cm9uZy0xMjM="
     assert (await api.webhook(body, secret=wrong)).status_code == 401
     unsigned = await api.client.post("/api/webhooks/llm-callback", json=body)
@@ -50,7 +51,7 @@ async def test_a_bad_signature_is_401_and_changes_nothing(api: ApiHarness) -> No
 
 async def test_progress_applies_once_per_webhook_id(api: ApiHarness) -> None:
     _, report = await new_report(api)
-    body = webhook_event(report, "workflow.step_started", 50, step_id="generate_mission_plan")
+    body = webhook_event(report, "workflow.step_started", 50, step_id=GENERATE_MISSION_PLAN)
     first = await api.webhook(body, webhook_id="msg_dup_1")
     again = await api.webhook(body, webhook_id="msg_dup_1")
     assert first.status_code == 200 and first.json()["status"] == "applied"
@@ -79,7 +80,7 @@ async def test_out_of_order_events_leave_the_report_completed(api: ApiHarness) -
         output={"mission_plan": PLAN, "parsed_sections": {}, "llm_usage": usage},
     )
     assert (await api.webhook(completed)).status_code == 200
-    late_progress = webhook_event(report, "workflow.step_started", 40, step_id="build_user_message")
+    late_progress = webhook_event(report, "workflow.step_started", 40, step_id=BUILD_USER_MESSAGE)
     late_start = webhook_event(report, "workflow.started", 1, step_count=6)
     assert (await api.webhook(late_progress)).status_code == 200
     assert (await api.webhook(late_start)).status_code == 200

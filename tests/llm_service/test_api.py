@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.llm_service.conftest import workflow_body
+from tests.support.workflow_steps import FORMAT_BUNDLES
 
 PROTECTED: list[tuple[str, str, Any]] = [
     ("POST", "/api/v1/workflow", workflow_body()),
@@ -44,7 +45,7 @@ async def test_submit_returns_202_and_the_job_is_readable(
     assert job["workflow_name"] == "mission_generation"
     assert job["metadata"] == {"report_id": "report-1", "user_id": "user-1", "attempt": 1}
     assert job["steps"][0] == {
-        "id": "format_bundles",
+        "id": FORMAT_BUNDLES,
         "display_name": "Formatting Bundles",
         "description": job["steps"][0]["description"],
         "weight": 5,

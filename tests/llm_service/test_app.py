@@ -6,11 +6,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from llm_service import app as app_module
 from llm_service.app import create_app
-from llm_service.db import create_db_engine
 from llm_service.settings import LLMServiceSettings
 from tests.llm_service.conftest import API_SECRET, WEBHOOK_SECRET, make_settings, workflow_body
 
@@ -68,14 +66,3 @@ def test_module_app_is_built_lazily_from_the_environment(
         assert app_module.app is app_module.app
     finally:
         app_module._standalone_app.cache_clear()
-
-
-async def test_sqlite_engine_uses_wal_and_a_busy_timeout(tmp_path: Path) -> None:
-    engine = create_db_engine(f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'x.db'}")
-    try:
-        async with engine.connect() as conn:
-            mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
-            timeout = (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one()
-    finally:
-        await engine.dispose()
-    assert (mode, timeout) == ("wal", 5000)

@@ -21,15 +21,12 @@ from tests.llm_service.fakes import (
     rate_limited,
 )
 from tests.support.waiting import wait_until
-
-STEP_IDS = [
-    "format_bundles",
-    "join_bundles",
-    "build_scenario_list",
-    "build_user_message",
-    "generate_mission_plan",
-    "parse_sections",
-]
+from tests.support.workflow_steps import (
+    FORMAT_BUNDLES,
+    GENERATE_MISSION_PLAN,
+    PARSE_SECTIONS,
+    STEP_IDS,
+)
 
 
 async def test_job_runs_to_completion_with_ordered_events(
@@ -49,7 +46,7 @@ async def test_job_runs_to_completion_with_ordered_events(
     progress = [e["data"]["progress"] for e in events[1:]]
     assert progress == sorted(progress) and progress[-1] == 100
     started = [e["data"] for e in events if e["type"] == "workflow.step_started"]
-    assert [d["step_id"] for d in started] == STEP_IDS
+    assert tuple(d["step_id"] for d in started) == STEP_IDS
     assert [d["step_index"] for d in started] == list(range(6))
     assert started[4]["display_name"] == "Generating Mission Plan"
     assert all(e["metadata"]["report_id"] == "report-1" for e in events)
@@ -79,10 +76,10 @@ async def test_provider_error_fails_the_job_as_retryable(start_service: Callable
     failed = events[-1]["data"]
     assert failed == {
         "error": {"code": "LLM_RATE_LIMITED", "message": "slow down", "retryable": True},
-        "step_id": "generate_mission_plan",
+        "step_id": GENERATE_MISSION_PLAN,
     }
     assert job["status"] == "failed" and job["error"]["retryable"] is True
-    assert job["current_step_id"] == "generate_mission_plan"
+    assert job["current_step_id"] == GENERATE_MISSION_PLAN
     statuses = [s["status"] for s in job["steps"]]
     assert statuses == ["completed"] * 4 + ["failed", "skipped"]
 
@@ -95,7 +92,7 @@ async def test_invalid_input_fails_without_retry(start_service: Callable[..., An
     error = events[-1]["data"]["error"]
     assert error["code"] == "invalid_input" and error["retryable"] is False
     # The first step reads the wizard too: it keeps only the bundles the household needs.
-    assert events[-1]["data"]["step_id"] == "format_bundles"
+    assert events[-1]["data"]["step_id"] == FORMAT_BUNDLES
 
 
 async def test_unexpected_exception_is_an_internal_error(start_service: Callable[..., Any]) -> None:
@@ -124,7 +121,7 @@ async def test_plan_without_summary_is_unparseable(start_service: Callable[..., 
 
     assert events[-1]["data"]["error"]["code"] == "unparseable_plan"
     assert events[-1]["data"]["error"]["retryable"] is True
-    assert events[-1]["data"]["step_id"] == "parse_sections"
+    assert events[-1]["data"]["step_id"] == PARSE_SECTIONS
     # The model answered before the plan was refused: what it used is reported.
     assert events[-1]["data"]["usage"]["steps_usage"] == [FIXED_GENERATION]
 
@@ -225,7 +222,7 @@ async def test_shutdown_mid_run_resumes_on_next_start(start_service: Callable[..
     assert event_types(events).count("workflow.started") == 2
     restart = event_types(events).index("workflow.started", 1)
     assert events[restart]["data"]["resumed"] is True
-    assert events[restart + 1]["data"]["step_id"] == "format_bundles"
+    assert events[restart + 1]["data"]["step_id"] == FORMAT_BUNDLES
     assert job["status"] == "completed"
 
 
@@ -239,7 +236,7 @@ async def test_job_of_a_crashed_process_is_restarted(
                 id="00000000-0000-0000-0000-000000000001",
                 workflow_name="mission_generation",
                 status="running",
-                current_step_id="generate_mission_plan",
+                current_step_id=GENERATE_MISSION_PLAN,
                 steps=dict.fromkeys(STEP_IDS, "completed"),
                 progress=20.0,
                 input_data={"wizard": wizard(), "bundles": CATALOG},

@@ -21,8 +21,8 @@ from domain.plan import PlanSections, parse_plan_markdown
 from llm_service.plan_request import BUDGET_TIERS, SCENARIOS, parse_bundles, parse_plan_request
 from llm_service.providers.offline import write_plan
 from llm_service.settings import DEFAULT_BUDGET_TIER_USD
-from llm_service.steps import parse_sections
 from tests.llm_service.conftest import wizard
+from tests.support.markdown_sections import sections_by_heading
 
 SEED_CATALOG: list[dict[str, Any]] = json.loads(
     (Path(__file__).parents[2] / "infra" / "catalog" / "bundles.json").read_text()
@@ -149,7 +149,7 @@ def test_water_is_a_gallon_per_person_per_day_plus_a_quart_per_pet(
         pet_count=pets,
         duration_days=days,
     )
-    sections = parse_sections(plan(data))
+    sections = sections_by_heading(plan(data))
     assert f"store {gallons} gallons" in sections["executive_summary"]
     assert f"Store {gallons} gallons of water ({days} days" in sections["next_steps"]
     if pets:
@@ -185,7 +185,7 @@ def test_pet_kit_only_with_pets() -> None:
 
 def test_infant_needs_are_counted_for_the_duration() -> None:
     people = [{"name": "Ana", "age": 30, "medical_needs": []}, {"name": "Bea", "age": 0}]
-    summary = parse_sections(plan(wizard(family_members=people, duration_days=10)))[
+    summary = sections_by_heading(plan(wizard(family_members=people, duration_days=10)))[
         "executive_summary"
     ]
     assert "Bea (under 2) needs about 320 oz of formula" in summary
@@ -194,7 +194,7 @@ def test_infant_needs_are_counted_for_the_duration() -> None:
 
 def test_medical_needs_get_a_supply_for_the_duration_and_power_for_devices() -> None:
     people = [{"name": "Carl", "age": 50, "medical_needs": ["oxygen concentrator"]}]
-    summary = parse_sections(plan(wizard(family_members=people, duration_days=21)))[
+    summary = sections_by_heading(plan(wizard(family_members=people, duration_days=21)))[
         "executive_summary"
     ]
     assert "For Carl (oxygen concentrator): a 21-day supply of every medication" in summary

@@ -10,8 +10,8 @@ import pytest
 from llm_service.plan_request import SCENARIOS
 from llm_service.providers import Generation, OfflinePlanner, TextDelta, generate
 from llm_service.providers.offline import text_chunks
-from llm_service.steps import parse_sections
 from tests.llm_service.conftest import CATALOG, wizard
+from tests.support.markdown_sections import sections_by_heading
 
 SECTION_SLUGS = [
     "executive_summary",
@@ -57,7 +57,7 @@ async def plan_for(data: dict[str, Any], bundles: list[dict[str, Any]] | None = 
 def assert_plan_format(text: str, data: dict[str, Any]) -> dict[str, str]:
     city, state = data["location"]["city"], data["location"]["state"]
     assert text.startswith(f"# Mission Plan: {city}, {state}\n")
-    sections = parse_sections(text)
+    sections = sections_by_heading(text)
     leaving = data["mobility_plan"]["strategy"] != "SHELTER_IN_PLACE"
     assert list(sections) == (LEAVING_SLUGS if leaving else SECTION_SLUGS)
     assert all(sections.values())
@@ -133,7 +133,7 @@ async def test_summary_names_place_family_strategy_and_duration() -> None:
         mobility_plan={"strategy": "EVACUATE", "has_vehicle": False},
         family_members=FAMILIES["infant and senior"],
     )
-    summary = parse_sections(await plan_for(data))["executive_summary"]
+    summary = sections_by_heading(await plan_for(data))["executive_summary"]
     assert "Miami, FL" in summary and "21 days" in summary and "evacuate" in summary
     assert "household of 3" in summary and "1 older adult 65 or older" in summary
     assert "1 infant under 2" in summary
@@ -146,7 +146,7 @@ async def test_advice_addresses_infants_seniors_medical_needs_pets_and_vehicle()
         mobility_plan={"strategy": "FLEXIBLE", "has_vehicle": False},
         pet_count=3,
     )
-    risks = parse_sections(await plan_for(data))["risk_assessment"]
+    risks = sections_by_heading(await plan_for(data))["risk_assessment"]
     assert "For Bea:" in risks and "For Carl:" in risks
     assert "oxygen concentrator depends on electricity" in risks
     assert "insulin must stay cool" in risks
@@ -164,7 +164,7 @@ async def test_bundles_match_scenarios_and_budget() -> None:
 
 async def test_empty_catalog_still_yields_a_bundles_section() -> None:
     data = wizard()
-    sections = parse_sections(await plan_for(data, bundles=[]))
+    sections = sections_by_heading(await plan_for(data, bundles=[]))
     assert "[bundle:" not in sections["recommended_bundles"]
     assert sections["recommended_bundles"].startswith("- **")
 
@@ -175,7 +175,7 @@ async def test_user_text_cannot_inject_sections() -> None:
         family_members=[{"name": "## Evil [bundle:x]", "age": 1, "medical_needs": []}],
     )
     text = await plan_for(data)
-    assert list(parse_sections(text)) == SECTION_SLUGS
+    assert list(sections_by_heading(text)) == SECTION_SLUGS
     assert "[bundle:x]" not in text
 
 

@@ -12,8 +12,8 @@ from domain.plan import SimulationDay, parse_plan_markdown
 from llm_service.plan_request import SCENARIOS, parse_bundles, parse_plan_request
 from llm_service.providers.offline import write_plan
 from llm_service.settings import DEFAULT_BUDGET_TIER_USD
-from llm_service.steps import parse_sections
 from tests.llm_service.conftest import CATALOG, wizard
+from tests.support.markdown_sections import sections_by_heading
 
 AWAY = "At your destination"
 
@@ -119,7 +119,7 @@ def test_evacuation_section_covers_routes_bags_meeting_point_and_transport(
     strategy: str, vehicle: bool
 ) -> None:
     text = plan_for(strategy, ["HURRICANE"], has_vehicle=vehicle, pet_count=1)
-    section = parse_sections(text)["evacuation_plan"]
+    section = sections_by_heading(text)["evacuation_plan"]
     for topic in ("When to leave", "Destination", "Routes", "Getting there", "Go-bags"):
         assert f"- **{topic}** — " in section
     assert "- **Meeting points** — Agree on two" in section
@@ -134,5 +134,5 @@ def test_evacuation_section_covers_routes_bags_meeting_point_and_transport(
 
 def test_sheltering_plan_has_no_evacuation_section() -> None:
     text = plan_for("SHELTER_IN_PLACE", ["HURRICANE"])
-    assert "evacuation_plan" not in parse_sections(text)
+    assert "evacuation_plan" not in sections_by_heading(text)
     assert "## Evacuation Plan" not in text

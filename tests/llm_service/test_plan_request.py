@@ -27,6 +27,12 @@ from llm_service.prompts import NOTES_CLOSE, NOTES_OPEN, SYSTEM_PROMPT
 from llm_service.steps import build_step_registry
 from tests.llm_service.conftest import CATALOG, wizard
 from tests.llm_service.fakes import FixedTextProvider
+from tests.support.workflow_steps import (
+    BUILD_SCENARIO_LIST,
+    BUILD_USER_MESSAGE,
+    FORMAT_BUNDLES,
+    JOIN_BUNDLES,
+)
 
 WORDS = ("Oxygen", "concentrator", "needs", "power", "María", "José", "second", "floor", "ramp")
 
@@ -73,7 +79,7 @@ def maximal_wizard() -> dict[str, Any]:
 async def user_message_for(data: dict[str, Any]) -> str:
     registry = build_step_registry(FixedTextProvider("## Executive Summary\nOk"))
     context: dict[str, Any] = {"input_data": {"wizard": data, "bundles": CATALOG}}
-    for step_id in ("format_bundles", "join_bundles", "build_scenario_list", "build_user_message"):
+    for step_id in (FORMAT_BUNDLES, JOIN_BUNDLES, BUILD_SCENARIO_LIST, BUILD_USER_MESSAGE):
         await registry[step_id](context)
     return str(context["user_message"])
 

@@ -16,6 +16,7 @@ from tests.llm_service.conftest import CATALOG, WEBHOOK_URL, event_types, wizard
 from tests.llm_service.fakes import FixedTextProvider, GatedProvider
 from tests.llm_service.test_engine import STEP_IDS
 from tests.support.job_events import PLAN
+from tests.support.workflow_steps import GENERATE_MISSION_PLAN
 
 
 class CountingProvider(FixedTextProvider):
@@ -81,7 +82,7 @@ async def insert_abandoned_job(engine: AsyncEngine, job_id: str, attempts: int) 
                 id=job_id,
                 workflow_name="mission_generation",
                 status="running",
-                current_step_id="generate_mission_plan",
+                current_step_id=GENERATE_MISSION_PLAN,
                 steps=dict.fromkeys(STEP_IDS, "pending"),
                 progress=20.0,
                 input_data={"wizard": wizard(), "bundles": CATALOG},

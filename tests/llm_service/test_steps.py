@@ -1,4 +1,4 @@
-"""Section parsing and the prompt-building steps."""
+"""The prompt-building steps and the reading of the model's text."""
 
 from __future__ import annotations
 
@@ -8,33 +8,15 @@ from typing import Any
 import pytest
 
 from domain.plan import MAX_PLAN_CHARS
+from domain.plan_text import read_plan
 from llm_service.errors import WorkflowError
 from llm_service.steps import (
     build_step_registry,
     parse_plan_sections,
-    parse_sections,
     strip_code_fence,
 )
 from tests.llm_service.conftest import CATALOG, wizard
 from tests.llm_service.fakes import FixedTextProvider
-
-
-def test_sections_are_keyed_by_heading_slug() -> None:
-    text = (
-        "# Mission Plan: X\n\n## Executive Summary\nSummary.\n\n"
-        "## risk assessment ##\n### Flood — HIGH\nWet.\n\n"
-        "## Day-by-Day Simulation\n### Day 1: A\nB\n## Extra Notes\nignored by the API\n"
-    )
-    assert parse_sections(text) == {
-        "executive_summary": "Summary.",
-        "risk_assessment": "### Flood — HIGH\nWet.",
-        "day_by_day_simulation": "### Day 1: A\nB",
-        "extra_notes": "ignored by the API",
-    }
-
-
-def test_text_without_level_two_headings_has_no_sections() -> None:
-    assert parse_sections("# Title\n### Not a section\ntext") == {}
 
 
 def test_code_fences_around_the_plan_are_removed() -> None:
@@ -61,7 +43,7 @@ async def test_steps_build_prompts_from_wizard_and_catalog() -> None:
     user = context["user_message"]
     assert "Location: Miami, FL, US" in user and "Luis, age 2" in user and "Second floor" in user
     assert "## Recommended Bundles" in context["system_prompt"]
-    assert context["output"]["parsed_sections"] == {"executive_summary": "Ok"}
+    assert context["output"]["parsed_sections"]["executive_summary"] == "Ok"
     assert context["output"]["llm_usage"]["model"] == "fixed"
 
 
@@ -80,7 +62,7 @@ async def test_steps_build_prompts_from_wizard_and_catalog() -> None:
 def test_hostile_model_output_is_read_in_linear_time(hostile: str) -> None:
     assert len(hostile) <= MAX_PLAN_CHARS
     started = time.perf_counter()
-    parse_sections(strip_code_fence(hostile))
+    read_plan(strip_code_fence(hostile))
     assert time.perf_counter() - started < 1.0
 
 

@@ -1,4 +1,4 @@
-"""Workflow definitions: loading, validation and progress math."""
+"""Workflow definitions: loading and validation (the progress math is domain.workflow's)."""
 
 from __future__ import annotations
 
@@ -6,38 +6,32 @@ from typing import Any
 
 import pytest
 
+from llm_service.steps import build_step_registry
 from llm_service.workflows import (
     InvalidWorkflowError,
     WorkflowNotFoundError,
     load_workflow,
     parse_workflow,
 )
+from tests.llm_service.fakes import FixedTextProvider
+from tests.support.workflow_steps import (
+    GENERATE_MISSION_PLAN,
+    STEP_IDS,
+    mission_generation_definition,
+)
 
 
-def test_mission_generation_has_six_weighted_steps() -> None:
+def test_each_step_of_mission_generation_has_an_implementation() -> None:
     workflow = load_workflow("mission_generation")
-    assert workflow.step_ids == (
-        "format_bundles",
-        "join_bundles",
-        "build_scenario_list",
-        "build_user_message",
-        "generate_mission_plan",
-        "parse_sections",
-    )
-    assert max(workflow.steps, key=lambda s: s.weight).id == "generate_mission_plan"
-    assert workflow.progress_after(0) == 0.0
-    assert workflow.progress_after(len(workflow.steps)) == 100.0
+    assert workflow.step_ids == STEP_IDS
+    assert tuple(build_step_registry(FixedTextProvider("unused"))) == STEP_IDS
+    # The model's step carries most of the weight, so its streamed progress shows.
+    assert max(workflow.steps, key=lambda s: s.weight).id == GENERATE_MISSION_PLAN
 
 
-def test_progress_is_rounded_to_one_decimal() -> None:
-    workflow = parse_workflow(
-        {
-            "name": "thirds",
-            "version": 1,
-            "steps": [{"id": i, "display_name": i, "weight": 1} for i in ("a", "b", "c")],
-        }
-    )
-    assert [workflow.progress_after(n) for n in range(4)] == [0.0, 33.3, 66.7, 100.0]
+def test_the_service_reports_the_api_s_percentages() -> None:
+    workflow = load_workflow("mission_generation")
+    assert workflow.progress_of_steps == mission_generation_definition().progress_of_steps()
 
 
 @pytest.mark.parametrize("name", ["nope", "../settings", "Mission_Generation", ""])

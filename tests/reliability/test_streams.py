@@ -18,6 +18,13 @@ from infra.publisher import user_channel
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
 from tests.support.job_events import PLAN
+from tests.support.workflow_steps import (
+    BUILD_SCENARIO_LIST,
+    BUILD_USER_MESSAGE,
+    FORMAT_BUNDLES,
+    GENERATE_MISSION_PLAN,
+    JOIN_BUNDLES,
+)
 
 
 @pytest.fixture
@@ -116,11 +123,11 @@ async def test_a_commit_between_subscribe_and_read_is_shown_once(
 ) -> None:
     report = await new_report(api)
     around_snapshot_read(
-        api, lambda: report.step("build_scenario_list"), before=commit_lands == "before_the_read"
+        api, lambda: report.step(BUILD_SCENARIO_LIST), before=commit_lands == "before_the_read"
     )
     task = await stream(api, report)
     await asyncio.sleep(0.1)
-    await report.step("generate_mission_plan")
+    await report.step(GENERATE_MISSION_PLAN)
     await report.complete()
     seen = await asyncio.wait_for(task, 10)
     # snapshot, then 2 (if not in the snapshot), 3, the completion and its notification:
@@ -144,8 +151,8 @@ async def test_a_sequence_gap_is_filled_from_the_log(
         await original(kept)
 
     monkeypatch.setattr(publisher, "publish", lossy)
-    await report.step("join_bundles")  # sequence 2: committed, never published
-    await report.step("generate_mission_plan")  # sequence 3 arrives with a gap
+    await report.step(JOIN_BUNDLES)  # sequence 2: committed, never published
+    await report.step(GENERATE_MISSION_PLAN)  # sequence 3 arrives with a gap
     await report.complete()
     assert dropped == [2]
     assert await asyncio.wait_for(task, 10) == [1, 2, 3, 4, 5]
@@ -161,7 +168,7 @@ async def test_a_crash_between_commit_and_publish_is_healed(
         return None  # the process "died" after commit: nothing reaches the bus
 
     monkeypatch.setattr(api.state.deps.publisher, "publish", crashed)
-    await report.step("generate_mission_plan")
+    await report.step(GENERATE_MISSION_PLAN)
     await report.complete()
     # The live subscriber finds the events in the log on its idle re-read.
     assert await asyncio.wait_for(task, 10) == [1, 2, 3, 4]
@@ -211,8 +218,8 @@ async def test_a_subscriber_that_falls_behind_still_gets_the_terminal_event(
             snapshot = await anext(events)
             assert snapshot.sequence == 1
             # The client reads nothing while six events flood its two-slot queue.
-            for step in ("format_bundles", "join_bundles", "build_scenario_list",
-                         "build_user_message", "generate_mission_plan"):  # fmt: skip
+            for step in (FORMAT_BUNDLES, JOIN_BUNDLES, BUILD_SCENARIO_LIST,
+                         BUILD_USER_MESSAGE, GENERATE_MISSION_PLAN):  # fmt: skip
                 await report.step(step)
             await report.complete()
             assert subscription.pending <= 2
@@ -238,11 +245,11 @@ async def test_my_mission_events_fills_a_gap_from_the_log(
     seen: list[int] = []
     async with api.state.bus.subscribe(user_channel(report.user)) as subscription:
         events = user_events(api.state, viewer, subscription)
-        await report.step("join_bundles")  # 2, delivered
+        await report.step(JOIN_BUNDLES)  # 2, delivered
         while not seen or seen[-1] < 2:  # the queued event (1) may or may not come first
             seen.append((await asyncio.wait_for(anext(events), 5)).sequence)
-        await report.step("build_scenario_list")  # 3, never published
-        await report.step("generate_mission_plan")  # 4, arrives after a gap
+        await report.step(BUILD_SCENARIO_LIST)  # 3, never published
+        await report.step(GENERATE_MISSION_PLAN)  # 4, arrives after a gap
         while seen[-1] < 4:
             seen.append((await asyncio.wait_for(anext(events), 5)).sequence)
     assert seen[-3:] == [2, 3, 4]

@@ -31,6 +31,7 @@ from tests.security.helpers import (
     submit,
     webhook_event,
 )
+from tests.support.workflow_steps import GENERATE_MISSION_PLAN
 
 OTHER_SECRET = "whsec_" + base64.b64encode(b"a-secret-the-server-never-had-32b").decode()
 
@@ -53,7 +54,7 @@ class Target:
     def __init__(self, api: ApiHarness, user: str, report: dict[str, Any]) -> None:
         self.api, self.user, self.report = api, user, report
         self.body = json.dumps(
-            webhook_event(report, "workflow.step_started", 50, step_id="generate_mission_plan")
+            webhook_event(report, "workflow.step_started", 50, step_id=GENERATE_MISSION_PLAN)
         ).encode()
 
     def signed(self, msg_id: str | None = None, **overrides: str) -> dict[str, str]:
@@ -252,7 +253,7 @@ async def test_every_configured_secret_verifies_and_a_retired_one_does_not(
 ) -> None:
     api, user = rotating_api, new_user()
     report = await submit(api, user)
-    step = webhook_event(report, "workflow.step_started", 50, step_id="generate_mission_plan")
+    step = webhook_event(report, "workflow.step_started", 50, step_id=GENERATE_MISSION_PLAN)
     before = await report_state(api, report, user)
     assert (await api.webhook(step, secret=RETIRED_SECRET)).status_code == 401
     assert await report_state(api, report, user) == before

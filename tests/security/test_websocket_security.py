@@ -17,7 +17,7 @@ import websockets
 from websockets.typing import Origin, Subprotocol
 
 from graph.app import create_app
-from graph.graphql_endpoint import MAX_WS_MESSAGE_BYTES
+from graph.ws_protocol import MAX_WS_MESSAGE_BYTES
 from tests.e2e.server import RunningServer
 from tests.integration.harness import settings_for
 from tests.security.conftest import ALLOWED_ORIGIN

@@ -16,6 +16,7 @@ import pytest
 
 from infra.llm_client import MAX_CACHED_DEFINITIONS, HttpLLMService
 from tests.integration.harness import ApiHarness, running_api, settings_for
+from tests.support.workflow_steps import FORMAT_BUNDLES
 from tests.unit.fakes import MISSION_GENERATION_STEPS
 
 STEPS = "query($w: String!) { workflowSteps(workflow: $w) { id displayName } }"
@@ -63,7 +64,7 @@ async def test_the_known_workflow_still_answers(
     sqlite_api: ApiHarness, llm: RecordingLLMService
 ) -> None:
     body = await sqlite_api.graphql(DEFAULT_STEPS)
-    assert body["data"]["workflowSteps"][0]["id"] == "format_bundles"
+    assert body["data"]["workflowSteps"][0]["id"] == FORMAT_BUNDLES
     assert llm.paths == ["/api/v1/workflows/mission_generation"]
 
 

@@ -18,7 +18,7 @@ from domain.wizard import (
     MobilityStrategy,
     Scenario,
 )
-from domain.workflow import WorkflowDefinition, WorkflowStepDefinition
+from tests.support.workflow_steps import mission_generation_definition
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -38,27 +38,6 @@ def valid_input(**changes: Any) -> MissionPlanInput:
         notes="Second floor apartment.",
     )
     return dataclasses.replace(base, **changes)
-
-
-MISSION_GENERATION_STEPS: tuple[tuple[str, str, int], ...] = (
-    ("format_bundles", "Formatting Bundles", 5),
-    ("join_bundles", "Joining Bundles", 5),
-    ("build_scenario_list", "Building Scenario List", 5),
-    ("build_user_message", "Building User Message", 5),
-    ("generate_mission_plan", "Generating Mission Plan", 70),
-    ("parse_sections", "Parsing Sections", 10),
-)
-
-
-def mission_generation_definition() -> WorkflowDefinition:
-    """The shape of llm_service/workflows/definitions/mission_generation.json."""
-    return WorkflowDefinition(
-        name="mission_generation",
-        steps=tuple(
-            WorkflowStepDefinition(id=step_id, display_name=name, description="", weight=weight)
-            for step_id, name, weight in MISSION_GENERATION_STEPS
-        ),
-    )
 
 
 def generating_report(**changes: Any) -> MissionReport:

@@ -33,17 +33,19 @@ from domain.ports import (
 from domain.report import MissionReport, MissionStatus
 from domain.usage import AttemptUsage
 from domain.workflow import WorkflowDefinition
+from tests.support.workflow_steps import (  # noqa: F401
+    MISSION_GENERATION_STEPS,
+    mission_generation_definition,
+)
 
 # The test data lives in builders.py; re-exported so tests import from one place.
 from tests.unit.builders import (  # noqa: F401
-    MISSION_GENERATION_STEPS,
     PLAN_MARKDOWN,
     PLAN_WITHOUT_SUMMARY,
     T0,
     completed_output,
     generating_report,
     job_update,
-    mission_generation_definition,
     valid_input,
 )
 

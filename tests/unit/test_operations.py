@@ -34,6 +34,7 @@ from domain.report import MissionReport, MissionStatus, Progress, ReportError
 from domain.wizard import FamilyMember, Location
 from domain.workflow import WorkflowDefinition, WorkflowStepDefinition
 from tests.support.waiting import wait_until
+from tests.support.workflow_steps import GENERATE_MISSION_PLAN
 from tests.unit.fakes import (
     T0,
     FakeLLMService,
@@ -451,7 +452,7 @@ async def test_retry_starts_a_new_attempt_with_a_new_job(fakes: Fakes) -> None:
         job_update(
             JobUpdateType.PROGRESS,
             report_id=report.id,
-            step_id="generate_mission_plan",
+            step_id=GENERATE_MISSION_PLAN,
             finished=True,
             sequence=7,
         ),

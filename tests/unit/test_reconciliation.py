@@ -14,6 +14,7 @@ from domain.operations import retry_mission_plan, submit_mission_plan
 from domain.reconciliation import reconcile_report, sweep_stale_reports
 from domain.report import MissionReport, MissionStatus
 from domain.transitions import JOB_LOST
+from tests.support.workflow_steps import BUILD_USER_MESSAGE, FORMAT_BUNDLES, JOIN_BUNDLES
 from tests.unit.fakes import (
     T0,
     Fakes,
@@ -45,7 +46,7 @@ def stored(fakes: Fakes, report_id: str) -> MissionReport:
 
 async def test_an_update_changes_the_report_and_publishes_after_commit(fakes: Fakes) -> None:
     report = await submitted(fakes)
-    update = job_update(JobUpdateType.STEP_STARTED, report_id=report.id, step_id="join_bundles")
+    update = job_update(JobUpdateType.STEP_STARTED, report_id=report.id, step_id=JOIN_BUNDLES)
 
     assert await apply_job_update(fakes.deps, update, webhook_id="wh-1")
 
@@ -59,7 +60,7 @@ async def test_an_update_changes_the_report_and_publishes_after_commit(fakes: Fa
 
 async def test_a_duplicate_webhook_is_applied_once(fakes: Fakes) -> None:
     report = await submitted(fakes)
-    update = job_update(JobUpdateType.STEP_STARTED, report_id=report.id, step_id="join_bundles")
+    update = job_update(JobUpdateType.STEP_STARTED, report_id=report.id, step_id=JOIN_BUNDLES)
 
     assert await apply_job_update(fakes.deps, update, webhook_id="wh-1") is True
     after_first = stored(fakes, report.id)
@@ -117,7 +118,7 @@ async def test_an_update_found_by_job_id_alone_is_applied(fakes: Fakes) -> None:
         JobUpdateType.PROGRESS,
         report_id=None,
         attempt=None,
-        step_id="format_bundles",
+        step_id=FORMAT_BUNDLES,
         finished=True,
     )
 
@@ -155,9 +156,7 @@ async def test_an_update_of_an_earlier_attempt_is_ignored(fakes: Fakes) -> None:
 async def test_a_webhook_arriving_before_the_job_id_is_stored_is_applied(fakes: Fakes) -> None:
     async def first_webhook_overtakes_the_submit_response() -> None:
         [report_id] = fakes.store.reports
-        update = job_update(
-            JobUpdateType.STEP_STARTED, report_id=report_id, step_id="format_bundles"
-        )
+        update = job_update(JobUpdateType.STEP_STARTED, report_id=report_id, step_id=FORMAT_BUNDLES)
         assert await apply_job_update(fakes.deps, update, webhook_id="wh-1")
 
     fakes.llm.during_submit = first_webhook_overtakes_the_submit_response
@@ -165,7 +164,7 @@ async def test_a_webhook_arriving_before_the_job_id_is_stored_is_applied(fakes: 
     report = await submitted(fakes)
 
     assert report.job_id == "job-1"
-    assert report.progress.step_id == "format_bundles"
+    assert report.progress.step_id == FORMAT_BUNDLES
     assert stored(fakes, report.id) == report
 
 
@@ -207,7 +206,7 @@ async def test_reconcile_fails_a_job_the_service_does_not_know(fakes: Fakes) -> 
 async def test_reconcile_leaves_a_running_job_generating(fakes: Fakes) -> None:
     report = await submitted(fakes)
     fakes.llm.jobs["job-1"] = job_update(
-        JobUpdateType.STEP_STARTED, report_id=report.id, sequence=3, step_id="build_user_message"
+        JobUpdateType.STEP_STARTED, report_id=report.id, sequence=3, step_id=BUILD_USER_MESSAGE
     )
 
     assert await reconcile_report(fakes.deps, report) is True

@@ -29,6 +29,12 @@ from domain.transitions import (
 )
 from domain.wizard import Scenario
 from domain.workflow import WorkflowDefinition, WorkflowStepDefinition
+from tests.support.workflow_steps import (
+    FORMAT_BUNDLES,
+    GENERATE_MISSION_PLAN,
+    JOIN_BUNDLES,
+    PARSE_SECTIONS,
+)
 from tests.unit.fakes import (
     CATALOG_BUNDLES,
     MISSION_GENERATION_STEPS,
@@ -143,9 +149,9 @@ def test_a_whole_run_moves_step_by_step_with_consecutive_events() -> None:
 
 
 def test_progress_never_goes_down() -> None:
-    ahead = apply(generating_report(), step("generate_mission_plan", 5, finished=True)).report
+    ahead = apply(generating_report(), step(GENERATE_MISSION_PLAN, 5, finished=True)).report
 
-    t = apply(ahead, step("format_bundles", 6))
+    t = apply(ahead, step(FORMAT_BUNDLES, 6))
 
     assert t.report.progress == ahead.progress
     assert t.report.progress.percentage == 90.0
@@ -155,16 +161,16 @@ def test_progress_never_goes_down() -> None:
 
 
 def test_a_stale_job_sequence_is_ignored() -> None:
-    report = apply(generating_report(), step("generate_mission_plan", 5)).report
+    report = apply(generating_report(), step(GENERATE_MISSION_PLAN, 5)).report
 
-    for stale in (step("parse_sections", 3, finished=True), step("generate_mission_plan", 5)):
+    for stale in (step(PARSE_SECTIONS, 3, finished=True), step(GENERATE_MISSION_PLAN, 5)):
         assert_unchanged(apply(report, stale), report)
 
 
 def test_a_repeated_progress_changes_nothing_visible() -> None:
-    report = apply(generating_report(), step("join_bundles", 2)).report
+    report = apply(generating_report(), step(JOIN_BUNDLES, 2)).report
 
-    t = apply(report, step("join_bundles", 3))
+    t = apply(report, step(JOIN_BUNDLES, 3))
 
     assert t.events == ()
     assert t.report.progress == report.progress
@@ -235,7 +241,7 @@ def test_started_changes_nothing_a_user_sees() -> None:
 
 
 def test_completed_stores_the_parsed_plan() -> None:
-    report = apply(generating_report(), step("generate_mission_plan", 3)).report
+    report = apply(generating_report(), step(GENERATE_MISSION_PLAN, 3)).report
 
     t = apply(report, completed())
 
@@ -275,11 +281,11 @@ def test_completed_keeps_only_bundles_the_catalog_knows() -> None:
 
 
 def test_completed_ends_at_the_last_step_at_100_percent() -> None:
-    report = apply(generating_report(), step("format_bundles", 1)).report
+    report = apply(generating_report(), step(FORMAT_BUNDLES, 1)).report
 
     t = apply(report, completed())
 
-    assert t.report.progress == Progress("parse_sections", "Parsing Sections", 5, 6, 100.0)
+    assert t.report.progress == Progress(PARSE_SECTIONS, "Parsing Sections", 5, 6, 100.0)
 
 
 def test_completed_before_any_progress_still_ends_at_100_percent() -> None:
@@ -288,7 +294,7 @@ def test_completed_before_any_progress_still_ends_at_100_percent() -> None:
 
     t = apply(report, completed(sequence=1))
 
-    assert t.report.progress == Progress("parse_sections", "Parsing Sections", 5, 6, 100.0)
+    assert t.report.progress == Progress(PARSE_SECTIONS, "Parsing Sections", 5, 6, 100.0)
 
 
 def test_completed_writes_a_completed_then_a_notification_event() -> None:
@@ -381,7 +387,7 @@ def test_a_cancelled_or_lost_job_fails_the_report_retryably(
 
 def test_a_terminal_update_applies_whatever_its_job_sequence() -> None:
     # Delivery order is not guaranteed: the end of a job may arrive before its progress.
-    report = apply(generating_report(), step("generate_mission_plan", 15)).report
+    report = apply(generating_report(), step(GENERATE_MISSION_PLAN, 15)).report
 
     t = apply(report, completed(sequence=3))
 
@@ -395,9 +401,9 @@ def test_a_completed_report_ignores_everything_after() -> None:
     done = apply(generating_report(), completed(sequence=10)).report
 
     for late in (
-        step("format_bundles", 2),
+        step(FORMAT_BUNDLES, 2),
         job_update(JobUpdateType.STARTED, sequence=1),
-        step("parse_sections", 11, finished=True),
+        step(PARSE_SECTIONS, 11, finished=True),
         job_update(JobUpdateType.FAILED, sequence=12),
         job_update(JobUpdateType.CANCELLED, sequence=13),
         job_update(JobUpdateType.LOST, sequence=14),
@@ -413,5 +419,5 @@ def test_a_completed_report_ignores_everything_after() -> None:
 def test_a_failed_report_ignores_everything_after() -> None:
     failed = apply(generating_report(), job_update(JobUpdateType.FAILED, sequence=3)).report
 
-    for late in (step("join_bundles", 4), completed(sequence=5)):
+    for late in (step(JOIN_BUNDLES, 4), completed(sequence=5)):
         assert_unchanged(apply(failed, late), failed)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -17,10 +16,11 @@ from domain.workflow import (
     WorkflowDefinition,
     WorkflowStepDefinition,
 )
-from tests.unit.fakes import MISSION_GENERATION_STEPS, mission_generation_definition
-
-DEFINITION_FILE = (
-    Path(__file__).parents[2] / "llm_service/workflows/definitions/mission_generation.json"
+from tests.support.workflow_steps import (
+    BUILD_USER_MESSAGE,
+    DEFINITION_FILE,
+    MISSION_GENERATION_STEPS,
+    mission_generation_definition,
 )
 
 
@@ -54,12 +54,6 @@ def test_the_real_definition_reads_as_the_six_weighted_steps() -> None:
     )
     assert all(s.description for s in workflow.steps)
     assert workflow.step_count == 6
-
-
-def test_the_fake_definition_matches_the_real_one() -> None:
-    real = WorkflowDefinition.from_dict(json.loads(DEFINITION_FILE.read_text()))
-
-    assert starts_and_ends(mission_generation_definition()) == starts_and_ends(real)
 
 
 def test_from_dict_fills_in_what_is_missing() -> None:
@@ -177,9 +171,9 @@ def test_percentages_run_from_0_to_100_without_gaps_or_going_back(weights: list[
 
 
 def test_step_finds_a_step_by_id() -> None:
-    build = mission_generation_definition().step("build_user_message")
+    build = mission_generation_definition().step(BUILD_USER_MESSAGE)
 
-    assert build.step_id == "build_user_message"
+    assert build.step_id == BUILD_USER_MESSAGE
     assert build.display_name == "Building User Message"
     assert build.index == 3
     assert (build.start_percentage, build.end_percentage) == (15.0, 20.0)
