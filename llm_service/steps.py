@@ -110,7 +110,7 @@ async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider)
         cost_usd=generation.cost_usd,
     )
     context.setdefault(STEPS_USAGE, []).append(used)
-    # The existing service's shape, which the API also reads (DESIGN.md section 5).
+    # The existing service's shape, which the API also reads (docs/llm-service-api.md).
     context["llm_usage"] = {key: value for key, value in used.items() if key != "step_id"}
 
 
