@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infra.auth import TokenAuthenticator
+from infra.demo import demo
 from infra.settings import Settings
 
 if TYPE_CHECKING:
@@ -52,6 +53,9 @@ def migrate() -> None:
 
     asyncio.run(run())
     console.print("[green]database is at the latest revision[/green]")
+
+
+app.command()(demo)
 
 
 jobs_app = typer.Typer(help="Jobs of the LLM service.", no_args_is_help=True)
