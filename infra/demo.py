@@ -23,7 +23,7 @@ from rich.markdown import Markdown
 
 from domain.wizard import Scenario
 from infra.auth import TokenAuthenticator
-from infra.demo_client import ApiRejected, ApiUnreachable, DemoApi
+from infra.demo_client import ApiRejected, ApiUnreachable, DemoApi, GraphQLApi
 from infra.demo_view import MissionProgressView, printable, usage_line
 from infra.settings import Settings
 
@@ -125,7 +125,7 @@ def read_wizard_file(path: Path) -> dict[str, Any]:
     return wizard
 
 
-async def run_demo(api: DemoApi, wizard: dict[str, Any], console: Console) -> int:
+async def run_demo(api: GraphQLApi, wizard: dict[str, Any], console: Console) -> int:
     """Submit, watch, print the plan; the exit code. Ctrl-C while it generates cancels it."""
     try:
         await api.execute(VIEWER)
@@ -148,7 +148,7 @@ async def run_demo(api: DemoApi, wizard: dict[str, Any], console: Console) -> in
     return 0
 
 
-async def progress_streams_draft(api: DemoApi) -> bool:
+async def progress_streams_draft(api: GraphQLApi) -> bool:
     """Whether MissionProgressEvent has `draftDelta` (False if introspection is off)."""
     try:
         data = await api.execute(PROGRESS_EVENT_FIELDS)
@@ -158,7 +158,7 @@ async def progress_streams_draft(api: DemoApi) -> bool:
     return any(field.get("name") == "draftDelta" for field in fields)
 
 
-async def submit(api: DemoApi, wizard: dict[str, Any]) -> str:
+async def submit(api: GraphQLApi, wizard: dict[str, Any]) -> str:
     try:
         data = await api.execute(SUBMIT, {"input": wizard})
     except ApiRejected as rejected:
@@ -175,7 +175,7 @@ async def submit(api: DemoApi, wizard: dict[str, Any]) -> str:
     raise DemoStopped(1, f"The plan was not started: {result['message']}")
 
 
-async def watch(api: DemoApi, report_id: str, streams_draft: bool, console: Console) -> None:
+async def watch(api: GraphQLApi, report_id: str, streams_draft: bool, console: Console) -> None:
     """Follow the report's events until it completes; DemoStopped if it fails."""
     query = EVENTS.replace("DRAFT", " draftDelta" if streams_draft else "")
     with MissionProgressView(console) as view:
@@ -196,7 +196,7 @@ async def watch(api: DemoApi, report_id: str, streams_draft: bool, console: Cons
     raise DemoStopped(1, "The subscription ended before the plan was finished.")
 
 
-async def cancel(api: DemoApi, report_id: str, console: Console) -> None:
+async def cancel(api: GraphQLApi, report_id: str, console: Console) -> None:
     console.print("Interrupted: cancelling the plan...")
     data = await api.execute(CANCEL, {"id": report_id})
     result = data["cancelMissionPlan"]
@@ -206,7 +206,7 @@ async def cancel(api: DemoApi, report_id: str, console: Console) -> None:
         console.print(f"The plan was not cancelled: {printable(result['message'])}", soft_wrap=True)
 
 
-async def print_plan(api: DemoApi, report_id: str, console: Console) -> None:
+async def print_plan(api: GraphQLApi, report_id: str, console: Console) -> None:
     report = (await api.execute(REPORT, {"id": report_id}))["missionReport"]
     if report is None or report["plan"] is None:
         raise DemoStopped(1, "The plan finished but cannot be read back.")

@@ -11,7 +11,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
@@ -35,6 +35,18 @@ class ApiRejected(Exception):
     def __init__(self, messages: list[str]) -> None:
         super().__init__("; ".join(messages))
         self.messages = messages
+
+
+class GraphQLApi(Protocol):
+    """What the demo needs of the API; DemoApi is the real one."""
+
+    async def execute(
+        self, query: str, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]: ...
+
+    def subscribe(
+        self, query: str, variables: dict[str, Any] | None = None
+    ) -> AsyncIterator[dict[str, Any]]: ...
 
 
 class DemoApi:
