@@ -14,6 +14,7 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from infra.auth import TokenAuthenticator
+from infra.demo import demo
 from infra.settings import Settings
 
 if TYPE_CHECKING:
@@ -123,6 +124,9 @@ def llm_service_migrate() -> None:
 
     asyncio.run(run())
     console.print("[green]the LLM service's database is at the latest revision[/green]")
+
+
+app.command()(demo)
 
 
 jobs_app = typer.Typer(help="Jobs of the LLM service.", no_args_is_help=True)
