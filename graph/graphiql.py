@@ -84,10 +84,10 @@ class GraphiQLPage:
         return FileResponse(path, headers=headers)
 
 
-def load_graphiql_page(npm_project: Path = NPM_PROJECT) -> GraphiQLPage:
+def load_graphiql_page(npm_project: Path | None = None) -> GraphiQLPage:
     """Strawberry's page on local files, or a page saying which are missing."""
     html = get_graphql_ide_html("graphiql")
-    node_modules = npm_project / "node_modules"
+    node_modules = (npm_project or NPM_PROJECT) / "node_modules"
     assets: dict[str, Path] = {}
     missing: list[str] = []
     for match in _CDN_URL.finditer(html):
