@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check schema token clean
+.PHONY: run test lint check schema token clean graphiql-assets browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,34 @@ $(NODE_STAMP): $(NODE_CLIENT)/package-lock.json
 		npm ci --prefix $(NODE_CLIENT) --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
 	else echo "npm not found: the browser-client e2e test will be skipped"; fi
 
-run: $(STAMP)
+# GraphiQL's files, the npm packages Strawberry's page names, served by the API
+# (graph/graphiql.py); without npm, /graphql still serves the API and the IDE page
+# says what is missing.
+GRAPHIQL_ASSETS := graph/static/graphiql
+GRAPHIQL_STAMP := $(GRAPHIQL_ASSETS)/node_modules/.installed
+
+$(GRAPHIQL_STAMP): $(GRAPHIQL_ASSETS)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(GRAPHIQL_ASSETS) --no-audit --no-fund --loglevel=error && touch $(GRAPHIQL_STAMP); \
+	else echo "npm not found: GraphiQL's page will say its files are not installed"; fi
+
+graphiql-assets: $(GRAPHIQL_STAMP)
+
+# The headless browser the e2e tests drive (npm playwright-core with Debian's
+# chromium; playwright's own browser download is never used).
+CHROMIUM := /usr/bin/chromium
+
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && apt-get install -y -qq chromium; \
+		else echo "chromium missing (apt-get install chromium): the browser tests will be skipped"; fi; \
+	fi
+
+run: $(STAMP) $(GRAPHIQL_STAMP)
 	$(BIN)/python -m graph.serve
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) $(GRAPHIQL_STAMP) browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # What CI checks before the tests (.ci/run); any finding fails. mypy is strict on the

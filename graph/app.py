@@ -7,18 +7,21 @@ import contextlib
 import gc
 import hmac
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp
 
 from domain.reconciliation import sweep_stale_reports
 from graph.context import AppState
+from graph.graphiql import ASSETS_PATH, load_graphiql_page
 from graph.graphql_endpoint import build_view
 from graph.webhook_route import llm_callback
 from infra.auth import TokenAuthenticator
@@ -43,7 +46,9 @@ def create_app(
 ) -> Starlette:
     """`llm_provider` replaces the embedded LLM service's model (tests at the network edge)."""
     settings = settings or Settings()
-    view = build_view(lambda: app.state.mission_planner, settings)
+    graphiql = load_graphiql_page() if settings.graphiql_enabled else None
+    view = build_view(lambda: app.state.mission_planner, settings, graphiql)
+    graphiql_routes = [Route(f"{ASSETS_PATH}/{{asset:path}}", graphiql.asset)] if graphiql else []
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -73,8 +78,14 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route("/graphql", view, methods=["GET", "POST"]),
+            # OPTIONS: CORS preflights, answered by the middleware before the view.
+            Route(
+                "/graphql",
+                _with_cors(view, view.allowed_origins),
+                methods=["GET", "POST", "OPTIONS"],
+            ),
             WebSocketRoute("/graphql", view),
+            *graphiql_routes,
             Route(WEBHOOK_PATH, llm_callback, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
@@ -82,6 +93,20 @@ def create_app(
         lifespan=lifespan,
     )
     return app
+
+
+def _with_cors(view: ASGIApp, origins: Collection[str]) -> ASGIApp:
+    """Pages on the ALLOWED_ORIGINS may call GraphQL over HTTP, as they may open its
+    websocket: the view's own normalised list, so the two never disagree."""
+    return CORSMiddleware(
+        view,
+        allow_origins=sorted(origins),
+        allow_methods=["GET", "POST"],
+        # Accept too: the multipart subscription type is not a CORS-safelisted value.
+        allow_headers=["authorization", "content-type", "accept"],
+        allow_credentials=True,
+        max_age=600,
+    )
 
 
 def _state(settings: Settings, engines: Engines, bus: EventBus, llm: HttpLLMService) -> AppState:

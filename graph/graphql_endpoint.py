@@ -1,10 +1,17 @@
-"""Strawberry's ASGI view with our context, websocket auth and message and body caps."""
+"""Strawberry's ASGI view with our context, auth, caps and transports.
+
+Subscriptions run over a websocket (graphql-transport-ws), over Server-Sent Events
+(graphql-sse, distinct connections mode) and over multipart HTTP (Apollo Client),
+all with the same resolvers, hence the same auth, replay (afterSequence) and
+per-user connection cap. Only a subscription POSTed without asking for a stream
+is refused (400).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -14,15 +21,27 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import MissingQueryError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.http.exceptions import NonTextMessageReceived
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from graph.context import Context
+from graph.graphiql import GraphiQLPage
+from graph.http_responses import (
+    GRAPHQL_RESPONSE_JSON,
+    GraphQLSubResponse,
+    StreamResponse,
+    is_request_error,
+    prefers_graphql_response_json,
+)
 from graph.schema import build_schema
 from graph.ws_protocol import (
     BAD_MESSAGE,
@@ -46,14 +65,16 @@ MAX_HTTP_BODY_BYTES = 1024 * 1024
 # A GET carries query, variables and extensions in its query string; proxies commonly
 # refuse URLs past 8-32 KB anyway, and anything large belongs in a POST.
 MAX_QUERY_STRING_BYTES = 32 * 1024
-# Subscriptions need a socket; over HTTP strawberry would run them into "Unexpected error."
+# A request that asked for no stream gets one JSON answer: a subscription would run
+# into strawberry's "Unexpected error." (streams take graphql_endpoint's other path).
 HTTP_OPERATION_TYPES = {
     "GET": frozenset({OperationType.QUERY}),
     "POST": frozenset({OperationType.QUERY, OperationType.MUTATION}),
 }
-SUBSCRIBE_OVER_WEBSOCKET = (
-    "Subscriptions are not served over HTTP: open a websocket to this same /graphql URL "
-    "(ws:// or wss://) with the graphql-transport-ws protocol and send them there."
+SUBSCRIPTION_NEEDS_A_STREAM = (
+    "A subscription needs a stream: open a websocket to this same /graphql URL with the "
+    "graphql-transport-ws protocol, or POST it with `Accept: text/event-stream` "
+    "(graphql-sse) or `Accept: multipart/mixed;subscriptionSpec=1.0` (multipart)."
 )
 # UTF-8 needs at most 4 bytes per character.
 _UTF8_MAX_BYTES_PER_CHAR = 4
@@ -127,7 +148,13 @@ class MissionPlannerGraphQL(GraphQL[Context, None]):
     request_adapter_class = CappedRequestAdapter
     graphql_transport_ws_handler_class = MissionPlannerWSHandler
 
-    def __init__(self, state_getter: Any, settings: Settings, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        state_getter: Any,
+        settings: Settings,
+        graphiql_page: GraphiQLPage | None = None,
+        **kwargs: Any,
+    ) -> None:
         # Field suggestions ("Did you mean ...") would map the schema for a stranger.
         schema = build_schema(
             production=settings.is_production,
@@ -140,6 +167,60 @@ class MissionPlannerGraphQL(GraphQL[Context, None]):
         self._state_getter = state_getter
         self.open_sockets = OpenSockets(settings.ws_max_connections_per_user)
         self.idle_timeout_seconds = settings.ws_idle_timeout_seconds
+        self.graphiql_page = graphiql_page
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        if self.graphiql_page is None:
+            raise HTTPException(404, "Not Found")
+        return self.graphiql_page.response()
+
+    async def get_sub_response(self, request: Request) -> GraphQLSubResponse:  # type: ignore[override]
+        accept = request.headers.get("accept")
+        return GraphQLSubResponse(graphql_response_json=prefers_graphql_response_json(accept))
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = process_result(result)
+        if is_request_error(result):
+            # The spec: an answer to a request that never executed has no `data` entry.
+            response.pop("data", None)
+        return response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if isinstance(sub_response, GraphQLSubResponse) and sub_response.graphql_response_json:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+            if isinstance(response_data, dict) and "data" not in response_data:
+                response.status_code = sub_response.status_code or 400
+        return response
+
+    async def create_streaming_response(
+        self,
+        request: Request,  # type: ignore[override]
+        stream: Callable[[], AsyncIterator[str]],
+        sub_response: Response,
+        headers: Mapping[str, str],
+    ) -> Response:
+        """An SSE or multipart stream, holding one of its user's connection slots."""
+        assert isinstance(sub_response, GraphQLSubResponse)
+        slot = object()
+        viewer = sub_response.viewer
+        # Without a valid token the subscription ends at once with its GraphQL error.
+        if viewer is not None and not self.open_sockets.admit(viewer.user_id, slot):
+            limit = self.open_sockets.limit_per_user
+            raise HTTPException(429, f"Too many open connections: at most {limit} per user")
+        return StreamResponse(
+            stream(),
+            sub_response=sub_response,
+            on_close=lambda: self.open_sockets.release(slot),
+            status_code=sub_response.status_code or 200,
+            headers={**sub_response.headers, **headers},
+        )
 
     def parse_json(self, data: str | bytes) -> Any:
         """The body (or a GET's variables): a JSON object, else 400 with the reason."""
@@ -162,7 +243,7 @@ class MissionPlannerGraphQL(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         # Strawberry's own version, with subscriptions refused: the set it allows over
-        # POST includes them for its streaming transports, which we do not serve.
+        # POST includes them for its streaming transports, which do not come here.
         method = request_adapter.method
         try:
             return await self.schema.execute(
@@ -176,7 +257,7 @@ class MissionPlannerGraphQL(GraphQL[Context, None]):
             )
         except InvalidOperationTypeError as e:
             if e.operation_type is OperationType.SUBSCRIPTION:
-                raise HTTPException(400, SUBSCRIBE_OVER_WEBSOCKET) from e
+                raise HTTPException(400, SUBSCRIPTION_NEEDS_A_STREAM) from e
             raise HTTPException(400, e.as_http_error_reason(method)) from e
         except CannotGetOperationTypeError as e:
             raise HTTPException(400, e.as_http_error_reason()) from e
@@ -189,6 +270,8 @@ class MissionPlannerGraphQL(GraphQL[Context, None]):
         context = Context(state=self._state_getter(), request=request, response=response)
         if isinstance(request, Request):
             context.authenticate_header(request.headers.get("authorization"))
+            if isinstance(response, GraphQLSubResponse):
+                response.viewer = context.viewer  # for the connection cap of a stream
         return context
 
     async def on_ws_connect(self, context: Context) -> Any:
@@ -210,14 +293,21 @@ class MissionPlannerGraphQL(GraphQL[Context, None]):
         return UNSET
 
 
-def build_view(state_getter: Any, settings: Settings) -> MissionPlannerGraphQL:
+def build_view(
+    state_getter: Any, settings: Settings, graphiql_page: GraphiQLPage | None = None
+) -> MissionPlannerGraphQL:
     return MissionPlannerGraphQL(
         state_getter,
         settings,
-        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        graphiql_page,
+        graphql_ide="graphiql" if graphiql_page is not None else None,
         # GET serves queries only: strawberry answers a mutation over GET with 400.
         allow_queries_via_get=True,
-        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        subscription_protocols=[
+            GRAPHQL_TRANSPORT_WS_PROTOCOL,
+            GRAPHQL_SSE_PROTOCOL,
+            MULTIPART_SUBSCRIPTION_PROTOCOL,
+        ],
         connection_init_wait_timeout=timedelta(seconds=settings.connection_init_wait_seconds),
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         allowed_origins=settings.allowed_origin_list,

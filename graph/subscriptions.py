@@ -12,6 +12,7 @@ from strawberry import Info
 
 from graph.context import Context
 from graph.event_types import MissionEvent, event_from_domain
+from graph.http_responses import GraphQLSubResponse
 from graph.streams import report_events, user_events
 from infra.bus import Subscription as BusSubscription
 from infra.publisher import user_channel
@@ -20,17 +21,30 @@ from infra.publisher import user_channel
 _closing: set[asyncio.Task[None]] = set()
 
 
-def hang_up_when_too_slow(subscription: BusSubscription, connection: object) -> None:
-    """A client that stays behind is disconnected; it can resume with afterSequence."""
-    if not isinstance(connection, WebSocket):
-        return
+def hang_up_when_too_slow(subscription: BusSubscription, context: Context) -> None:
+    """A client that stays behind is disconnected; it can resume with afterSequence.
 
-    def hang_up() -> None:
-        task = asyncio.get_running_loop().create_task(_close(connection))
-        _closing.add(task)
-        task.add_done_callback(_closing.discard)
+    A websocket is closed with 1013; an SSE or multipart response is cut off (its
+    client sees the connection drop). Either client may be blocked in a write and
+    never read its subscription again, so the hang-up cannot wait for that.
+    """
+    connection = context.request
+    if isinstance(connection, WebSocket):
 
-    subscription.on_closed = hang_up
+        def hang_up() -> None:
+            task = asyncio.get_running_loop().create_task(_close(connection))
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)
+
+        subscription.on_closed = hang_up
+    elif isinstance(context.response, GraphQLSubResponse):
+        response = context.response
+
+        def cut_off() -> None:
+            if response.hang_up is not None:
+                response.hang_up()
+
+        subscription.on_closed = cut_off
 
 
 async def _close(connection: WebSocket) -> None:
@@ -44,7 +58,7 @@ async def report_event_stream(
     viewer = info.context.require_viewer()
     state = info.context.state
     async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
-        hang_up_when_too_slow(subscription, info.context.request)
+        hang_up_when_too_slow(subscription, info.context)
         stream = report_events(state, viewer, str(report_id), after_sequence, subscription)
         async for event in stream:
             info.context.fresh_loaders()
@@ -55,7 +69,7 @@ async def user_event_stream(info: Info[Context, None]) -> AsyncGenerator[Mission
     viewer = info.context.require_viewer()
     state = info.context.state
     async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
-        hang_up_when_too_slow(subscription, info.context.request)
+        hang_up_when_too_slow(subscription, info.context)
         async for event in user_events(state, viewer, subscription):
             info.context.fresh_loaders()
             yield event_from_domain(event)

@@ -47,11 +47,13 @@ class Settings(BaseSettings):
     reconcile_after_seconds: float = Field(60.0, validation_alias="RECONCILE_AFTER_SECONDS")
     sweep_interval_seconds: float = Field(30.0, validation_alias="SWEEP_INTERVAL_SECONDS")
     webhook_max_body_bytes: int = Field(2_000_000, validation_alias="WEBHOOK_MAX_BODY_BYTES")
-    # Comma-separated browser origins allowed to open websockets; empty: same-origin only.
+    # Comma-separated browser origins allowed to call the API: HTTP CORS on /graphql and the
+    # websocket handshake read this one list. Empty: same-origin only.
     allowed_origins: str = Field("", validation_alias="ALLOWED_ORIGINS")
     connection_init_wait_seconds: float = Field(5.0, validation_alias="WS_INIT_TIMEOUT_SECONDS")
     max_subscriptions_per_connection: int = Field(20, validation_alias="WS_MAX_SUBSCRIPTIONS")
-    # Acknowledged sockets one user may hold at once, counted per process (graph.ws_protocol).
+    # Connections one user may hold at once, acknowledged websockets and SSE/multipart
+    # subscription streams together, counted per process (graph.ws_protocol).
     ws_max_connections_per_user: int = Field(
         10, ge=1, validation_alias="WS_MAX_CONNECTIONS_PER_USER"
     )

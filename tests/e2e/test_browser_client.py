@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import uuid
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI
 from tests.e2e.client import SUBMIT, WIZARD, graphql
+from tests.e2e.node_clients import node_script
 from tests.e2e.server import RunningServer
 
 pytestmark = pytest.mark.e2e
 
-CLIENT_DIR = Path(__file__).with_name("browser_client")
-
 
 def node_client() -> list[str]:
-    node = shutil.which("node")
-    if node is None or not (CLIENT_DIR / "node_modules" / "graphql-ws").exists():
-        message = "node or the graphql-ws package is missing (make test installs it)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return [node, str(CLIENT_DIR / "subscribe.mjs")]
+    return node_script("subscribe.mjs", "graphql-ws")
 
 
 async def test_graphql_ws_client_follows_a_plan_to_completion(server: RunningServer) -> None:

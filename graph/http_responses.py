@@ -1,0 +1,125 @@
+"""GraphQL over HTTP as the spec has it: media types, status codes and long-lived streams.
+
+Strawberry answers every request `application/json` with 200. The GraphQL over HTTP
+spec adds `application/graphql-response+json`, under which a request error (the
+document does not parse or validate, the variables do not coerce: nothing was
+executed, so the answer has no `data`) is a 400; under `application/json` it stays
+a 200, which older clients expect.
+
+Subscriptions over SSE (graphql-sse) and multipart HTTP (Apollo Client) hold a
+response open for as long as they run. StreamResponse notices a client that went
+away at once rather than at the next heartbeat write, and always runs its
+`on_close`, which frees the user's connection slot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import anyio
+from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+from strawberry.types import ExecutionResult
+
+from infra.auth import Viewer
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+_JSON_RANGES = frozenset({"application/json", "application/*", "*/*"})
+# An Accept header with more parts than this is not negotiated with.
+_MAX_ACCEPT_PARTS = 32
+
+
+def prefers_graphql_response_json(accept: str | None) -> bool:
+    """True when the client asks for the spec's media type at least as much as for JSON.
+
+    No Accept header, or `*/*`, means application/json (the spec's rule for legacy
+    clients); so does an Accept with neither type, answered as JSON rather than 406.
+    """
+    if not accept:
+        return False
+    best_graphql = best_json = 0.0
+    for part in accept.split(",", _MAX_ACCEPT_PARTS)[:_MAX_ACCEPT_PARTS]:
+        media, _, params = part.partition(";")
+        media = media.strip().lower()
+        if media == GRAPHQL_RESPONSE_JSON:
+            best_graphql = max(best_graphql, _quality(params))
+        elif media in _JSON_RANGES:
+            best_json = max(best_json, _quality(params))
+    return best_graphql > 0 and best_graphql >= best_json
+
+
+def _quality(params: str) -> float:
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return min(1.0, max(0.0, float(value.strip())))
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Nothing was executed: errors without a path (parse, validation, coercion)."""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+    )
+
+
+class GraphQLSubResponse(Response):
+    """Strawberry's per-request sub-response, carrying what the view decided about it."""
+
+    def __init__(self, *, graphql_response_json: bool) -> None:
+        super().__init__()
+        self.status_code = None  # type: ignore[assignment]  # unset: strawberry's convention
+        del self.headers["content-length"]
+        self.graphql_response_json = graphql_response_json
+        self.viewer: Viewer | None = None
+        # Set while a stream runs: ends it (a subscriber too slow to keep up).
+        self.hang_up: Callable[[], None] | None = None
+
+
+class StreamResponse(StreamingResponse):
+    """A streaming response that stops as soon as the client disconnects.
+
+    Starlette, under ASGI 2.4 servers (uvicorn), notices a gone client only when a
+    write fails: at the next heartbeat, up to 15 s later for SSE, while the stream's
+    subscription and its connection slot stay held.
+    """
+
+    def __init__(
+        self,
+        content: AsyncIterator[str],
+        *,
+        sub_response: GraphQLSubResponse,
+        on_close: Callable[[], None],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(content, **kwargs)
+        self._sub_response = sub_response
+        self._on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            async with anyio.create_task_group() as task_group:
+                self._sub_response.hang_up = task_group.cancel_scope.cancel
+
+                async def stream_then_stop() -> None:
+                    with contextlib.suppress(OSError):  # the client went away mid-write
+                        await self.stream_response(send)
+                    task_group.cancel_scope.cancel()
+
+                task_group.start_soon(stream_then_stop)
+                await self.listen_for_disconnect(receive)
+                task_group.cancel_scope.cancel()
+        finally:
+            self._sub_response.hang_up = None
+            self._on_close()
+            aclose = getattr(self.body_iterator, "aclose", None)
+            if aclose is not None:
+                with anyio.CancelScope(shield=True):
+                    await aclose()
