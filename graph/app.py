@@ -15,11 +15,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from domain.reconciliation import sweep_stale_reports
 from graph.context import AppState
+from graph.dev_token_route import DEV_TOKEN_PATH, dev_token
 from graph.graphql_endpoint import build_view
+from graph.web_client_routes import web_client_routes
 from graph.webhook_route import llm_callback
 from infra.auth import TokenAuthenticator
 from infra.bus import EventBus
@@ -78,10 +80,19 @@ def create_app(
             Route(WEBHOOK_PATH, llm_callback, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
+            *_browser_routes(),
         ],
         lifespan=lifespan,
     )
     return app
+
+
+def _browser_routes() -> list[BaseRoute]:
+    """The web client's pages and assets, and its development sign-in."""
+    return [
+        *web_client_routes(),
+        Route(DEV_TOKEN_PATH, dev_token, methods=["GET", "POST"]),
+    ]
 
 
 def _state(settings: Settings, engines: Engines, bus: EventBus, llm: HttpLLMService) -> AppState:

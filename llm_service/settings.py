@@ -63,6 +63,12 @@ class LLMServiceSettings(BaseSettings):
     # need it). Turn off for a server that rejects unknown request fields (api.openai.com).
     llm_usage_accounting: bool = Field(default=True, validation_alias="LLM_USAGE_ACCOUNTING")
     offline_step_delay_ms: int = Field(default=300, ge=0, validation_alias="OFFLINE_STEP_DELAY_MS")
+    # The offline planner fails (LLM_UNAVAILABLE, retryable) every plan whose notes
+    # contain this text; empty never fails. Shows and tests the failure path without a
+    # model: the web client's "failed plan retried" journey sets it.
+    offline_fail_when_notes_contain: str = Field(
+        default="", max_length=200, validation_alias="OFFLINE_FAIL_WHEN_NOTES_CONTAIN"
+    )
 
     # "ESSENTIAL=250,STANDARD=600" (or a JSON object); tiers left out keep their default.
     budget_tier_usd: Annotated[dict[str, Decimal], NoDecode] = Field(

@@ -27,4 +27,6 @@ def build_provider(settings: LLMServiceSettings) -> LLMProvider:
     """
     if settings.uses_remote_model:
         return OpenAICompatibleProvider.from_settings(settings)
-    return OfflinePlanner(settings.budget_tier_usd)
+    return OfflinePlanner(
+        settings.budget_tier_usd, fail_when_notes_contain=settings.offline_fail_when_notes_contain
+    )
