@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -37,13 +38,21 @@ PAGE_HEADERS = {
 NOT_BUILT = "The web client is not built: run `make webclient` (make run and make test do it).\n"
 
 
+class _BuiltFiles(StaticFiles):
+    """StaticFiles that answers 404, not a 500, while the client is not built."""
+
+    async def check_config(self) -> None:
+        if self.directory is not None and await anyio.Path(self.directory).is_dir():
+            await super().check_config()
+
+
 def web_client_routes(dist: Path = WEB_CLIENT_DIST) -> list[BaseRoute]:
     async def page(request: Request) -> Response:
         index = dist / "index.html"
-        if not index.is_file():
+        if not await anyio.Path(index).is_file():
             return PlainTextResponse(NOT_BUILT, status_code=503)
         return FileResponse(index, headers=PAGE_HEADERS)
 
     routes: list[BaseRoute] = [Route(path, page, methods=["GET", "HEAD"]) for path in CLIENT_PATHS]
-    routes.append(Mount("/assets", StaticFiles(directory=dist, check_dir=False), name="assets"))
+    routes.append(Mount("/assets", _BuiltFiles(directory=dist, check_dir=False), name="assets"))
     return routes

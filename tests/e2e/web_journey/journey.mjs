@@ -32,7 +32,7 @@ function expect(condition, message) {
 }
 
 async function shot(page, name) {
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true, animations: "disabled" });
 }
 
 /** Pretends the tab was hidden or shown again, as the Page Visibility API reports it. */
