@@ -102,6 +102,8 @@ def test_web_client_journey(tmp_path: Path) -> None:
         assert process.returncode == 0, f"{failure}\nserver log:\n{server.log_text()[-4000:]}"
     finally:
         server.stop()
+    # What each step saw (sequences, counts), kept beside the screenshots for a reader.
+    (SCREENSHOTS.parent / "web-journey.json").write_text(json.dumps(checks, indent=2))
     assert [check["check"] for check in checks] == CHECKS
     by_name = {check["check"]: check for check in checks}
     errors = by_name[CHECKS[0]]

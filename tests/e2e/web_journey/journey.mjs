@@ -280,7 +280,10 @@ async function resumesAcrossRestart(page) {
   await page.waitForSelector("#completed", { timeout: 60_000 });
   const events = await timeline(page);
   expectContiguous(events, "across a restart");
+  const reconnects = Number(await page.getAttribute("[data-live]", "data-reconnects"));
+  expect(reconnects >= 1, "the page never saw the connection drop");
   report("progress resumes after a server restart without losing an event", {
+    reconnects,
     before,
     after: events.length,
     sequences: events.map((event) => event.sequence),

@@ -137,6 +137,7 @@ function progressView(report, flags) {
     showStatus(state) {
       status.textContent = ` · ${STATUS_TEXT[state] ?? state}`;
       node.dataset.live = state;
+      if (state === "reconnecting") node.dataset.reconnects = String(Number(node.dataset.reconnects ?? 0) + 1);
     },
     showCompleted() {
       finished();
