@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check schema token clean graphiql-assets browser
+.PHONY: run test lint check schema token clean graphiql-assets browser webclient
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,34 @@ $(NODE_STAMP): $(NODE_CLIENT)/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --prefix $(NODE_CLIENT) --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
 	else echo "npm not found: the browser-client e2e test will be skipped"; fi
+
+# The reference web client served at / (graph/webclient): npm ci from its lockfile, then
+# esbuild writes graph/webclient/dist (gitignored). Without npm the server still runs and
+# / answers 503 saying how to build it.
+WEBCLIENT := graph/webclient
+WEBCLIENT_STAMP := $(WEBCLIENT)/node_modules/.installed
+WEBCLIENT_BUILT := $(WEBCLIENT)/dist/index.html
+WEBCLIENT_SOURCES := $(WEBCLIENT)/build.mjs $(wildcard $(WEBCLIENT)/src/*.* $(WEBCLIENT)/src/pages/*.js)
+
+$(WEBCLIENT_STAMP): $(WEBCLIENT)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(WEBCLIENT) --no-audit --no-fund --loglevel=error && touch $(WEBCLIENT_STAMP); \
+	else echo "npm not found: the web client at / will not be built"; fi
+
+$(WEBCLIENT_BUILT): $(WEBCLIENT_STAMP) $(WEBCLIENT_SOURCES)
+	@if [ -f $(WEBCLIENT_STAMP) ]; then node $(WEBCLIENT)/build.mjs; fi
+
+webclient: $(WEBCLIENT_BUILT)
+
+# The web client's browser journey: playwright-core (it never downloads a browser)
+# driving Debian's chromium (the `browser` target installs it when missing).
+JOURNEY := tests/e2e/web_journey
+JOURNEY_STAMP := $(JOURNEY)/node_modules/.installed
+
+$(JOURNEY_STAMP): $(JOURNEY)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(JOURNEY) --no-audit --no-fund --loglevel=error && touch $(JOURNEY_STAMP); \
+	else echo "npm not found: the web client's browser test will be skipped"; fi
 
 # GraphiQL's files, the npm packages Strawberry's page names, served by the API
 # (graph/graphiql.py); without npm, /graphql still serves the API and the IDE page
@@ -45,10 +73,10 @@ browser:
 		else echo "chromium missing (apt-get install chromium): the browser tests will be skipped"; fi; \
 	fi
 
-run: $(STAMP) $(GRAPHIQL_STAMP)
+run: $(STAMP) $(GRAPHIQL_STAMP) $(WEBCLIENT_BUILT)
 	$(BIN)/python -m graph.serve
 
-test: $(STAMP) $(NODE_STAMP) $(GRAPHIQL_STAMP) browser
+test: $(STAMP) $(NODE_STAMP) $(GRAPHIQL_STAMP) $(WEBCLIENT_BUILT) $(JOURNEY_STAMP) browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # What CI checks before the tests (.ci/run); any finding fails. mypy is strict on the

@@ -16,13 +16,15 @@ from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
 from domain.reconciliation import sweep_stale_reports
 from graph.context import AppState
+from graph.dev_token_route import DEV_TOKEN_PATH, dev_token
 from graph.graphiql import ASSETS_PATH, load_graphiql_page
 from graph.graphql_endpoint import build_view
+from graph.web_client_routes import web_client_routes
 from graph.webhook_route import llm_callback
 from infra.auth import TokenAuthenticator
 from infra.bus import EventBus
@@ -89,6 +91,7 @@ def create_app(
             Route(WEBHOOK_PATH, llm_callback, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
+            *_browser_routes(),
         ],
         lifespan=lifespan,
     )
@@ -107,6 +110,14 @@ def _with_cors(view: ASGIApp, origins: Collection[str]) -> ASGIApp:
         allow_credentials=True,
         max_age=600,
     )
+
+
+def _browser_routes() -> list[BaseRoute]:
+    """The web client's pages and assets, and its development sign-in."""
+    return [
+        *web_client_routes(),
+        Route(DEV_TOKEN_PATH, dev_token, methods=["GET", "POST"]),
+    ]
 
 
 def _state(settings: Settings, engines: Engines, bus: EventBus, llm: HttpLLMService) -> AppState:

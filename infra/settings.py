@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     # Comma-separated: several secrets verify at once while one is being rotated.
     llm_webhook_secret: str | None = Field(None, validation_alias="LLM_WEBHOOK_SECRET")
     offline_step_delay_ms: int = Field(300, ge=0, validation_alias="OFFLINE_STEP_DELAY_MS")
+    # Passed to the embedded LLM service (see llm_service/settings.py): the offline
+    # planner fails plans whose notes contain this text. For demos and tests of failures.
+    offline_fail_when_notes_contain: str = Field(
+        "", validation_alias="OFFLINE_FAIL_WHEN_NOTES_CONTAIN"
+    )
     llm_timeout_seconds: float = Field(10.0, validation_alias="LLM_TIMEOUT_SECONDS")
     # USD per million tokens by model (JSON), for providers that report no cost; unset:
     # the table shipped in infra/catalog/llm_prices.json.
@@ -74,6 +79,9 @@ class Settings(BaseSettings):
     # Unset: on in development, off in production (ENVIRONMENT=production).
     graphql_introspection: bool | None = Field(None, validation_alias="GRAPHQL_INTROSPECTION")
     graphiql: bool | None = Field(None, validation_alias="GRAPHIQL")
+    # POST /api/dev/token mints a token for any user name (graph/dev_token_route.py).
+    # Unset: on in development, off in production.
+    dev_sign_in: bool | None = Field(None, validation_alias="DEV_SIGN_IN")
     # Bearer token /metrics asks for. Unset: /metrics is open in development and
     # answers 404 in production.
     metrics_token: str | None = Field(None, validation_alias="METRICS_TOKEN")
@@ -98,6 +106,10 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return self._on_outside_production(self.graphiql)
+
+    @property
+    def dev_sign_in_enabled(self) -> bool:
+        return self._on_outside_production(self.dev_sign_in)
 
     def _on_outside_production(self, setting: bool | None) -> bool:
         return setting if setting is not None else not self.is_production

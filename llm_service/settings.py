@@ -67,6 +67,12 @@ class LLMServiceSettings(BaseSettings):
     offline_chunk_delay_ms: int = Field(
         default=0, ge=0, le=60_000, validation_alias="OFFLINE_CHUNK_DELAY_MS"
     )
+    # The offline planner fails (LLM_UNAVAILABLE, retryable) every plan whose notes
+    # contain this text; empty never fails. Shows and tests the failure path without a
+    # model: the web client's "failed plan retried" journey sets it.
+    offline_fail_when_notes_contain: str = Field(
+        default="", max_length=200, validation_alias="OFFLINE_FAIL_WHEN_NOTES_CONTAIN"
+    )
 
     # "ESSENTIAL=250,STANDARD=600" (or a JSON object); tiers left out keep their default.
     budget_tier_usd: Annotated[dict[str, Decimal], NoDecode] = Field(

@@ -28,5 +28,7 @@ def build_provider(settings: LLMServiceSettings) -> LLMProvider:
     if settings.uses_remote_model:
         return OpenAICompatibleProvider.from_settings(settings)
     return OfflinePlanner(
-        settings.budget_tier_usd, chunk_delay_seconds=settings.offline_chunk_delay_ms / 1000
+        settings.budget_tier_usd,
+        chunk_delay_seconds=settings.offline_chunk_delay_ms / 1000,
+        fail_when_notes_contain=settings.offline_fail_when_notes_contain,
     )

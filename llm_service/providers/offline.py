@@ -11,6 +11,7 @@ from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from llm_service.errors import ProviderError
 from llm_service.household import MemberNeed, needs_served_by
 from llm_service.plan_request import (
     Bundle,
@@ -55,6 +56,8 @@ class OfflinePlanner:
 
     Reads `wizard`, `bundles` and `budget_usd` (the tier's dollars) from the context.
     `chunk_delay_seconds` paces the chunks (0: as fast as the consumer reads them).
+    `fail_when_notes_contain`: plans whose notes contain it fail as if the model were
+    down (OFFLINE_FAIL_WHEN_NOTES_CONTAIN), so the failure path can be shown offline.
     """
 
     def __init__(
@@ -62,14 +65,20 @@ class OfflinePlanner:
         budgets: Mapping[str, Decimal] = DEFAULT_BUDGET_TIER_USD,
         *,
         chunk_delay_seconds: float = 0.0,
+        fail_when_notes_contain: str = "",
     ) -> None:
         self._budgets = budgets  # for a context without `budget_usd`
         self._chunk_delay = chunk_delay_seconds
+        self._fail_marker = fail_when_notes_contain
 
     async def stream(
         self, *, system: str, user: str, context: dict[str, Any]
     ) -> AsyncGenerator[StreamItem, None]:
         request = parse_plan_request(context.get("wizard"))
+        if self._fail_marker and self._fail_marker in (request.notes or ""):
+            raise ProviderError(
+                "LLM_UNAVAILABLE", "the offline planner was set to fail this plan", retryable=True
+            )
         bundles = parse_bundles(context.get("bundles"))
         budget = _budget(context.get("budget_usd"), self._budgets[request.budget_tier])
         text = write_plan(request, bundles, budget)

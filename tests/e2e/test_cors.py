@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
+from websockets.typing import Origin, Subprotocol
 
 from tests.e2e.server import RunningServer
 
@@ -15,6 +16,8 @@ pytestmark = pytest.mark.e2e
 
 FRONTEND = "http://localhost:5173"
 STRANGER = "https://evil.example"
+
+TRANSPORT_WS = Subprotocol("graphql-transport-ws")
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +81,7 @@ async def test_another_origin_is_refused_over_http_and_websocket(
 
     with pytest.raises(websockets.InvalidStatus) as refused:
         async with websockets.connect(
-            cors_server.ws_url, origin=STRANGER, subprotocols=["graphql-transport-ws"]
+            cors_server.ws_url, origin=Origin(STRANGER), subprotocols=[TRANSPORT_WS]
         ):
             pass
     assert refused.value.response.status_code == 403
@@ -86,6 +89,6 @@ async def test_another_origin_is_refused_over_http_and_websocket(
 
 async def test_a_listed_origin_opens_the_websocket_too(cors_server: RunningServer) -> None:
     async with websockets.connect(
-        cors_server.ws_url, origin=FRONTEND, subprotocols=["graphql-transport-ws"]
+        cors_server.ws_url, origin=Origin(FRONTEND), subprotocols=[TRANSPORT_WS]
     ) as socket:
         assert socket.subprotocol == "graphql-transport-ws"
