@@ -81,7 +81,12 @@ class JobRunner:
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            # Bounded: a shutdown must not hang on a write stuck in the database; a job
+            # still running is released all the same and taken over by the next runner.
+            _, stuck = await asyncio.wait(tasks, timeout=_CANCEL_WAIT_SECONDS)
+            if stuck:
+                logger.warning("%d job tasks did not stop in time; releasing them", len(stuck))
         await self._store.release_jobs(unfinished, runner_id=self.runner_id)
 
     async def submit(self, job: NewJob) -> JobRecord:
@@ -361,8 +366,8 @@ class _Execution:
         try:
             sequence = await asyncio.shield(write)
         except asyncio.CancelledError:
-            await asyncio.wait({write})
-            if not write.cancelled() and write.exception() is not None:
+            await asyncio.wait({write}, timeout=_CANCEL_WAIT_SECONDS)
+            if write.done() and not write.cancelled() and write.exception() is not None:
                 logger.error(
                     "event write for job %s failed", self._job.id, exc_info=write.exception()
                 )
