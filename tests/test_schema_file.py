@@ -20,7 +20,7 @@ class _WithoutDescriptions(Visitor):
     def leave(self, node: Node, *_: object) -> Node | None:
         if getattr(node, "description", None) is None:
             return None  # unchanged
-        return replace(node, description=None)  # type: ignore[type-var]
+        return replace(node, description=None)  # type: ignore[call-arg]
 
 
 def signatures_sdl() -> str:

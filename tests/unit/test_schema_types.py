@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from graphql import (
-    GraphQLEnumType,
-    GraphQLNamedType,
-    GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLType,
-    GraphQLUnionType,
-)
+from graphql import GraphQLEnumType, GraphQLObjectType, GraphQLUnionType, get_named_type
 
 from domain.failures import MissionErrorCode, report_error
 from domain.plan_sections import RiskLevel, SkillPriority
@@ -19,17 +12,10 @@ from graph.schema import schema
 TYPES = schema._schema.type_map
 
 
-def named(type_: GraphQLType) -> GraphQLNamedType:
-    while isinstance(type_, GraphQLNonNull) or hasattr(type_, "of_type"):
-        type_ = type_.of_type  # type: ignore[attr-defined]
-    assert isinstance(type_, GraphQLNamedType)
-    return type_
-
-
 def field_type(type_name: str, field: str) -> str:
     object_type = TYPES[type_name]
     assert isinstance(object_type, GraphQLObjectType)
-    return named(object_type.fields[field].type).name
+    return get_named_type(object_type.fields[field].type).name
 
 
 def result_unions() -> list[GraphQLUnionType]:
