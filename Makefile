@@ -21,6 +21,15 @@ $(NODE_STAMP): $(NODE_CLIENT)/package-lock.json
 		npm ci --prefix $(NODE_CLIENT) --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
 	else echo "npm not found: the browser-client e2e test will be skipped"; fi
 
+# graphql-schema-linter, run over schema.graphql by tests/test_schema_lint.py.
+SCHEMA_LINT := tests/schema_lint
+SCHEMA_LINT_STAMP := $(SCHEMA_LINT)/node_modules/.installed
+
+$(SCHEMA_LINT_STAMP): $(SCHEMA_LINT)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(SCHEMA_LINT) --no-audit --no-fund --loglevel=error && touch $(SCHEMA_LINT_STAMP); \
+	else echo "npm not found: the schema lint test will be skipped"; fi
+
 # The reference web client served at / (graph/webclient): npm ci from its lockfile, then
 # esbuild writes graph/webclient/dist (gitignored). Without npm the server still runs and
 # / answers 503 saying how to build it.
@@ -76,7 +85,7 @@ browser:
 run: $(STAMP) $(GRAPHIQL_STAMP) $(WEBCLIENT_BUILT)
 	$(BIN)/python -m graph.serve
 
-test: $(STAMP) $(NODE_STAMP) $(GRAPHIQL_STAMP) $(WEBCLIENT_BUILT) $(JOURNEY_STAMP) browser
+test: $(STAMP) $(NODE_STAMP) $(SCHEMA_LINT_STAMP) $(GRAPHIQL_STAMP) $(WEBCLIENT_BUILT) $(JOURNEY_STAMP) browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # What CI checks before the tests (.ci/run); any finding fails. mypy is strict on the

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from domain.errors import InvalidInput, LLMServiceUnavailable, NotAuthorized
 from domain.jobs import JobCleanup
 from domain.operations import Dependencies
-from domain.validation import FieldError
+from domain.validation import FieldError, FieldErrorCode
 
 MAX_OLDER_THAN_DAYS = 3650
 # Who the log names when an operator runs the cleanup from a shell.
@@ -59,7 +59,7 @@ async def cleanup_old_jobs(
     if not 0 <= older_than_days <= MAX_OLDER_THAN_DAYS:
         _log_refusal(actor, older_than_days, dry_run, "invalid_input")
         message = f"must be between 0 and {MAX_OLDER_THAN_DAYS} days"
-        raise InvalidInput((FieldError("olderThanDays", message, "out_of_range"),))
+        raise InvalidInput((FieldError("olderThanDays", message, FieldErrorCode.OUT_OF_RANGE),))
     cutoff = deps.clock.now() - timedelta(days=older_than_days)
     try:
         jobs = await deps.llm.cleanup_finished_jobs(older_than_days, cutoff, dry_run)

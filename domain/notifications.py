@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
+
+
+class NotificationKind(StrEnum):
+    """What a notification tells; the stored kind is the value."""
+
+    PLAN_READY = "PLAN_READY"
 
 
 @dataclass(frozen=True)
@@ -11,7 +18,7 @@ class Notification:
     id: str
     user_id: str
     report_id: str
-    kind: str
+    kind: str  # a NotificationKind value
     title: str
     body: str
     created_at: datetime
@@ -33,7 +40,7 @@ def plan_ready_notification(
         id=notification_id,
         user_id=user_id,
         report_id=report_id,
-        kind="PLAN_READY",
+        kind=NotificationKind.PLAN_READY.value,
         title="Your plan is ready",
         body=f"Your mission plan for {place} is ready to read.",
         created_at=now,

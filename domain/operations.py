@@ -41,7 +41,12 @@ from domain.ports import (
 from domain.rate_limit import SubmissionRateLimit
 from domain.report import MissionReport, MissionStatus, Progress
 from domain.usage import NO_METER, NO_PRICES, PriceTable
-from domain.validation import FieldError, InvalidMissionInput, validate_mission_input
+from domain.validation import (
+    FieldError,
+    FieldErrorCode,
+    InvalidMissionInput,
+    validate_mission_input,
+)
 from domain.wizard import MissionPlanInput
 from domain.workflow import MISSION_GENERATION
 
@@ -228,7 +233,7 @@ def _validated(candidate: MissionPlanInput, idempotency_key: str | None) -> Miss
             FieldError(
                 "idempotencyKey",
                 f"must be between 1 and {MAX_IDEMPOTENCY_KEY_LENGTH} characters",
-                "out_of_range",
+                FieldErrorCode.OUT_OF_RANGE,
             )
         )
     if errors:

@@ -7,22 +7,56 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, replace
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from domain.wizard import Scenario
 
-RISK_LEVELS = ("LOW", "MODERATE", "HIGH", "SEVERE")
-UNKNOWN_RISK_LEVEL = "UNKNOWN"
-SKILL_PRIORITIES = ("high", "medium", "low")
-DEFAULT_SKILL_PRIORITY = "medium"
+
+class RiskLevel(StrEnum):
+    """How badly a scenario can hit the family, lowest first; UNKNOWN when not stated."""
+
+    LOW = "LOW"
+    MODERATE = "MODERATE"
+    HIGH = "HIGH"
+    SEVERE = "SEVERE"
+    UNKNOWN = "UNKNOWN"
+
+    @classmethod
+    def of(cls, text: str) -> RiskLevel:
+        # A stored plan may hold a level this version no longer knows.
+        try:
+            return cls(text)
+        except ValueError:
+            return cls.UNKNOWN
+
+
+class SkillPriority(StrEnum):
+    """How soon to learn a skill, most urgent first."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @classmethod
+    def of(cls, text: str) -> SkillPriority:
+        try:
+            return cls(text)
+        except ValueError:
+            return cls.MEDIUM
+
+
+RISK_LEVELS = tuple(level.value for level in RiskLevel if level is not RiskLevel.UNKNOWN)
+UNKNOWN_RISK_LEVEL = RiskLevel.UNKNOWN.value
+SKILL_PRIORITIES = tuple(priority.value for priority in SkillPriority)
+DEFAULT_SKILL_PRIORITY = SkillPriority.MEDIUM.value
 
 
 @dataclass(frozen=True)
 class RiskAssessment:
     scenario: Scenario | None  # None when the heading names no known scenario
     title: str
-    level: str  # one of RISK_LEVELS, or UNKNOWN_RISK_LEVEL
+    level: str  # a RiskLevel value
     summary: str
 
 
@@ -36,7 +70,7 @@ class BundleRecommendation:
 @dataclass(frozen=True)
 class Skill:
     name: str
-    priority: str  # one of SKILL_PRIORITIES
+    priority: str  # a SkillPriority value
     reason: str
 
 

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import TypeVar
 
 from domain.countries import is_country_code
@@ -89,13 +89,30 @@ _MEDICAL_NEEDS_COUNT = _Bounds(
 )
 
 
+class FieldErrorCode(StrEnum):
+    """Every code a FieldError can have: the stable part a client may switch on."""
+
+    REQUIRED = "required"
+    INVALID_FORMAT = "invalid_format"
+    INVALID_CHARACTERS = "invalid_characters"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    UNKNOWN_COUNTRY = "unknown_country"
+    DUPLICATE = "duplicate"
+    INVALID_CHOICE = "invalid_choice"
+    OUT_OF_RANGE = "out_of_range"
+    TOO_FEW = "too_few"
+    TOO_MANY = "too_many"
+    TOO_MANY_ERRORS = "too_many_errors"
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One problem with one field: `field` is its GraphQL path, `code` is stable."""
 
     field: str
     message: str
-    code: str
+    code: FieldErrorCode
 
 
 class InvalidMissionInput(Exception):
@@ -113,14 +130,14 @@ class _Errors:
     def __init__(self) -> None:
         self.items: list[FieldError] = []
 
-    def add(self, field: str, code: str, message: str) -> None:
+    def add(self, field: str, code: FieldErrorCode, message: str) -> None:
         if len(self.items) < MAX_FIELD_ERRORS:
             self.items.append(FieldError(field=field, message=message, code=code))
         elif len(self.items) == MAX_FIELD_ERRORS:
             self.items.append(
                 FieldError(
                     field="input",
-                    code="too_many_errors",
+                    code=FieldErrorCode.TOO_MANY_ERRORS,
                     message=f"More than {MAX_FIELD_ERRORS} problems; fix these and submit again.",
                 )
             )
@@ -179,21 +196,21 @@ def _clean_text(
     if raw is None:
         return None
     if not isinstance(raw, str):
-        errors.add(field, "invalid_format", f"{label} must be text.")
+        errors.add(field, FieldErrorCode.INVALID_FORMAT, f"{label} must be text.")
         return None
     text = _normalise_text(raw)
     bad = forbidden_character(text, allowed_controls)
     if bad is not None:
         errors.add(
             field,
-            "invalid_characters",
+            FieldErrorCode.INVALID_CHARACTERS,
             f"{label} must not contain control characters (found U+{ord(bad):04X}).",
         )
         return None
     if max_length is not None and len(text) > max_length:
         errors.add(
             field,
-            "too_long",
+            FieldErrorCode.TOO_LONG,
             f"{label} must be at most {max_length} characters long (it has {len(text)}).",
         )
         return None
@@ -206,7 +223,7 @@ def _required_text(raw: object, field: str, label: str, errors: _Errors, *, max_
     before = len(errors.items)
     text = _clean_text(raw, field, label, errors, max_length=max_length)
     if text is None and len(errors.items) == before:
-        errors.add(field, "required", f"{label} is required.")
+        errors.add(field, FieldErrorCode.REQUIRED, f"{label} is required.")
     return text or ""
 
 
@@ -215,7 +232,7 @@ def _required_text(raw: object, field: str, label: str, errors: _Errors, *, max_
 
 def _validate_location(location: object, errors: _Errors) -> Location | None:
     if not isinstance(location, Location):
-        errors.add("location", "required", "Location is required.")
+        errors.add("location", FieldErrorCode.REQUIRED, "Location is required.")
         return None
     return Location(
         city=_required_text(
@@ -243,7 +260,7 @@ def _validate_country(raw: object, errors: _Errors) -> str:
     if not _COUNTRY_CODE.fullmatch(text):
         errors.add(
             field,
-            "invalid_format",
+            FieldErrorCode.INVALID_FORMAT,
             "Country must be a two-letter ISO 3166 code such as US, CA or GB.",
         )
         return ""
@@ -251,7 +268,7 @@ def _validate_country(raw: object, errors: _Errors) -> str:
     if not is_country_code(code):
         errors.add(
             field,
-            "unknown_country",
+            FieldErrorCode.UNKNOWN_COUNTRY,
             f"{code} is not an ISO 3166 country code; use one such as US, CA or GB.",
         )
         return ""
@@ -264,7 +281,7 @@ def _validate_postal_code(raw: object, errors: _Errors) -> str | None:
     if text is not None and not _POSTAL_CODE.fullmatch(text):
         errors.add(
             field,
-            "invalid_format",
+            FieldErrorCode.INVALID_FORMAT,
             "Postal code may contain only letters, digits, spaces and hyphens.",
         )
         return None
@@ -289,7 +306,7 @@ def _validate_scenarios(raw: object, errors: _Errors) -> tuple[Scenario, ...]:
         if scenario in seen:
             errors.add(
                 field,
-                "duplicate",
+                FieldErrorCode.DUPLICATE,
                 f"{scenario.display_name} is already chosen; choose each scenario once.",
             )
             continue
@@ -315,7 +332,7 @@ def _validate_family(raw: object, errors: _Errors) -> tuple[FamilyMember, ...]:
 
 def _validate_member(member: object, path: str, errors: _Errors) -> FamilyMember | None:
     if not isinstance(member, FamilyMember):
-        errors.add(path, "invalid_format", "Each family member must give an age.")
+        errors.add(path, FieldErrorCode.INVALID_FORMAT, "Each family member must give an age.")
         return None
     age = _int_in_range(member.age, f"{path}.age", _AGE, errors)
     name = _clean_text(member.name, f"{path}.name", "Name", errors, max_length=NAME_MAX_LENGTH)
@@ -341,7 +358,7 @@ def _validate_medical_needs(raw: object, path: str, errors: _Errors) -> tuple[st
             # The entry exists but is blank: "too short" rather than "required".
             errors.add(
                 field,
-                "too_short",
+                FieldErrorCode.TOO_SHORT,
                 f"Medical need must be between 1 and {MEDICAL_NEED_MAX_LENGTH} characters;"
                 " remove blank entries.",
             )
@@ -353,14 +370,16 @@ def _validate_medical_needs(raw: object, path: str, errors: _Errors) -> tuple[st
 
 def _validate_mobility(plan: object, errors: _Errors) -> MobilityPlan | None:
     if not isinstance(plan, MobilityPlan):
-        errors.add("mobilityPlan", "required", "Mobility plan is required.")
+        errors.add("mobilityPlan", FieldErrorCode.REQUIRED, "Mobility plan is required.")
         return None
     strategy = _enum_choice(
         plan.strategy, MobilityStrategy, "mobilityPlan.strategy", "Strategy", errors
     )
     if not isinstance(plan.has_vehicle, bool):
         errors.add(
-            "mobilityPlan.hasVehicle", "invalid_format", "Has vehicle must be true or false."
+            "mobilityPlan.hasVehicle",
+            FieldErrorCode.INVALID_FORMAT,
+            "Has vehicle must be true or false.",
         )
     if strategy is None:
         return None
@@ -375,14 +394,14 @@ def _enum_choice(
     if isinstance(raw, enum_type):
         return raw
     choices = ", ".join(member.name for member in enum_type)
-    errors.add(field, "invalid_choice", f"{label} must be one of {choices}.")
+    errors.add(field, FieldErrorCode.INVALID_CHOICE, f"{label} must be one of {choices}.")
     return None
 
 
 def _int_in_range(raw: object, field: str, bounds: _Bounds, errors: _Errors) -> int | None:
     # bool is an int subclass; True is not an age.
     if not isinstance(raw, int) or isinstance(raw, bool) or not bounds.low <= raw <= bounds.high:
-        errors.add(field, "out_of_range", bounds.message)
+        errors.add(field, FieldErrorCode.OUT_OF_RANGE, bounds.message)
         return None
     return raw
 
@@ -408,16 +427,16 @@ def _sequence(raw: object, field: str, label: str, errors: _Errors) -> Sequence[
     # A str is a Sequence too; iterating it would validate single characters.
     if isinstance(raw, (list, tuple)):
         return raw
-    errors.add(field, "required", f"{label} must be a list.")
+    errors.add(field, FieldErrorCode.REQUIRED, f"{label} must be a list.")
     return None
 
 
 def _check_count(items: Sequence[object], field: str, bounds: _Bounds, errors: _Errors) -> None:
     count = len(items)
     if count < bounds.low:
-        errors.add(field, "too_few", bounds.message.format(count=count))
+        errors.add(field, FieldErrorCode.TOO_FEW, bounds.message.format(count=count))
     elif count > bounds.high:
-        errors.add(field, "too_many", bounds.message.format(count=count))
+        errors.add(field, FieldErrorCode.TOO_MANY, bounds.message.format(count=count))
 
 
 def _within_count(items: Sequence[object], bounds: _Bounds) -> Sequence[object]:

@@ -12,6 +12,7 @@ from domain.cleanup import Actor, CleanupResult, cleanup_old_jobs
 from domain.errors import DomainError
 from graph.context import Context
 from graph.results import (
+    UNION_DESCRIPTION,
     PermissionDeniedError,
     ServiceUnavailableError,
     ValidationError,
@@ -30,16 +31,20 @@ class CleanupOldJobsSuccess:
         "whose webhooks are no longer being delivered."
     )
     deleted: int = strawberry.field(description="Of those jobs, how many were deleted.")
-    dry_run: bool
+    dry_run: bool = strawberry.field(description="Whether this was a dry run (nothing deleted).")
     cutoff: datetime = strawberry.field(description="Now minus olderThanDays.")
     deliveries_matched: int = strawberry.field(
         description="Webhook delivery records of the matched jobs (and of jobs already gone)."
     )
-    deliveries_deleted: int
+    deliveries_deleted: int = strawberry.field(
+        description="Of those delivery records, how many were deleted."
+    )
     receipts_matched: int = strawberry.field(
         description="Webhook receipts (the API's dedupe records) received before the cutoff."
     )
-    receipts_deleted: int
+    receipts_deleted: int = strawberry.field(
+        description="Of those receipts, how many were deleted."
+    )
 
     @classmethod
     def from_domain(cls, result: CleanupResult) -> CleanupOldJobsSuccess:
@@ -57,7 +62,9 @@ class CleanupOldJobsSuccess:
 
 CleanupOldJobsResult = Annotated[
     CleanupOldJobsSuccess | PermissionDeniedError | ValidationError | ServiceUnavailableError,
-    strawberry.union("CleanupOldJobsResult"),
+    strawberry.union(
+        "CleanupOldJobsResult", description=UNION_DESCRIPTION.format(mutation="cleanupOldJobs")
+    ),
 ]
 
 
@@ -69,7 +76,15 @@ class CleanupMutation:
         "job, nor a report, its plan or its events. Idempotent."
     )
     async def cleanup_old_jobs(
-        self, info: Info[Context, None], older_than_days: int = 7, dry_run: bool = False
+        self,
+        info: Info[Context, None],
+        older_than_days: Annotated[
+            int,
+            strawberry.argument(description="Delete what finished more than this many days ago."),
+        ] = 7,
+        dry_run: Annotated[
+            bool, strawberry.argument(description="Only count what would be deleted.")
+        ] = False,
     ) -> CleanupOldJobsResult:
         viewer = info.context.require_viewer()
         actor = Actor(viewer.user_id, is_admin=viewer.is_admin)

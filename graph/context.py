@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from strawberry.dataloader import DataLoader
 
 from domain.operations import Dependencies
+from domain.report import MissionReport
 from domain.usage import AttemptUsage
 from infra.auth import AuthError, TokenAuthenticator, Viewer
 from infra.bus import EventBus
@@ -41,6 +44,15 @@ class Loaders:
         self.usage: DataLoader[str, list[AttemptUsage]] = DataLoader(
             load_fn=queries.usage.attempts_of_reports
         )
+        # Reports that other objects link to (Notification.report, MissionCompletedEvent.report).
+        self.report: DataLoader[str, MissionReport | None] = DataLoader(
+            load_fn=partial(_reports_in_order, queries)
+        )
+
+
+async def _reports_in_order(queries: ReadQueries, ids: Sequence[str]) -> list[MissionReport | None]:
+    found = await queries.reports_by_ids(ids)
+    return [found.get(report_id) for report_id in ids]
 
 
 class NotAuthenticated(Exception):

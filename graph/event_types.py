@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from domain.access import can_see
 from domain.event_log import (
     CancelledPayload,
     CompletedPayload,
@@ -16,7 +15,14 @@ from domain.event_log import (
     ProgressPayload,
 )
 from domain.event_log import MissionEvent as DomainEvent
-from graph.types import MissionError, MissionProgress, MissionReport, Notification
+from graph.enums import NotificationKind
+from graph.types import (
+    MissionError,
+    MissionProgress,
+    MissionReport,
+    Notification,
+    visible_report,
+)
 
 if TYPE_CHECKING:
     from graph.context import Context
@@ -26,30 +32,32 @@ if TYPE_CHECKING:
     description="Every event: its place in the report's log and when it happened."
 )
 class MissionEventBase:
-    sequence: int
-    report_id: strawberry.ID
-    occurred_at: datetime
+    sequence: int = strawberry.field(
+        description="Its place in the report's log, from 1; pass as afterSequence to resume."
+    )
+    report_id: strawberry.ID = strawberry.field(description="The report it is about.")
+    occurred_at: datetime = strawberry.field(description="When it happened.")
 
 
-@strawberry.type
+@strawberry.type(description="A step started: the generation moved on.")
 class MissionProgressEvent(MissionEventBase):
-    attempt: int
-    progress: MissionProgress
+    attempt: int = strawberry.field(
+        description="The report's attempt the event belongs to, from 1."
+    )
+    progress: MissionProgress = strawberry.field(description="How far the generation is now.")
 
 
 async def finished_report(
     root: MissionCompletedEvent, info: strawberry.Info[Context, None]
 ) -> MissionReport | None:
-    viewer = info.context.viewer
-    found = await info.context.state.queries.report(str(root.report_id))
-    if not can_see(found, viewer.user_id if viewer else None):
-        return None
-    return MissionReport.from_domain(found)
+    return await visible_report(info, str(root.report_id))
 
 
-@strawberry.type
+@strawberry.type(description="The plan is written: the report is COMPLETED.")
 class MissionCompletedEvent(MissionEventBase):
-    attempt: int
+    attempt: int = strawberry.field(
+        description="The report's attempt the event belongs to, from 1."
+    )
 
     # A resolver passed as `resolver=`: the decorator form is untyped for mypy.
     report: MissionReport | None = strawberry.field(
@@ -58,20 +66,22 @@ class MissionCompletedEvent(MissionEventBase):
     )
 
 
-@strawberry.type
+@strawberry.type(description="The generation failed: the report is FAILED.")
 class MissionFailedEvent(MissionEventBase):
-    attempt: int
-    error: MissionError
+    attempt: int = strawberry.field(
+        description="The report's attempt the event belongs to, from 1."
+    )
+    error: MissionError = strawberry.field(description="Why it failed.")
 
 
-@strawberry.type
+@strawberry.type(description="The plan was cancelled and deleted.")
 class MissionCancelledEvent(MissionEventBase):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="A notification was written (e.g. the plan is ready).")
 class NotificationEvent(MissionEventBase):
-    notification: Notification
+    notification: Notification = strawberry.field(description="The notification.")
 
 
 MissionEvent = Annotated[
@@ -80,7 +90,10 @@ MissionEvent = Annotated[
     | MissionFailedEvent
     | MissionCancelledEvent
     | NotificationEvent,
-    strawberry.union("MissionEvent"),
+    strawberry.union(
+        "MissionEvent",
+        description="What a subscription delivers; every member is a MissionEventBase.",
+    ),
 ]
 
 
@@ -119,7 +132,7 @@ def event_from_domain(event: DomainEvent) -> MissionEvent:
                 occurred_at=occurred_at,
                 notification=Notification(
                     id=strawberry.ID(note.notification_id),
-                    kind=note.kind,
+                    kind=NotificationKind(note.kind),
                     title=note.title,
                     body=note.body,
                     report_id=report_id,

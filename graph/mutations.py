@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import Info
 
@@ -31,8 +33,14 @@ class Mutation:
     async def submit_mission_plan(
         self,
         info: Info[Context, None],
-        input: MissionPlanInput,
-        idempotency_key: str | None = None,
+        input: Annotated[MissionPlanInput, strawberry.argument(description="The wizard answers.")],
+        idempotency_key: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Names this submission: sent again, it returns the same report "
+                f"(1 to {operations.MAX_IDEMPOTENCY_KEY_LENGTH} characters)."
+            ),
+        ] = None,
     ) -> SubmitMissionPlanResult:
         viewer = info.context.require_viewer()
         try:
@@ -47,7 +55,9 @@ class Mutation:
 
     @strawberry.mutation(description="Stop a plan that is not completed and delete it. Idempotent.")
     async def cancel_mission_plan(
-        self, info: Info[Context, None], report_id: strawberry.ID
+        self,
+        info: Info[Context, None],
+        report_id: Annotated[strawberry.ID, strawberry.argument(description="The report id.")],
     ) -> CancelMissionPlanResult:
         viewer = info.context.require_viewer()
         try:
@@ -62,7 +72,9 @@ class Mutation:
 
     @strawberry.mutation(description="Start a new attempt of a failed plan with the same input.")
     async def retry_mission_plan(
-        self, info: Info[Context, None], report_id: strawberry.ID
+        self,
+        info: Info[Context, None],
+        report_id: Annotated[strawberry.ID, strawberry.argument(description="The report id.")],
     ) -> RetryMissionPlanResult:
         viewer = info.context.require_viewer()
         try:
@@ -77,7 +89,9 @@ class Mutation:
 
     @strawberry.mutation(description="Hide a notification. Idempotent.")
     async def dismiss_notification(
-        self, info: Info[Context, None], id: strawberry.ID
+        self,
+        info: Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The notification id.")],
     ) -> DismissNotificationResult:
         viewer = info.context.require_viewer()
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import Info
 
@@ -9,16 +11,15 @@ from domain import wizard
 from domain.report import MissionStatus as DomainStatus
 from domain.workflow import MISSION_GENERATION, known_workflow
 from graph.context import Context
+from graph.enums import MissionStatus, Scenario
+from graph.plan_types import Bundle
 from graph.reads import read_report
 from graph.types import (
-    Bundle,
     MissionReport,
     MissionReportConnection,
     MissionReportEdge,
-    MissionStatus,
     Notification,
     PageInfo,
-    Scenario,
     Viewer,
     WorkflowStep,
 )
@@ -45,7 +46,7 @@ def page_size(first: int | None, max_page_size: int) -> int:
 
 @strawberry.type
 class Query:
-    @strawberry.field
+    @strawberry.field(description="Who you are signed in as.")
     def viewer(self, info: Info[Context, None]) -> Viewer:
         viewer = info.context.require_viewer()
         return Viewer(
@@ -54,7 +55,9 @@ class Query:
 
     @strawberry.field(description="Null when absent or not yours.")
     async def mission_report(
-        self, info: Info[Context, None], id: strawberry.ID
+        self,
+        info: Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The report id.")],
     ) -> MissionReport | None:
         report = await read_report(info.context, str(id))
         return MissionReport.from_domain(report) if report else None
@@ -66,9 +69,15 @@ class Query:
     async def mission_reports(
         self,
         info: Info[Context, None],
-        status: MissionStatus | None = None,
-        first: int | None = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        status: Annotated[
+            MissionStatus | None, strawberry.argument(description="Only reports in this status.")
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many reports at most.")
+        ] = DEFAULT_PAGE_SIZE,
+        after: Annotated[
+            str | None, strawberry.argument(description="The endCursor of the previous page.")
+        ] = None,
     ) -> MissionReportConnection:
         viewer = info.context.require_viewer()
         limit = page_size(first, info.context.state.settings.max_page_size)
@@ -84,7 +93,12 @@ class Query:
         return MissionReportConnection(
             edges=edges,
             nodes=nodes,
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end),
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                end_cursor=end,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+            ),
         )
 
     @strawberry.field(description="Your plans still generating, newest first (the dashboard).")
@@ -98,7 +112,11 @@ class Query:
         "An unknown workflow name is an error."
     )
     async def workflow_steps(
-        self, info: Info[Context, None], workflow: str = MISSION_GENERATION
+        self,
+        info: Info[Context, None],
+        workflow: Annotated[str, strawberry.argument(description="The workflow's name.")] = (
+            MISSION_GENERATION
+        ),
     ) -> list[WorkflowStep]:
         definition = await info.context.state.llm.get_workflow(known_workflow(workflow))
         by_id = {s.id: s for s in definition.steps}
@@ -107,9 +125,13 @@ class Query:
             for p in definition.progress_of_steps()
         ]
 
-    @strawberry.field
+    @strawberry.field(description="Your notifications, newest first (at most 200).")
     async def notifications(
-        self, info: Info[Context, None], include_dismissed: bool = False
+        self,
+        info: Info[Context, None],
+        include_dismissed: Annotated[
+            bool, strawberry.argument(description="Also the dismissed ones.")
+        ] = False,
     ) -> list[Notification]:
         viewer = info.context.require_viewer()
         found = await info.context.state.queries.notifications(viewer.user_id, include_dismissed)
@@ -117,7 +139,11 @@ class Query:
 
     @strawberry.field(description="The product bundle catalog, optionally for one scenario.")
     async def bundles(
-        self, info: Info[Context, None], scenario: Scenario | None = None
+        self,
+        info: Info[Context, None],
+        scenario: Annotated[
+            Scenario | None, strawberry.argument(description="Only bundles for this scenario.")
+        ] = None,
     ) -> list[Bundle]:
         rows = await info.context.state.queries.bundles(
             wizard.Scenario(scenario.value).value if scenario else None

@@ -12,14 +12,27 @@ from domain import errors
 from domain.cleanup import CleanupNotAllowed
 from domain.errors import InvalidInput  # inside ValidationError, `errors` is its field
 from domain.validation import FieldError as DomainFieldError
+from graph.enums import FieldErrorCode, MissionErrorCode
 from graph.types import MissionReport, Notification
 
+MESSAGE = "What went wrong and what to do, in words for a person."
+UNION_DESCRIPTION = (
+    "What {mutation} answers: its success member, or an error member (each implements Error)."
+)
 
-@strawberry.type
+
+@strawberry.interface(
+    description="What every error member of a result union has; tell them apart by __typename."
+)
+class Error:
+    message: str = strawberry.field(description=MESSAGE)
+
+
+@strawberry.type(description="One problem with one field of the input.")
 class FieldError:
-    field: str
-    message: str
-    code: str
+    field: str = strawberry.field(description="The field's path, e.g. `familyMembers[1].age`.")
+    message: str = strawberry.field(description=MESSAGE)
+    code: FieldErrorCode = strawberry.field(description="The rule broken, stable for clients.")
 
     @classmethod
     def from_domain(cls, value: DomainFieldError) -> FieldError:
@@ -27,10 +40,11 @@ class FieldError:
 
 
 @strawberry.type(description="The input breaks a rule; `field` names the first offending field.")
-class ValidationError:
-    message: str
-    field: str
-    errors: list[FieldError]
+class ValidationError(Error):
+    field: str = strawberry.field(
+        description="The first offending field's path (errors lists them all)."
+    )
+    errors: list[FieldError] = strawberry.field(description="Every problem found, in input order.")
 
     @classmethod
     def from_domain(cls, error: InvalidInput) -> ValidationError:
@@ -41,93 +55,97 @@ class ValidationError:
 @strawberry.type(
     description="Too many plans generating at once; try again after retryAfter seconds."
 )
-class ActiveJobLimitError:
-    message: str
-    limit: int
-    retry_after: int
+class ActiveJobLimitError(Error):
+    limit: int = strawberry.field(description="How many plans may generate at once.")
+    retry_after: int = strawberry.field(description="Seconds to wait before trying again.")
 
 
 @strawberry.type(
     description="Too many plans started (submitted or retried) in a short time; "
     "try again after retryAfter seconds. Cancelled plans count too."
 )
-class RateLimitedError:
-    message: str
-    retry_after: int
-    limit: int
-    window_seconds: int
+class RateLimitedError(Error):
+    retry_after: int = strawberry.field(description="Seconds to wait before trying again.")
+    limit: int = strawberry.field(description="How many plans may start in the window.")
+    window_seconds: int = strawberry.field(description="The window's length in seconds.")
 
 
 @strawberry.type(description="The plan generator cannot be reached; nothing was changed.")
-class ServiceUnavailableError:
-    message: str
-    retry_after: int
+class ServiceUnavailableError(Error):
+    retry_after: int = strawberry.field(description="Seconds to wait before trying again.")
 
 
 @strawberry.type(
     description="An earlier submission with this idempotency key is still starting its job; "
     "send the same request again after retryAfter seconds to get its plan."
 )
-class SubmissionInProgressError:
-    message: str
-    retry_after: int
+class SubmissionInProgressError(Error):
+    retry_after: int = strawberry.field(description="Seconds to wait before trying again.")
 
 
 @strawberry.type(description="The idempotency key was used before with a different input.")
-class IdempotencyKeyConflictError:
-    message: str
-    field: str
+class IdempotencyKeyConflictError(Error):
+    field: str = strawberry.field(description="The argument at fault: `idempotencyKey`.")
 
 
 @strawberry.type(description="Only an administrator may do this; nothing was changed.")
-class PermissionDeniedError:
-    message: str
+class PermissionDeniedError(Error):
+    pass
 
 
-@strawberry.type
-class NotFoundError:
-    message: str
+@strawberry.type(description="No such thing is yours (it never was, or it is gone).")
+class NotFoundError(Error):
+    pass
 
 
-@strawberry.type
-class CannotCancelError:
-    message: str
+@strawberry.type(description="The plan is completed: there is nothing left to cancel.")
+class CannotCancelError(Error):
+    pass
 
 
-@strawberry.enum
+@strawberry.enum(description="Why a plan cannot be retried.")
 class NotRetryableReason(Enum):
-    NOT_FAILED = "NOT_FAILED"
-    PERMANENT_ERROR = "PERMANENT_ERROR"
+    NOT_FAILED = strawberry.enum_value("NOT_FAILED", description="The plan has not failed.")
+    PERMANENT_ERROR = strawberry.enum_value(
+        "PERMANENT_ERROR", description="It failed with an error that a retry cannot fix."
+    )
 
 
 @strawberry.type(
     description="The plan cannot be retried: it has not failed, or it failed with an error "
     "marked retryable: false (errorCode says which); submit a new plan instead."
 )
-class NotRetryableError:
-    message: str
-    reason: NotRetryableReason
-    error_code: str | None = None
+class NotRetryableError(Error):
+    reason: NotRetryableReason = strawberry.field(description="Not failed, or failed for good.")
+    error_code: MissionErrorCode | None = strawberry.field(
+        default=None, description="The failure's code, for PERMANENT_ERROR."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The plan was submitted (or was already, with this idempotency key).")
 class SubmitMissionPlanSuccess:
-    report: MissionReport
+    report: MissionReport = strawberry.field(
+        description="The report, GENERATING; subscribe to missionEvents for its progress."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The plan is stopped and deleted (or was already).")
 class CancelMissionPlanSuccess:
-    report_id: strawberry.ID
+    report_id: strawberry.ID = strawberry.field(description="The id of the report that is gone.")
 
 
-@strawberry.type
+@strawberry.type(description="A new attempt of the plan started.")
 class RetryMissionPlanSuccess:
-    report: MissionReport
+    report: MissionReport = strawberry.field(
+        description="The report, GENERATING again with the next attempt."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The notification is hidden (or was already).")
 class DismissNotificationSuccess:
-    notification: Notification
+    notification: Notification = strawberry.field(
+        description="The notification, with dismissedAt set."
+    )
 
 
 SubmitMissionPlanResult = Annotated[
@@ -140,11 +158,17 @@ SubmitMissionPlanResult = Annotated[
     | SubmissionInProgressError
     # The plan was cancelled while its job was being started.
     | NotFoundError,
-    strawberry.union("SubmitMissionPlanResult"),
+    strawberry.union(
+        "SubmitMissionPlanResult",
+        description=UNION_DESCRIPTION.format(mutation="submitMissionPlan"),
+    ),
 ]
 CancelMissionPlanResult = Annotated[
     CancelMissionPlanSuccess | NotFoundError | CannotCancelError | ServiceUnavailableError,
-    strawberry.union("CancelMissionPlanResult"),
+    strawberry.union(
+        "CancelMissionPlanResult",
+        description=UNION_DESCRIPTION.format(mutation="cancelMissionPlan"),
+    ),
 ]
 RetryMissionPlanResult = Annotated[
     RetryMissionPlanSuccess
@@ -153,10 +177,17 @@ RetryMissionPlanResult = Annotated[
     | ActiveJobLimitError
     | RateLimitedError
     | ServiceUnavailableError,
-    strawberry.union("RetryMissionPlanResult"),
+    strawberry.union(
+        "RetryMissionPlanResult",
+        description=UNION_DESCRIPTION.format(mutation="retryMissionPlan"),
+    ),
 ]
 DismissNotificationResult = Annotated[
-    DismissNotificationSuccess | NotFoundError, strawberry.union("DismissNotificationResult")
+    DismissNotificationSuccess | NotFoundError,
+    strawberry.union(
+        "DismissNotificationResult",
+        description=UNION_DESCRIPTION.format(mutation="dismissNotification"),
+    ),
 ]
 
 
@@ -176,7 +207,9 @@ ErrorResult = (
 
 def _not_retryable(error: errors.NotRetryable) -> NotRetryableError:
     return NotRetryableError(
-        message=error.message, reason=NotRetryableReason(error.reason), error_code=error.error_code
+        message=error.message,
+        reason=NotRetryableReason(error.reason),
+        error_code=MissionErrorCode.of(error.error_code) if error.error_code else None,
     )
 
 

@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Iterator
 
+import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import Schema
@@ -18,7 +19,6 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from domain.usage_summary import InvalidUsagePeriod, UsageSummaryNotAllowed
@@ -142,6 +142,16 @@ def _without_suggestion(error: GraphQLError) -> GraphQLError:
     )
 
 
+@strawberry.type(name="Query", description="What you can read.")
+class RootQuery(Query, UsageQuery):
+    pass
+
+
+@strawberry.type(name="Mutation", description="What you can change.")
+class RootMutation(Mutation, CleanupMutation):
+    pass
+
+
 def build_schema(
     *,
     production: bool = False,
@@ -163,8 +173,8 @@ def build_schema(
         # __schema and __type are refused; __typename, which clients need, still answers.
         limits.append(NoSchemaIntrospectionCustomRule)
     return LoggedSchema(
-        query=merge_types("Query", (Query, UsageQuery)),
-        mutation=merge_types("Mutation", (Mutation, CleanupMutation)),
+        query=RootQuery,
+        mutation=RootMutation,
         subscription=Subscription,
         types=[
             MissionProgressEvent,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from starlette.websockets import WebSocket
@@ -53,7 +54,12 @@ async def _close(connection: WebSocket) -> None:
 
 
 async def report_event_stream(
-    info: Info[Context, None], report_id: strawberry.ID, after_sequence: int | None = None
+    info: Info[Context, None],
+    report_id: Annotated[strawberry.ID, strawberry.argument(description="The report id.")],
+    after_sequence: Annotated[
+        int | None,
+        strawberry.argument(description="The last sequence you have: resume after it."),
+    ] = None,
 ) -> AsyncGenerator[MissionEvent, None]:
     viewer = info.context.require_viewer()
     state = info.context.state
@@ -76,7 +82,7 @@ async def user_event_stream(info: Info[Context, None]) -> AsyncGenerator[Mission
 
 
 # Resolvers passed as `resolver=`: the decorator form is untyped for mypy.
-@strawberry.type
+@strawberry.type(description="Live events; each needs the same token as HTTP.")
 class Subscription:
     mission_events = strawberry.subscription(
         resolver=report_event_stream,

@@ -7,71 +7,72 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from domain import plan as plan_domain
 from domain import report as report_domain
 from domain import wizard
+from domain.access import can_see
 from domain.notifications import Notification as DomainNotification
 from domain.workflow import StepProgress
+from graph.enums import (
+    BudgetTier,
+    MissionErrorCode,
+    MissionStatus,
+    MobilityStrategy,
+    NotificationKind,
+    Scenario,
+)
+from graph.plan_types import MissionPlan, PlanSections
 from graph.usage import MissionUsage, UsageSummary, report_attempts, report_usage, viewer_usage
 
 if TYPE_CHECKING:
     from graph.context import Context
-    from infra.db.read_queries import BundleRow
-
-# strawberry.enum registers the domain enum in place and returns the same class; the
-# aliases name the class itself (not the call's result) so mypy accepts them as types.
-strawberry.enum(wizard.Scenario, description="An emergency the family prepares for.")
-strawberry.enum(wizard.BudgetTier)
-strawberry.enum(wizard.MobilityStrategy)
-strawberry.enum(report_domain.MissionStatus)
-Scenario = wizard.Scenario
-BudgetTier = wizard.BudgetTier
-MobilityStrategy = wizard.MobilityStrategy
-MissionStatus = report_domain.MissionStatus
 
 
-@strawberry.type
+@strawberry.type(description="The signed-in user.")
 class Viewer:
-    id: strawberry.ID
-    is_admin: bool
-    email: str | None
+    id: strawberry.ID = strawberry.field(description="The user id (the token's subject).")
+    is_admin: bool = strawberry.field(description="Whether the token carries the admin role.")
+    email: str | None = strawberry.field(description="The token's email, when it has one.")
 
     @strawberry.field(description="What your generations used, all time.")
     async def usage(self, info: strawberry.Info[Context, None]) -> UsageSummary:
         return await viewer_usage(info)
 
 
-@strawberry.type
+@strawberry.type(description="Where the family lives.")
 class Location:
-    city: str
-    state: str
-    country: str
-    postal_code: str | None
+    city: str = strawberry.field(description="City or town.")
+    state: str = strawberry.field(description="State, province or region.")
+    country: str = strawberry.field(description="ISO 3166 two-letter country code, e.g. `US`.")
+    postal_code: str | None = strawberry.field(description="Postal code, when given.")
 
 
-@strawberry.type
+@strawberry.type(description="One person the plan is for.")
 class FamilyMember:
-    name: str | None
-    age: int
-    medical_needs: list[str]
+    name: str | None = strawberry.field(description="Name, when given.")
+    age: int = strawberry.field(description="Age in years.")
+    medical_needs: list[str] = strawberry.field(
+        description="Medical needs, one entry each (e.g. `insulin`)."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="How the family would move.")
 class MobilityPlan:
-    strategy: MobilityStrategy
-    has_vehicle: bool
+    strategy: MobilityStrategy = strawberry.field(description="Stay, leave, or decide then.")
+    has_vehicle: bool = strawberry.field(
+        description="Whether the family has a vehicle to leave in."
+    )
 
 
 @strawberry.type(description="The wizard answers the report was generated from.")
 class MissionInput:
-    location: Location
-    scenarios: list[Scenario]
-    family_members: list[FamilyMember]
-    mobility_plan: MobilityPlan
-    budget_tier: BudgetTier
-    duration_days: int
-    pet_count: int
-    notes: str | None
+    location: Location = strawberry.field(description="Where the family lives.")
+    scenarios: list[Scenario] = strawberry.field(description="The emergencies planned for.")
+    family_members: list[FamilyMember] = strawberry.field(description="The people the plan is for.")
+    mobility_plan: MobilityPlan = strawberry.field(description="How the family would move.")
+    budget_tier: BudgetTier = strawberry.field(description="How much to spend on supplies.")
+    duration_days: int = strawberry.field(description="How many days the plan covers.")
+    pet_count: int = strawberry.field(description="How many pets come along.")
+    notes: str | None = strawberry.field(description="Free text the family added, when any.")
 
     @classmethod
     def from_domain(cls, value: wizard.MissionPlanInput) -> MissionInput:
@@ -95,13 +96,13 @@ class MissionInput:
         )
 
 
-@strawberry.type
+@strawberry.type(description="How far a plan's generation is.")
 class MissionProgress:
-    step_id: str
-    step_name: str
-    step_index: int
-    step_count: int
-    percentage: float
+    step_id: str = strawberry.field(description="The step running (WorkflowStep.id).")
+    step_name: str = strawberry.field(description="The step's name for a person.")
+    step_index: int = strawberry.field(description="The step's place, from 0.")
+    step_count: int = strawberry.field(description="How many steps the workflow has.")
+    percentage: float = strawberry.field(description="Done so far, 0 to 100.")
 
     @classmethod
     def from_domain(cls, value: report_domain.Progress) -> MissionProgress:
@@ -114,124 +115,42 @@ class MissionProgress:
         )
 
 
-@strawberry.type
+@strawberry.type(description="Why a plan failed, in words for a person.")
 class MissionError:
-    code: str
-    message: str
-    retryable: bool
+    code: MissionErrorCode = strawberry.field(description="What failed, stable for clients.")
+    message: str = strawberry.field(
+        description="What happened and what to do (the code's message)."
+    )
+    retryable: bool = strawberry.field(description="Whether retryMissionPlan may help.")
 
     @classmethod
     def from_domain(cls, value: report_domain.ReportError) -> MissionError:
-        return cls(code=value.code, message=value.message, retryable=value.retryable)
-
-
-@strawberry.type
-class Bundle:
-    id: strawberry.ID
-    name: str
-    description: str
-    price_usd: float = strawberry.field(description="US dollars, e.g. 149.0 (cents exact).")
-    budget_tier: BudgetTier
-    scenarios: list[Scenario]
-    items: list[str]
-
-    @classmethod
-    def from_row(cls, row: BundleRow) -> Bundle:
         return cls(
-            id=strawberry.ID(row.id),
-            name=row.name,
-            description=row.description,
-            price_usd=float(row.price_usd),
-            budget_tier=wizard.BudgetTier(row.budget_tier),
-            scenarios=[wizard.Scenario(s) for s in row.scenarios],
-            items=list(row.items),
+            code=MissionErrorCode.of(value.code), message=value.message, retryable=value.retryable
         )
 
 
-@strawberry.type
-class RiskAssessment:
-    scenario: Scenario | None
-    title: str
-    level: str
-    summary: str
-
-
-@strawberry.type
-class RecommendedBundle:
-    bundle_id: str
-    name: str
-    reason: str
-
-    @strawberry.field(description="The catalog entry, when the id is in the catalog.")
-    async def bundle(self, info: strawberry.Info[Context, None]) -> Bundle | None:
-        row = await info.context.loaders.bundle.load(self.bundle_id)
-        return Bundle.from_row(row) if row else None
-
-
-@strawberry.type
-class Skill:
-    name: str
-    priority: str
-    reason: str
-
-
-@strawberry.type
-class SimulationDay:
-    day: int
-    title: str
-    details: str
-
-
-@strawberry.type
-class PlanSections:
-    executive_summary: str
-    risk_assessment: list[RiskAssessment]
-    bundles: list[RecommendedBundle]
-    skills: list[Skill]
-    simulation: list[SimulationDay]
-    next_steps: list[str]
-
-    @classmethod
-    def from_domain(cls, value: plan_domain.PlanSections) -> PlanSections:
-        return cls(
-            executive_summary=value.executive_summary,
-            risk_assessment=[
-                RiskAssessment(scenario=r.scenario, title=r.title, level=r.level, summary=r.summary)
-                for r in value.risk_assessment
-            ],
-            bundles=[
-                RecommendedBundle(bundle_id=b.bundle_id, name=b.name, reason=b.reason)
-                for b in value.bundles
-            ],
-            skills=[Skill(name=s.name, priority=s.priority, reason=s.reason) for s in value.skills],
-            simulation=[
-                SimulationDay(day=d.day, title=d.title, details=d.details) for d in value.simulation
-            ],
-            next_steps=list(value.next_steps),
-        )
-
-
-@strawberry.type
-class MissionPlan:
-    content: str = strawberry.field(description="The whole plan as markdown.")
-    sections: PlanSections
-
-
-@strawberry.type
+@strawberry.type(description="A plan request: its input, its progress and, once written, its plan.")
 class MissionReport:
-    id: strawberry.ID
-    job_id: str | None
-    status: MissionStatus
-    attempt: int
-    location: Location
-    scenarios: list[Scenario]
-    created_at: datetime
-    updated_at: datetime
-    completed_at: datetime | None
-    progress: MissionProgress
-    error: MissionError | None
-    plan: MissionPlan | None
-    input: MissionInput
+    id: strawberry.ID = strawberry.field(description="The report id.")
+    job_id: str | None = strawberry.field(
+        description="The plan generator's job id, once its job started."
+    )
+    status: MissionStatus = strawberry.field(description="Generating, completed or failed.")
+    attempt: int = strawberry.field(description="Which attempt this is, from 1 (retries add one).")
+    location: Location = strawberry.field(description="Where the family lives (as in `input`).")
+    scenarios: list[Scenario] = strawberry.field(
+        description="The emergencies planned for (as in `input`)."
+    )
+    created_at: datetime = strawberry.field(description="When it was submitted.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+    completed_at: datetime | None = strawberry.field(
+        description="When the plan was written; null before."
+    )
+    progress: MissionProgress = strawberry.field(description="How far the generation is.")
+    error: MissionError | None = strawberry.field(description="Why it failed; null unless FAILED.")
+    plan: MissionPlan | None = strawberry.field(description="The plan; null until COMPLETED.")
+    input: MissionInput = strawberry.field(description="The wizard answers it was generated from.")
 
     @strawberry.field(description="Every attempt that used tokens, summed; null before any.")
     async def usage(self, info: strawberry.Info[Context, None]) -> MissionUsage | None:
@@ -271,34 +190,42 @@ class MissionReport:
         )
 
 
-@strawberry.type
+@strawberry.type(description="Where a page of a connection ends.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether more items follow.")
+    end_cursor: str | None = strawberry.field(
+        description="Pass as `after` for the next page; null on an empty page."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="Whether items come before this page (true when `after` was given)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The first item's cursor; null on an empty page."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A report in a page, with its cursor.")
 class MissionReportEdge:
-    cursor: str
-    node: MissionReport
+    cursor: str = strawberry.field(description="This item's place, for `after`.")
+    node: MissionReport = strawberry.field(description="The report.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of reports (Relay connection).")
 class MissionReportConnection:
-    edges: list[MissionReportEdge]
-    nodes: list[MissionReport]
-    page_info: PageInfo
+    edges: list[MissionReportEdge] = strawberry.field(description="The reports with their cursors.")
+    nodes: list[MissionReport] = strawberry.field(description="The reports alone.")
+    page_info: PageInfo = strawberry.field(description="Where this page ends.")
 
 
-@strawberry.type
+@strawberry.type(description="One step of the plan generator's workflow.")
 class WorkflowStep:
-    id: str
-    display_name: str
-    description: str
-    index: int
-    weight: int
-    start_percentage: float
-    end_percentage: float
+    id: str = strawberry.field(description="The step id (MissionProgress.stepId).")
+    display_name: str = strawberry.field(description="The step's name for a person.")
+    description: str = strawberry.field(description="What the step does.")
+    index: int = strawberry.field(description="The step's place, from 0.")
+    weight: int = strawberry.field(description="Its share of the work, relative to the others.")
+    start_percentage: float = strawberry.field(description="Progress when it starts, 0 to 100.")
+    end_percentage: float = strawberry.field(description="Progress when it ends, 0 to 100.")
 
     @classmethod
     def from_domain(cls, step: StepProgress, description: str, weight: int) -> WorkflowStep:
@@ -313,24 +240,43 @@ class WorkflowStep:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A sticky notice for the user; it stays until dismissed.")
 class Notification:
-    id: strawberry.ID
-    kind: str
-    title: str
-    body: str
-    report_id: strawberry.ID
-    created_at: datetime
-    dismissed_at: datetime | None
+    id: strawberry.ID = strawberry.field(description="The notification id.")
+    kind: NotificationKind = strawberry.field(description="What it tells.")
+    title: str = strawberry.field(description="A short headline.")
+    body: str = strawberry.field(description="The text to show.")
+    report_id: strawberry.ID = strawberry.field(
+        description="The report it is about (`report` follows it)."
+    )
+    created_at: datetime = strawberry.field(description="When it was written.")
+    dismissed_at: datetime | None = strawberry.field(
+        description="When it was dismissed; null while shown."
+    )
+
+    @strawberry.field(description="The report it is about; null once the report is gone.")
+    async def report(self, info: strawberry.Info[Context, None]) -> MissionReport | None:
+        return await visible_report(info, str(self.report_id))
 
     @classmethod
     def from_domain(cls, value: DomainNotification) -> Notification:
         return cls(
             id=strawberry.ID(value.id),
-            kind=value.kind,
+            kind=NotificationKind(value.kind),
             title=value.title,
             body=value.body,
             report_id=strawberry.ID(value.report_id),
             created_at=value.created_at,
             dismissed_at=value.dismissed_at,
         )
+
+
+async def visible_report(
+    info: strawberry.Info[Context, None], report_id: str
+) -> MissionReport | None:
+    """The report, batched through the request's loader; None when gone or not the viewer's."""
+    viewer = info.context.viewer
+    found = await info.context.loaders.report.load(report_id)
+    if not can_see(found, viewer.user_id if viewer else None):
+        return None
+    return MissionReport.from_domain(found)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypedDict
+from typing import Annotated, TypedDict
 
 import strawberry
 from strawberry import Info
@@ -18,12 +18,12 @@ COST_DESCRIPTION = "US dollars, rounded to 6 decimals (the one money type of thi
 
 @strawberry.type(description="One step's model call.")
 class StepUsage:
-    step_id: str
-    model: str
-    input_tokens: int
-    output_tokens: int
-    total_tokens: int
-    duration_ms: int
+    step_id: str = strawberry.field(description="The workflow step (WorkflowStep.id).")
+    model: str = strawberry.field(description="The model that answered.")
+    input_tokens: int = strawberry.field(description="Tokens sent to the model.")
+    output_tokens: int = strawberry.field(description="Tokens the model wrote.")
+    total_tokens: int = strawberry.field(description="Input plus output tokens.")
+    duration_ms: int = strawberry.field(description="How long the call took, in milliseconds.")
     cost_usd: float = strawberry.field(description=COST_DESCRIPTION)
 
     @classmethod
@@ -45,14 +45,16 @@ class StepUsage:
     "the provider's reported one, else the price table's; an unlisted model costs 0."
 )
 class MissionUsage:
-    attempt: int
-    model: str
-    input_tokens: int
-    output_tokens: int
-    total_tokens: int
-    duration_ms: int
+    attempt: int = strawberry.field(description="The attempt, from 1.")
+    model: str = strawberry.field(description="The model used (of the last step).")
+    input_tokens: int = strawberry.field(description="Tokens sent to the model.")
+    output_tokens: int = strawberry.field(description="Tokens the model wrote.")
+    total_tokens: int = strawberry.field(description="Input plus output tokens.")
+    duration_ms: int = strawberry.field(description="Time spent in model calls, in milliseconds.")
     cost_usd: float = strawberry.field(description=COST_DESCRIPTION)
-    steps: list[StepUsage]
+    steps: list[StepUsage] = strawberry.field(
+        description="One entry per step's model call, in order."
+    )
 
     @classmethod
     def from_domain(cls, value: usage_domain.AttemptUsage) -> MissionUsage:
@@ -71,9 +73,9 @@ class MissionUsage:
 @strawberry.type
 class UsageTotals:
     generations: int = strawberry.field(description="Attempts that used tokens.")
-    input_tokens: int
-    output_tokens: int
-    total_tokens: int
+    input_tokens: int = strawberry.field(description="Tokens sent to the model.")
+    output_tokens: int = strawberry.field(description="Tokens the model wrote.")
+    total_tokens: int = strawberry.field(description="Input plus output tokens.")
     cost_usd: float = strawberry.field(description=COST_DESCRIPTION)
 
 
@@ -100,14 +102,14 @@ def _totals(value: usage_domain.UsageTotals) -> _Totals:
     }
 
 
-@strawberry.type
+@strawberry.type(description="What one model used.")
 class ModelUsage(UsageTotals):
-    model: str
+    model: str = strawberry.field(description="The model's name.")
 
 
-@strawberry.type
+@strawberry.type(description="What one user's generations used.")
 class UserUsage(UsageTotals):
-    user_id: strawberry.ID
+    user_id: strawberry.ID = strawberry.field(description="The user id.")
 
 
 @strawberry.type(
@@ -116,8 +118,12 @@ class UserUsage(UsageTotals):
     "are filled in by usageSummary (admins) only."
 )
 class UsageSummary(UsageTotals):
-    by_model: list[ModelUsage]
-    by_user: list[UserUsage]
+    by_model: list[ModelUsage] = strawberry.field(
+        description="Per model, costliest first (admins only; else empty)."
+    )
+    by_user: list[UserUsage] = strawberry.field(
+        description="Per user, costliest first (admins only; else empty)."
+    )
 
     @classmethod
     def from_domain(cls, value: usage_domain.UsageSummary) -> UsageSummary:
@@ -157,8 +163,13 @@ class UsageQuery:
     async def usage_summary(
         self,
         info: Info[Context, None],
-        since: datetime | None = None,
-        until: datetime | None = None,
+        since: Annotated[
+            datetime | None,
+            strawberry.argument(description="From this time on; null: from the start."),
+        ] = None,
+        until: Annotated[
+            datetime | None, strawberry.argument(description="Before this time; null: up to now.")
+        ] = None,
     ) -> UsageSummary:
         viewer = info.context.require_viewer()
         actor = Actor(viewer.user_id, is_admin=viewer.is_admin)

@@ -150,7 +150,7 @@ async def test_older_than_days_outside_0_to_3650_is_a_validation_error(
         "__typename": "ValidationError",
         "message": "olderThanDays: must be between 0 and 3650 days",
         "field": "olderThanDays",
-        "errors": [{"field": "olderThanDays", "code": "out_of_range"}],
+        "errors": [{"field": "olderThanDays", "code": "OUT_OF_RANGE"}],
     }
     await assert_nothing_deleted(engine, scene)
 

@@ -90,5 +90,5 @@ async def test_a_plan_over_the_size_cap_ends_the_report_failed_and_retryable(
     body = await api.graphql(REPORT, {"id": report["id"]}, user=user)
     assert body["data"]["missionReport"] == {
         "status": "FAILED",
-        "error": {"code": "plan_too_large", "retryable": True},
+        "error": {"code": "PLAN_TOO_LARGE", "retryable": True},
     }

@@ -158,7 +158,7 @@ async def test_a_legacy_failure_shows_our_message(api: ApiHarness, error: Any) -
     shown = (await read(api, user, report["id"]))["error"]
     code = error["code"] if isinstance(error, dict) else "generation_failed"
     expected = report_error(code)
-    assert shown == {"code": code, "message": expected.message, "retryable": True}
+    assert shown == {"code": code.upper(), "message": expected.message, "retryable": True}
     assert "upstream" not in shown["message"] and "Traceback" not in shown["message"]
 
 
@@ -166,7 +166,7 @@ async def test_a_legacy_cancellation_ends_the_report(api: ApiHarness) -> None:
     user, report = await new_report(api)
     assert await send(api, legacy(report, "workflow.cancelled")) == "applied"
     shown = await read(api, user, report["id"])
-    assert shown["status"] == "FAILED" and shown["error"]["code"] == "job_cancelled"
+    assert shown["status"] == "FAILED" and shown["error"]["code"] == "JOB_CANCELLED"
     assert await send(api, completed(report)) == "ignored"
 
 
@@ -189,6 +189,6 @@ async def test_legacy_bodies_are_verified_and_checked_like_ours(api: ApiHarness)
     failed = await read(api, user, report["id"])
     assert (failed["status"], failed["error"]["code"], failed["error"]["retryable"]) == (
         "FAILED",
-        "invalid_result",
+        "INVALID_RESULT",
         True,
     )

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from domain.failures import report_error
+from domain.failures import MissionErrorCode, report_error
 from domain.reconciliation import sweep_stale_reports
 from infra.db.engine import create_engines
 from llm_service.providers import OpenAICompatibleProvider
@@ -66,7 +66,12 @@ def completed(report: dict[str, Any], output: dict[str, Any]) -> dict[str, Any]:
     return webhook_event(report, "workflow.completed", 60, output=output)
 
 
-INVALID_RESULT = {**report_error("invalid_result").to_dict()}
+def shown_error(code: str) -> dict[str, object]:
+    """The report's error as GraphQL shows it: the code as its MissionErrorCode name."""
+    return {**report_error(code).to_dict(), "code": MissionErrorCode.of(code).name}
+
+
+INVALID_RESULT = shown_error("invalid_result")
 
 
 @pytest.mark.parametrize(
@@ -123,7 +128,7 @@ async def test_a_lone_surrogate_in_a_failure_or_progress_is_harmless(api: ApiHar
 
     seen = await shown(api, user, report["id"])
     assert seen["status"] == "FAILED"
-    assert seen["error"] == report_error("generation_failed").to_dict()
+    assert seen["error"] == shown_error("generation_failed")
 
 
 @pytest.mark.parametrize("length", [65, 100, 255])

@@ -225,7 +225,7 @@ async def test_a_retried_plan_sums_both_attempts(
     report_id = await submit(api, user)
 
     failed = await finished(api, user, report_id)
-    assert failed["status"] == "FAILED" and failed["error"]["code"] == "unparseable_plan"
+    assert failed["status"] == "FAILED" and failed["error"]["code"] == "UNPARSEABLE_PLAN"
     # The failed attempt's tokens were paid for: they show before any retry.
     assert [a["attempt"] for a in failed["attempts"]] == [1]
     retried = await api.graphql(RETRY, {"id": report_id}, user=user)

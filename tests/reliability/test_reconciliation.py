@@ -113,4 +113,4 @@ async def test_the_sweeper_fails_jobs_the_service_no_longer_knows(
     await wait_until(failed, timeout=20, interval=0.2)
     body = await api.graphql(REPORT, {"id": report["id"]}, user=user)
     error = body["data"]["missionReport"]["error"]
-    assert error["code"] == "job_lost" and error["retryable"] is True
+    assert error["code"] == "JOB_LOST" and error["retryable"] is True

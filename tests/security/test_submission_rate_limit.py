@@ -102,7 +102,7 @@ async def test_a_failure_marked_not_retryable_is_refused(api: ApiHarness) -> Non
         "message": "This plan failed with an error a retry cannot fix; "
         "change the wizard answers and submit a new plan.",
         "reason": "PERMANENT_ERROR",
-        "errorCode": "invalid_input",
+        "errorCode": "INVALID_INPUT",
     }
     stored = await api.state.queries.report(report["id"])
     assert stored is not None and stored.status.value == "FAILED" and stored.attempt == 1

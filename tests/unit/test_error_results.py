@@ -10,7 +10,7 @@ import pytest
 import domain
 from domain import errors
 from domain.cleanup import CleanupNotAllowed
-from domain.validation import FieldError
+from domain.validation import FieldError, FieldErrorCode
 from graph.results import error_result
 from graph.schema import PUBLIC_ERRORS
 
@@ -19,7 +19,7 @@ EXPECTED_MEMBERS: dict[type[errors.DomainError], tuple[errors.DomainError, str]]
     errors.ReportNotFound: (errors.ReportNotFound(), "NotFoundError"),
     errors.NotificationNotFound: (errors.NotificationNotFound(), "NotFoundError"),
     errors.InvalidInput: (
-        errors.InvalidInput((FieldError("notes", "too long", "too_long"),)),
+        errors.InvalidInput((FieldError("notes", "too long", FieldErrorCode.TOO_LONG),)),
         "ValidationError",
     ),
     errors.ActiveJobLimitReached: (errors.ActiveJobLimitReached(3, 60), "ActiveJobLimitError"),

@@ -8,7 +8,12 @@ from typing import Any
 
 import pytest
 
-from domain.validation import FieldError, InvalidMissionInput, validate_mission_input
+from domain.validation import (
+    FieldError,
+    FieldErrorCode,
+    InvalidMissionInput,
+    validate_mission_input,
+)
 from domain.wizard import (
     BudgetTier,
     FamilyMember,
@@ -404,10 +409,10 @@ def test_missing_location_and_mobility_plan_are_reported() -> None:
 
 
 def test_field_errors_are_immutable_values() -> None:
-    error = FieldError(field="petCount", message="m", code="out_of_range")
-    assert error == FieldError(field="petCount", message="m", code="out_of_range")
+    error = FieldError(field="petCount", message="m", code=FieldErrorCode.OUT_OF_RANGE)
+    assert error == FieldError(field="petCount", message="m", code=FieldErrorCode.OUT_OF_RANGE)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        error.code = "x"  # type: ignore[misc]
+        error.code = FieldErrorCode.REQUIRED  # type: ignore[misc]
 
 
 # --- issue 6, point 9: invisible text is empty, unknown countries are refused ------------

@@ -217,7 +217,14 @@ async function planPage(page) {
   expect(/^\$[\d,]+\.\d\d$/.test(total ?? ""), `bundle total ${total}`);
   expect(/offline-planner/.test(usage ?? ""), `usage shows no model: ${usage}`);
   expect((await page.locator("script:not([src])").count()) === 0, "an inline script appeared");
-  report("plan page renders every section with prices, total and usage", { risks, total });
+  // Enum values (SkillPriority HIGH, RiskLevel MODERATE) are shown as words.
+  const priorities = await page.locator("#skills .priority").allTextContents();
+  expect(priorities.length > 0 && priorities.every((p) => ["High", "Medium", "Low"].includes(p)),
+    `skill priorities ${priorities}`);
+  const levels = await page.locator(".risk .level").allTextContents();
+  expect(levels.every((l) => ["LOW", "MODERATE", "HIGH", "SEVERE", "UNKNOWN"].includes(l)),
+    `risk levels ${levels}`);
+  report("plan page renders every section with prices, total and usage", { risks, total, priorities });
   await shot(page, "05-plan");
 }
 

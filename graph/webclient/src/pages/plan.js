@@ -76,7 +76,7 @@ function bundles(recommended) {
 
 function skills(list) {
   return h("table", {}, h("tbody", {}, list.map((skill) =>
-    h("tr", {}, h("td", {}, h("strong", {}, skill.name)), h("td", {}, skill.priority),
+    h("tr", {}, h("td", {}, h("strong", {}, skill.name)), h("td", { class: `priority priority-${skill.priority}` }, titleCase(skill.priority)),
       h("td", {}, withInline(h("span", {}), skill.reason))))));
 }
 
