@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.errors import InvalidInput, LLMServiceUnavailable, NotAuthorized
+from domain.field_errors import FieldError, FieldErrorCode
 from domain.jobs import JobCleanup
 from domain.operations import Dependencies
-from domain.validation import FieldError, FieldErrorCode
 
 MAX_OLDER_THAN_DAYS = 3650
 # Who the log names when an operator runs the cleanup from a shell.

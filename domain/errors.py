@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.validation import FieldError
+from domain.field_errors import FieldError
 
 
 class DomainError(Exception):

@@ -26,6 +26,7 @@ from domain.errors import (
     SubmissionRateLimited,
 )
 from domain.event_log import CancelledPayload, FailedPayload, MissionEvent, ProgressPayload
+from domain.field_errors import FieldError, FieldErrorCode, InvalidMissionInput
 from domain.notifications import Notification
 from domain.ports import (
     BundleCatalog,
@@ -41,12 +42,7 @@ from domain.ports import (
 from domain.rate_limit import SubmissionRateLimit
 from domain.report import MissionReport, MissionStatus, Progress
 from domain.usage import NO_METER, NO_PRICES, PriceTable
-from domain.validation import (
-    FieldError,
-    FieldErrorCode,
-    InvalidMissionInput,
-    validate_mission_input,
-)
+from domain.validation import validate_mission_input
 from domain.wizard import MissionPlanInput
 from domain.workflow import MISSION_GENERATION
 

@@ -17,10 +17,15 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import Enum
 from typing import TypeVar
 
 from domain.countries import is_country_code
+from domain.field_errors import (
+    FieldErrorCode,
+    FieldErrors,
+    InvalidMissionInput,
+)
 from domain.text import forbidden_character, is_blank
 from domain.wizard import (
     BudgetTier,
@@ -45,9 +50,6 @@ MEDICAL_NEED_MAX_LENGTH = 200
 MIN_DURATION_DAYS, MAX_DURATION_DAYS = 3, 365
 MIN_PETS, MAX_PETS = 0, 20
 NOTES_MAX_LENGTH = 2000
-# A form shows a few dozen problems at most; a body of 77,000 bad family members
-# once answered with as many errors (11 MB).
-MAX_FIELD_ERRORS = 50
 
 _COUNTRY_CODE = re.compile(r"[A-Za-z]{2}")
 _POSTAL_CODE = re.compile(r"[A-Za-z0-9 -]+")
@@ -89,63 +91,9 @@ _MEDICAL_NEEDS_COUNT = _Bounds(
 )
 
 
-class FieldErrorCode(StrEnum):
-    """Every code a FieldError can have: the stable part a client may switch on."""
-
-    REQUIRED = "required"
-    INVALID_FORMAT = "invalid_format"
-    INVALID_CHARACTERS = "invalid_characters"
-    TOO_SHORT = "too_short"
-    TOO_LONG = "too_long"
-    UNKNOWN_COUNTRY = "unknown_country"
-    DUPLICATE = "duplicate"
-    INVALID_CHOICE = "invalid_choice"
-    OUT_OF_RANGE = "out_of_range"
-    TOO_FEW = "too_few"
-    TOO_MANY = "too_many"
-    TOO_MANY_ERRORS = "too_many_errors"
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One problem with one field: `field` is its GraphQL path, `code` is stable."""
-
-    field: str
-    message: str
-    code: FieldErrorCode
-
-
-class InvalidMissionInput(Exception):
-    """The wizard's answers break one or more rules; `errors` lists all of them."""
-
-    def __init__(self, errors: Sequence[FieldError]) -> None:
-        self.errors: tuple[FieldError, ...] = tuple(errors)
-        summary = "; ".join(f"{e.field}: {e.message}" for e in self.errors)
-        super().__init__(f"invalid mission input: {summary}")
-
-
-class _Errors:
-    """Collects every error instead of stopping at the first, up to MAX_FIELD_ERRORS."""
-
-    def __init__(self) -> None:
-        self.items: list[FieldError] = []
-
-    def add(self, field: str, code: FieldErrorCode, message: str) -> None:
-        if len(self.items) < MAX_FIELD_ERRORS:
-            self.items.append(FieldError(field=field, message=message, code=code))
-        elif len(self.items) == MAX_FIELD_ERRORS:
-            self.items.append(
-                FieldError(
-                    field="input",
-                    code=FieldErrorCode.TOO_MANY_ERRORS,
-                    message=f"More than {MAX_FIELD_ERRORS} problems; fix these and submit again.",
-                )
-            )
-
-
 def validate_mission_input(candidate: MissionPlanInput) -> MissionPlanInput:
     """Return a normalised copy of `candidate`, or raise `InvalidMissionInput`."""
-    errors = _Errors()
+    errors = FieldErrors()
     location = _validate_location(candidate.location, errors)
     scenarios = _validate_scenarios(candidate.scenarios, errors)
     family = _validate_family(candidate.family_members, errors)
@@ -187,7 +135,7 @@ def _clean_text(
     raw: object,
     field: str,
     label: str,
-    errors: _Errors,
+    errors: FieldErrors,
     *,
     max_length: int | None,
     allowed_controls: frozenset[str] = frozenset(),
@@ -218,7 +166,9 @@ def _clean_text(
     return None if is_blank(text) else text
 
 
-def _required_text(raw: object, field: str, label: str, errors: _Errors, *, max_length: int) -> str:
+def _required_text(
+    raw: object, field: str, label: str, errors: FieldErrors, *, max_length: int
+) -> str:
     """Like `_clean_text` for a field that must not be blank; "" when invalid."""
     before = len(errors.items)
     text = _clean_text(raw, field, label, errors, max_length=max_length)
@@ -230,7 +180,7 @@ def _required_text(raw: object, field: str, label: str, errors: _Errors, *, max_
 # --- location -----------------------------------------------------------------
 
 
-def _validate_location(location: object, errors: _Errors) -> Location | None:
+def _validate_location(location: object, errors: FieldErrors) -> Location | None:
     if not isinstance(location, Location):
         errors.add("location", FieldErrorCode.REQUIRED, "Location is required.")
         return None
@@ -246,7 +196,7 @@ def _validate_location(location: object, errors: _Errors) -> Location | None:
     )
 
 
-def _validate_country(raw: object, errors: _Errors) -> str:
+def _validate_country(raw: object, errors: FieldErrors) -> str:
     field = "location.country"
     before = len(errors.items)
     # No length limit here: the format check below gives the more useful message.
@@ -275,7 +225,7 @@ def _validate_country(raw: object, errors: _Errors) -> str:
     return code
 
 
-def _validate_postal_code(raw: object, errors: _Errors) -> str | None:
+def _validate_postal_code(raw: object, errors: FieldErrors) -> str | None:
     field = "location.postalCode"
     text = _clean_text(raw, field, "Postal code", errors, max_length=POSTAL_CODE_MAX_LENGTH)
     if text is not None and not _POSTAL_CODE.fullmatch(text):
@@ -291,7 +241,7 @@ def _validate_postal_code(raw: object, errors: _Errors) -> str | None:
 # --- scenarios ----------------------------------------------------------------
 
 
-def _validate_scenarios(raw: object, errors: _Errors) -> tuple[Scenario, ...]:
+def _validate_scenarios(raw: object, errors: FieldErrors) -> tuple[Scenario, ...]:
     items = _sequence(raw, "scenarios", "Scenarios", errors)
     if items is None:
         return ()
@@ -318,7 +268,7 @@ def _validate_scenarios(raw: object, errors: _Errors) -> tuple[Scenario, ...]:
 # --- family -------------------------------------------------------------------
 
 
-def _validate_family(raw: object, errors: _Errors) -> tuple[FamilyMember, ...]:
+def _validate_family(raw: object, errors: FieldErrors) -> tuple[FamilyMember, ...]:
     items = _sequence(raw, "familyMembers", "Family members", errors)
     if items is None:
         return ()
@@ -330,7 +280,7 @@ def _validate_family(raw: object, errors: _Errors) -> tuple[FamilyMember, ...]:
     return tuple(member for member in members if member is not None)
 
 
-def _validate_member(member: object, path: str, errors: _Errors) -> FamilyMember | None:
+def _validate_member(member: object, path: str, errors: FieldErrors) -> FamilyMember | None:
     if not isinstance(member, FamilyMember):
         errors.add(path, FieldErrorCode.INVALID_FORMAT, "Each family member must give an age.")
         return None
@@ -340,7 +290,7 @@ def _validate_member(member: object, path: str, errors: _Errors) -> FamilyMember
     return FamilyMember(age=age if age is not None else -1, name=name, medical_needs=needs)
 
 
-def _validate_medical_needs(raw: object, path: str, errors: _Errors) -> tuple[str, ...]:
+def _validate_medical_needs(raw: object, path: str, errors: FieldErrors) -> tuple[str, ...]:
     if raw is None:  # optional in GraphQL: omitted means none
         return ()
     items = _sequence(raw, path, "Medical needs", errors)
@@ -368,7 +318,7 @@ def _validate_medical_needs(raw: object, path: str, errors: _Errors) -> tuple[st
 # --- mobility, enums, numbers, notes ------------------------------------------
 
 
-def _validate_mobility(plan: object, errors: _Errors) -> MobilityPlan | None:
+def _validate_mobility(plan: object, errors: FieldErrors) -> MobilityPlan | None:
     if not isinstance(plan, MobilityPlan):
         errors.add("mobilityPlan", FieldErrorCode.REQUIRED, "Mobility plan is required.")
         return None
@@ -387,7 +337,7 @@ def _validate_mobility(plan: object, errors: _Errors) -> MobilityPlan | None:
 
 
 def _enum_choice(
-    raw: object, enum_type: type[_E], field: str, label: str, errors: _Errors
+    raw: object, enum_type: type[_E], field: str, label: str, errors: FieldErrors
 ) -> _E | None:
     # An exact instance check: these enums subclass str, so "HURRICANE" == Scenario.HURRICANE
     # and a plain string would otherwise slip through.
@@ -398,7 +348,7 @@ def _enum_choice(
     return None
 
 
-def _int_in_range(raw: object, field: str, bounds: _Bounds, errors: _Errors) -> int | None:
+def _int_in_range(raw: object, field: str, bounds: _Bounds, errors: FieldErrors) -> int | None:
     # bool is an int subclass; True is not an age.
     if not isinstance(raw, int) or isinstance(raw, bool) or not bounds.low <= raw <= bounds.high:
         errors.add(field, FieldErrorCode.OUT_OF_RANGE, bounds.message)
@@ -406,7 +356,7 @@ def _int_in_range(raw: object, field: str, bounds: _Bounds, errors: _Errors) -> 
     return raw
 
 
-def _validate_notes(raw: object, errors: _Errors) -> str | None:
+def _validate_notes(raw: object, errors: FieldErrors) -> str | None:
     if isinstance(raw, str):
         # Text pasted from Windows carries CR LF; keep the line breaks, not the CRs.
         raw = raw.replace("\r\n", "\n").replace("\r", "\n")
@@ -423,7 +373,7 @@ def _validate_notes(raw: object, errors: _Errors) -> str | None:
 # --- lists --------------------------------------------------------------------
 
 
-def _sequence(raw: object, field: str, label: str, errors: _Errors) -> Sequence[object] | None:
+def _sequence(raw: object, field: str, label: str, errors: FieldErrors) -> Sequence[object] | None:
     # A str is a Sequence too; iterating it would validate single characters.
     if isinstance(raw, (list, tuple)):
         return raw
@@ -431,7 +381,7 @@ def _sequence(raw: object, field: str, label: str, errors: _Errors) -> Sequence[
     return None
 
 
-def _check_count(items: Sequence[object], field: str, bounds: _Bounds, errors: _Errors) -> None:
+def _check_count(items: Sequence[object], field: str, bounds: _Bounds, errors: FieldErrors) -> None:
     count = len(items)
     if count < bounds.low:
         errors.add(field, FieldErrorCode.TOO_FEW, bounds.message.format(count=count))

@@ -15,9 +15,9 @@ import strawberry
 
 from domain import report, wizard
 from domain.failures import MissionErrorCode
+from domain.field_errors import FieldErrorCode
 from domain.notifications import NotificationKind
 from domain.plan_sections import RiskLevel, SkillPriority
-from domain.validation import FieldErrorCode
 
 
 def register(enum: type[Enum], description: str, values: Mapping[str, str]) -> None:

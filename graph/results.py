@@ -11,7 +11,7 @@ import strawberry
 from domain import errors
 from domain.cleanup import CleanupNotAllowed
 from domain.errors import InvalidInput  # inside ValidationError, `errors` is its field
-from domain.validation import FieldError as DomainFieldError
+from domain.field_errors import FieldError as DomainFieldError
 from graph.enums import FieldErrorCode, MissionErrorCode
 from graph.types import MissionReport, Notification
 

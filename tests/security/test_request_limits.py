@@ -8,7 +8,7 @@ import asyncio
 import time
 from typing import Any
 
-from domain.validation import MAX_FIELD_ERRORS
+from domain.field_errors import MAX_FIELD_ERRORS
 from graph.operation_limits import ASSUMED_LIST_SIZE
 from tests.e2e.client import REPORT, SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness

@@ -10,7 +10,7 @@ import pytest
 import domain
 from domain import errors
 from domain.cleanup import CleanupNotAllowed
-from domain.validation import FieldError, FieldErrorCode
+from domain.field_errors import FieldError, FieldErrorCode
 from graph.results import error_result
 from graph.schema import PUBLIC_ERRORS
 

@@ -8,12 +8,8 @@ from typing import Any
 
 import pytest
 
-from domain.validation import (
-    FieldError,
-    FieldErrorCode,
-    InvalidMissionInput,
-    validate_mission_input,
-)
+from domain.field_errors import FieldError, FieldErrorCode, InvalidMissionInput
+from domain.validation import validate_mission_input
 from domain.wizard import (
     BudgetTier,
     FamilyMember,

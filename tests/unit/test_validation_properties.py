@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.countries import ISO_3166_ALPHA_2
+from domain.field_errors import InvalidMissionInput
 from domain.text import is_blank
-from domain.validation import InvalidMissionInput, validate_mission_input
+from domain.validation import validate_mission_input
 from domain.wizard import (
     BudgetTier,
     FamilyMember,
