@@ -56,7 +56,9 @@ def parser(description: str, *, duration: float, clients: int) -> argparse.Argum
     )
     p.add_argument("--duration", type=float, default=duration, help="seconds per measurement")
     p.add_argument("--clients", type=int, default=clients, help="concurrent load connections")
-    p.add_argument("--database", default="bench", help="PostgreSQL database to (re)create")
+    p.add_argument(
+        "--database", default=f"bench_{os.getpid()}", help="PostgreSQL database to (re)create"
+    )
     p.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
     p.add_argument("--profile-dir", type=Path, help="record py-spy profiles of the API here")
     p.add_argument("--py-spy", default=_default_py_spy(), help="py-spy executable")
@@ -247,3 +249,28 @@ def print_machine_note() -> None:
         f"machine: {os.cpu_count()} CPUs, python {sys.version.split()[0]}; the load "
         "generator runs in this process, on the same CPUs as the servers and PostgreSQL"
     )
+
+
+# ---------------------------------------------------------------- the figure line
+
+FIGURE_PREFIX = "FIGURE "
+
+
+def print_figure(
+    figure: str, *, api: str, baseline: str, ratio: str, target: str, met: bool | None
+) -> None:
+    """One machine-readable line per figure, which `benchmarks.run_all` collects into its table.
+
+    `met` is None when the run could not tell (e.g. no frame arrived).
+    """
+    verdict = "?" if met is None else ("yes" if met else "no")
+    fields = {"figure": figure, "api": api, "baseline": baseline, "ratio": ratio}
+    print(FIGURE_PREFIX + json.dumps({**fields, "target": target, "met": verdict}), flush=True)
+
+
+def parse_figures(output: str) -> list[dict[str, str]]:
+    return [
+        json.loads(line[len(FIGURE_PREFIX) :])
+        for line in output.splitlines()
+        if line.startswith(FIGURE_PREFIX)
+    ]
