@@ -85,7 +85,7 @@ def database_url(name: str) -> str:
 async def recreate_database(name: str) -> str:
     """A fresh database with the app's migrations applied (both trees, as when the
     LLM service is embedded); returns its URL."""
-    await _admin(f'DROP DATABASE IF EXISTS "{_checked(name)}" WITH (FORCE)')
+    await _admin(f'DROP DATABASE IF EXISTS "{checked_name(name)}" WITH (FORCE)')
     await _admin(f'CREATE DATABASE "{name}"')
     url = database_url(name)
     engines = create_engines(url)
@@ -96,11 +96,18 @@ async def recreate_database(name: str) -> str:
     return url
 
 
+async def create_empty_database(name: str) -> str:
+    """A fresh database with no tables (for a service that migrates its own); its URL."""
+    await _admin(f'DROP DATABASE IF EXISTS "{checked_name(name)}" WITH (FORCE)')
+    await _admin(f'CREATE DATABASE "{name}"')
+    return database_url(name)
+
+
 async def drop_database(name: str) -> None:
-    await _admin(f'DROP DATABASE IF EXISTS "{_checked(name)}" WITH (FORCE)')
+    await _admin(f'DROP DATABASE IF EXISTS "{checked_name(name)}" WITH (FORCE)')
 
 
-def _checked(name: str) -> str:
+def checked_name(name: str) -> str:
     if name in PROTECTED_DATABASES or not name.isidentifier():
         raise SystemExit(f"refusing to drop or create database {name!r}")
     return name

@@ -150,6 +150,12 @@ def report(results: dict[str, dict[str, Any]], args: Any) -> None:
             base["rss"][2] - base["rss"][0]
         ) / base["count"]
         print(f"\nAPI over the raw websocket: {extra:.1f} KiB per subscription")
+        common.print_figure(
+            "idle subscription over a raw websocket on the same server",
+            api=f"{(api['rss'][2] - api['rss'][0]) / api['count']:.1f} KiB/sub",
+            baseline=f"{(base['rss'][2] - base['rss'][0]) / base['count']:.1f} KiB/sub",
+            ratio=f"{extra:+.1f} KiB", target="<= +10 KiB", met=extra <= 10,
+        )  # fmt: skip
     api_kib = (results["api"]["rss"][2] - results["api"]["rss"][0]) / results["api"]["count"]
     print(f"API: {api_kib * 1.024:.1f} KB per idle subscription (target <= 30 KB)")
 
