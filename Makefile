@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check schema token clean graphiql-assets browser webclient
+.PHONY: run test lint check schema token clean graphiql-assets browser webclient bench run-cluster
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -88,6 +88,12 @@ lint: $(STAMP)
 
 # Everything CI runs, in its order.
 check: lint test
+
+# Every figure of benchmarks/README.md, short versions (under 5 minutes), then one table.
+# Each script starts its own servers on free loopback ports, its own scratch PostgreSQL
+# database (dropped at the end) and, where Redis is needed, a throwaway redis-server.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run_all $(BENCH_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/python -m graph.export_schema > schema.graphql

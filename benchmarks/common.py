@@ -258,6 +258,15 @@ def print_machine_note() -> None:
     )
 
 
+async def settle(done: Callable[[], bool], seconds: float, step: float = 0.05) -> bool:
+    """Polls `done` for up to `seconds` (a bounded loop); returns its last answer."""
+    for _ in range(max(1, int(seconds / step))):
+        if done():
+            return True
+        await asyncio.sleep(step)
+    return done()
+
+
 # ---------------------------------------------------------------- the figure line
 
 FIGURE_PREFIX = "FIGURE "

@@ -45,7 +45,9 @@ async def main(args: Any) -> None:
     profiler = meters.Profiler(args.py_spy, args.profile_dir)
     results: dict[str, dict[str, Any]] = {}
     try:
-        reports = await seeding.seed_generating(url, args.reports, "bench-idle-cpu")
+        reports = await seeding.seed_generating(
+            url, seeding.users_for(count, args.reports), "bench-idle-cpu"
+        )
         jobs = [
             (clients.token(r["user"]), clients.WATCH, {"id": r["id"]})
             for r in (reports[i % len(reports)] for i in range(count))

@@ -24,7 +24,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
-from benchmarks import clients, common, meters
+from benchmarks import clients, common, meters, seeding
 
 MY_EVENTS = "subscription { myMissionEvents { __typename } }"
 SETTLE_SECONDS = 3.0
@@ -102,7 +102,7 @@ async def main(args: Any) -> None:
     profiler = meters.Profiler(args.py_spy, args.profile_dir)
     try:
         api.start()
-        users = [f"bench-idle-{i:04d}" for i in range(args.reports)]
+        users = [f"bench-idle-{i:04d}" for i in range(seeding.users_for(count, args.reports))]
         reports = await clients.submit_reports(api, users)
         await clients.outbox_drained(url)
         query = clients.WATCH if args.kind == "report" else MY_EVENTS

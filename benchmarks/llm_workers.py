@@ -86,10 +86,10 @@ class WebhookSink:
     def completed(self, job_ids: list[str]) -> int:
         return sum(1 for j in job_ids if self.events.get(j, Counter())["workflow.completed"])
 
-    async def wait_completed(self, job_ids: list[str], timeout: float) -> float:
-        """Seconds until every job completed (TimeoutError past `timeout`)."""
+    async def wait_completed(self, job_ids: list[str], limit_seconds: float) -> float:
+        """Seconds until every job completed (TimeoutError past `limit_seconds`)."""
         started = time.perf_counter()
-        deadline = started + timeout
+        deadline = started + limit_seconds
         while self.completed(job_ids) < len(job_ids):
             self.changed.clear()
             remaining = deadline - time.perf_counter()
@@ -163,7 +163,8 @@ async def attempts_of(database_url: str, job_ids: list[str]) -> Counter[int]:
     try:
         async with engine.connect() as conn:
             rows = await conn.execute(
-                text("SELECT attempts FROM llm_workflow_jobs WHERE id = ANY(:ids)"), {"ids": job_ids}
+                text("SELECT attempts FROM llm_workflow_jobs WHERE id = ANY(:ids)"),
+                {"ids": job_ids},
             )
             return Counter(int(r[0]) for r in rows)
     finally:
@@ -183,7 +184,7 @@ async def run(count: int, url: str, workdir: Path, args: Any) -> dict[str, Any]:
         async with serving(sink.app) as sink_url:
             started = time.perf_counter()
             job_ids = await submit_jobs(workers, args.jobs, sink_url + "/hook")
-            await sink.wait_completed(job_ids, timeout=60 + args.jobs)
+            await sink.wait_completed(job_ids, limit_seconds=60 + args.jobs)
             elapsed = time.perf_counter() - started
     finally:
         for w in workers:

@@ -69,3 +69,13 @@ async def seed_generating(url: str, count: int, prefix: str) -> list[dict[str, A
     finally:
         await engine.dispose()
     return reports
+
+
+# The API lets one user hold 10 connections (WS_MAX_CONNECTIONS_PER_USER); closed ones
+# take a moment to count down, so a benchmark keeps each user well under it.
+SUBSCRIPTIONS_PER_USER = 6
+
+
+def users_for(subscriptions: int, at_least: int) -> int:
+    """How many reports (one user each) carry `subscriptions` under the per-user cap."""
+    return max(at_least, -(-subscriptions // SUBSCRIPTIONS_PER_USER))

@@ -22,7 +22,6 @@ of a streamed plan, for an API that turns deltas into events.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import math
 import shutil
@@ -161,9 +160,7 @@ async def send_on_schedule(port: int, items: list[Scheduled], frames: Frames) ->
         tasks.add(task)
         task.add_done_callback(tasks.discard)
     await asyncio.wait_for(asyncio.gather(*tasks), 30)
-    deadline = time.monotonic() + 5
-    while frames.missing and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
+    await common.settle(lambda: not frames.missing, 5.0)
     while not pool.empty():
         await pool.get_nowait().close()
     return worst

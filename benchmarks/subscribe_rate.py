@@ -63,7 +63,9 @@ async def main(args: Any) -> None:
     base = common.baseline_server(workdir, "benchmarks.baseline_fanout:app", "/healthz")
     results: dict[str, dict[str, float]] = {}
     try:
-        reports = await seeding.seed_generating(url, args.reports, "bench-subscribe")
+        reports = await seeding.seed_generating(
+            url, seeding.users_for(count, args.reports), "bench-subscribe"
+        )
         jobs = [
             (clients.token(r["user"]), clients.WATCH, {"id": r["id"]})
             for r in (reports[i % len(reports)] for i in range(count))

@@ -82,7 +82,9 @@ async def run(apis: list[common.Server], url: str, args: Any, label: str) -> dic
     for n, api in enumerate(apis):
         mine = reports[n :: len(apis)]
         jobs = [(clients.token(r["user"]), clients.WATCH, {"id": r["id"]}) for r in mine]
-        opened += await clients.subscribe_many(api.base_url.replace("http", "ws") + "/graphql", jobs)
+        opened += await clients.subscribe_many(
+            api.base_url.replace("http", "ws") + "/graphql", jobs
+        )
     subscribers = delivery.Subscribers(opened)
     counter = Counter()
     subscribers.sink = counter  # type: ignore[assignment]  # the same read(message) duck
@@ -91,9 +93,7 @@ async def run(apis: list[common.Server], url: str, args: Any, label: str) -> dic
         await meters.wait_for_quiet(args.quiet_wait)
         started = time.perf_counter()
         answered, errors = await closed_loop([api.port for api in apis], requests, args)
-        deadline = time.monotonic() + 5
-        while counter.frames < answered - errors and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        await common.settle(lambda: counter.frames >= answered - errors, 5.0)
     finally:
         await subscribers.close()
     elapsed = (counter.last_at or time.perf_counter()) - started
@@ -136,7 +136,9 @@ def report(results: dict[str, dict[str, Any]], args: Any) -> None:
     )  # fmt: skip
     one, two = results["1 process"]["rate"], results["2 processes"]["rate"]
     speedup = two / one if one else float("nan")
-    print(f"\n2 processes / 1 process: {speedup:.2f}x (target >= 1.6x; 2 CPUs shared with PostgreSQL)")
+    print(
+        f"\n2 processes / 1 process: {speedup:.2f}x (target >= 1.6x; 2 CPUs shared with PostgreSQL)"
+    )
     common.print_figure(
         "deliveries/s, 2 API processes on Redis vs 1 process",
         api=f"{two:.0f}/s", baseline=f"{one:.0f}/s (1 process)", ratio=f"{speedup:.2f}x",

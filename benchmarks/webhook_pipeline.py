@@ -66,7 +66,9 @@ def delivery_rows(results: dict[str, dict[str, Any]], args: Any) -> None:
             f"{sat['rate']:.0f}",
             f"{max(c.others / c.wall for c in (fixed['cpu'], sat['cpu'])):.0%}",
         ])  # fmt: skip
-    print(f"\n{args.subscriptions} subscriptions, {args.rate:.0f} webhooks/s fixed, then closed loop")
+    print(
+        f"\n{args.subscriptions} subscriptions, {args.rate:.0f} webhooks/s fixed, then closed loop"
+    )
     common.print_table(
         ["target", "delivered", "errors", "p50 ms", "p99 ms", "max deliv/s", "other procs CPU"],
         rows,
