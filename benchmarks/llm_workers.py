@@ -74,12 +74,15 @@ class WebhookSink:
 
     def __init__(self) -> None:
         self.events: dict[str, Counter[str]] = {}
+        self.arrivals: list[tuple[float, str, str]] = []  # (monotonic time, job id, type)
         self.changed = asyncio.Event()
         self.app = Starlette(routes=[Route("/hook", self._receive, methods=["POST"])])
 
     async def _receive(self, request: Request) -> JSONResponse:
         body = json.loads(await request.body())
-        self.events.setdefault(str(body.get("job_id")), Counter())[str(body.get("type"))] += 1
+        job_id, kind = str(body.get("job_id")), str(body.get("type"))
+        self.events.setdefault(job_id, Counter())[kind] += 1
+        self.arrivals.append((time.monotonic(), job_id, kind))
         self.changed.set()
         return JSONResponse({"status": "applied"})
 

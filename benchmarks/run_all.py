@@ -31,7 +31,7 @@ SCRIPTS: list[tuple[str, list[str], list[str]]] = [
      "--duration 10 --max-plans 640".split()),
     ("idle_memory", "--subscriptions 500 --duration 3".split(), "--subscriptions 1000".split()),
     ("subscribe_rate", "--subscriptions 500".split(), "--subscriptions 5000".split()),
-    ("idle_cpu", "--subscriptions 1000 --duration 10 --no-baseline".split(),
+    ("idle_cpu", "--subscriptions 1000 --duration 35 --no-baseline".split(),
      "--subscriptions 10000 --duration 30".split()),
     ("two_processes", "--duration 5 --subscriptions 300".split(),
      "--duration 15 --subscriptions 1000".split()),

@@ -24,6 +24,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from benchmarks.common import settle
 from infra.webhook_signing import sign
 from tests.conftest import require_server, scratch_postgres_database, skip_or_fail
 from tests.e2e.client import SUBMIT, WIZARD, graphql
@@ -86,7 +87,9 @@ def webhooks(report: dict[str, Any]) -> list[dict[str, Any]]:
     bodies = []
     sequence = 100
     for index, (step_id, name, _) in enumerate(MISSION_GENERATION_STEPS):
-        kinds = ["workflow.progress"] if index == 0 else ["workflow.step_started", "workflow.progress"]
+        kinds = (
+            ["workflow.progress"] if index == 0 else ["workflow.step_started", "workflow.progress"]
+        )
         for kind in kinds:
             sequence += 1
             bodies.append(webhook_event(report, kind, sequence, step_id=step_id, display_name=name))
@@ -117,7 +120,9 @@ class Watcher:
         self, server: RunningServer, token: str, report_id: str
     ) -> AsyncIterator[None]:
         ws = await connect(server.ws_url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
         assert json.loads(await ws.recv())["type"] == "connection_ack"
         payload = {"query": WATCH, "variables": {"id": report_id}}
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
@@ -131,8 +136,7 @@ class Watcher:
             await ws.close()
 
     async def _first(self) -> None:
-        while not self.events:
-            await asyncio.sleep(0.02)
+        await settle(lambda: bool(self.events), 10.0)
 
     async def _read(self, ws: Any) -> None:
         async for message in ws:
@@ -203,7 +207,7 @@ async def test_a_redis_restart_mid_stream_loses_nothing_across_processes(
         async with watcher.watching(api1, token, report["id"]):
             for body in before:
                 await post_webhook(api2, body)
-            await asyncio.wait_for(_until(lambda: len(watcher.events) >= 1 + len(before)), 15)
+            assert await settle(lambda: len(watcher.events) >= 1 + len(before), 15.0)
             redis_server.kill()
             for body in during:  # stored and answered; their bus messages go nowhere
                 await post_webhook(api2, body)
@@ -237,8 +241,3 @@ async def test_events_cross_processes_over_postgres_listen_notify(
     finally:
         api1.stop()
         api2.stop()
-
-
-async def _until(done: Any) -> None:
-    while not done():
-        await asyncio.sleep(0.02)
