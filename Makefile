@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check schema token clean graphiql-assets browser webclient
+.PHONY: run test lint check schema token clean graphiql-assets browser webclient bench run-cluster
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -97,6 +97,22 @@ lint: $(STAMP)
 
 # Everything CI runs, in its order.
 check: lint test
+
+# Every figure of benchmarks/README.md, short versions (under 5 minutes), then one table.
+# Each script starts its own servers on free loopback ports, its own scratch PostgreSQL
+# database (dropped at the end) and, where Redis is needed, a throwaway redis-server.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run_all $(BENCH_ARGS)
+
+# Two API processes, two LLM-service workers and a round-robin front (infra/cluster.py)
+# on the machine's PostgreSQL (database mission_planner_cluster, created if missing) and a
+# redis-server of the cluster's own on port 8090. CLUSTER_ARGS="--base-port 9000" moves it.
+run-cluster: $(STAMP)
+	@command -v redis-server >/dev/null 2>&1 || { \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && apt-get install -y -qq redis-server; \
+		else echo "redis-server missing (apt-get install redis-server)"; exit 1; fi; }
+	$(BIN)/python -m infra.cluster $(CLUSTER_ARGS)
 
 schema: $(STAMP)
 	$(BIN)/python -m graph.export_schema > schema.graphql

@@ -56,7 +56,9 @@ def parser(description: str, *, duration: float, clients: int) -> argparse.Argum
     )
     p.add_argument("--duration", type=float, default=duration, help="seconds per measurement")
     p.add_argument("--clients", type=int, default=clients, help="concurrent load connections")
-    p.add_argument("--database", default="bench", help="PostgreSQL database to (re)create")
+    p.add_argument(
+        "--database", default=f"bench_{os.getpid()}", help="PostgreSQL database to (re)create"
+    )
     p.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
     p.add_argument("--profile-dir", type=Path, help="record py-spy profiles of the API here")
     p.add_argument("--py-spy", default=_default_py_spy(), help="py-spy executable")
@@ -83,7 +85,7 @@ def database_url(name: str) -> str:
 async def recreate_database(name: str) -> str:
     """A fresh database with the app's migrations applied (both trees, as when the
     LLM service is embedded); returns its URL."""
-    await _admin(f'DROP DATABASE IF EXISTS "{_checked(name)}" WITH (FORCE)')
+    await _admin(f'DROP DATABASE IF EXISTS "{checked_name(name)}" WITH (FORCE)')
     await _admin(f'CREATE DATABASE "{name}"')
     url = database_url(name)
     engines = create_engines(url)
@@ -94,11 +96,18 @@ async def recreate_database(name: str) -> str:
     return url
 
 
+async def create_empty_database(name: str) -> str:
+    """A fresh database with no tables (for a service that migrates its own); its URL."""
+    await _admin(f'DROP DATABASE IF EXISTS "{checked_name(name)}" WITH (FORCE)')
+    await _admin(f'CREATE DATABASE "{name}"')
+    return database_url(name)
+
+
 async def drop_database(name: str) -> None:
-    await _admin(f'DROP DATABASE IF EXISTS "{_checked(name)}" WITH (FORCE)')
+    await _admin(f'DROP DATABASE IF EXISTS "{checked_name(name)}" WITH (FORCE)')
 
 
-def _checked(name: str) -> str:
+def checked_name(name: str) -> str:
     if name in PROTECTED_DATABASES or not name.isidentifier():
         raise SystemExit(f"refusing to drop or create database {name!r}")
     return name
@@ -247,3 +256,37 @@ def print_machine_note() -> None:
         f"machine: {os.cpu_count()} CPUs, python {sys.version.split()[0]}; the load "
         "generator runs in this process, on the same CPUs as the servers and PostgreSQL"
     )
+
+
+async def settle(done: Callable[[], bool], seconds: float, step: float = 0.05) -> bool:
+    """Polls `done` for up to `seconds` (a bounded loop); returns its last answer."""
+    for _ in range(max(1, int(seconds / step))):
+        if done():
+            return True
+        await asyncio.sleep(step)
+    return done()
+
+
+# ---------------------------------------------------------------- the figure line
+
+FIGURE_PREFIX = "FIGURE "
+
+
+def print_figure(
+    figure: str, *, api: str, baseline: str, ratio: str, target: str, met: bool | None
+) -> None:
+    """One machine-readable line per figure, which `benchmarks.run_all` collects into its table.
+
+    `met` is None when the run could not tell (e.g. no frame arrived).
+    """
+    verdict = "?" if met is None else ("yes" if met else "no")
+    fields = {"figure": figure, "api": api, "baseline": baseline, "ratio": ratio}
+    print(FIGURE_PREFIX + json.dumps({**fields, "target": target, "met": verdict}), flush=True)
+
+
+def parse_figures(output: str) -> list[dict[str, str]]:
+    return [
+        json.loads(line[len(FIGURE_PREFIX) :])
+        for line in output.splitlines()
+        if line.startswith(FIGURE_PREFIX)
+    ]

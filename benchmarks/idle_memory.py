@@ -24,7 +24,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
-from benchmarks import clients, common, meters
+from benchmarks import clients, common, meters, seeding
 
 MY_EVENTS = "subscription { myMissionEvents { __typename } }"
 SETTLE_SECONDS = 3.0
@@ -102,7 +102,7 @@ async def main(args: Any) -> None:
     profiler = meters.Profiler(args.py_spy, args.profile_dir)
     try:
         api.start()
-        users = [f"bench-idle-{i:04d}" for i in range(args.reports)]
+        users = [f"bench-idle-{i:04d}" for i in range(seeding.users_for(count, args.reports))]
         reports = await clients.submit_reports(api, users)
         await clients.outbox_drained(url)
         query = clients.WATCH if args.kind == "report" else MY_EVENTS
@@ -150,6 +150,12 @@ def report(results: dict[str, dict[str, Any]], args: Any) -> None:
             base["rss"][2] - base["rss"][0]
         ) / base["count"]
         print(f"\nAPI over the raw websocket: {extra:.1f} KiB per subscription")
+        common.print_figure(
+            "idle subscription over a raw websocket on the same server",
+            api=f"{(api['rss'][2] - api['rss'][0]) / api['count']:.1f} KiB/sub",
+            baseline=f"{(base['rss'][2] - base['rss'][0]) / base['count']:.1f} KiB/sub",
+            ratio=f"{extra:+.1f} KiB", target="<= +10 KiB", met=extra <= 10,
+        )  # fmt: skip
     api_kib = (results["api"]["rss"][2] - results["api"]["rss"][0]) / results["api"]["count"]
     print(f"API: {api_kib * 1.024:.1f} KB per idle subscription (target <= 30 KB)")
 
