@@ -311,7 +311,8 @@ async def test_attempt_records_go_with_their_outbox_rows(
         await service.wait_for_status(job_id, "completed")
         total = await events_of(service, job_id)
         assert total is not None
-        await wait_until(lambda: attempts_stored(total + 1))
+        with_one_retry = total + 1
+        await wait_until(lambda: attempts_stored(with_one_retry))
     assert len(receiver.delivered(job_id)) == total
 
     # The repository's cleanup deletes settled outbox rows: their attempts go by cascade.

@@ -94,13 +94,20 @@ def generating() -> MissionReport:
     return apply_update(report, started, context()).report
 
 
-def run(report: MissionReport, updates: list[JobUpdate]) -> tuple[MissionReport, list[Any]]:
-    events = []
+def run(
+    report: MissionReport, updates: list[JobUpdate]
+) -> tuple[MissionReport, list[MissionEvent]]:
+    events: list[MissionEvent] = []
     for update in updates:
         transition = apply_update(report, update, context())
         report = transition.report
         events.extend(transition.events)
     return report, events
+
+
+def progress_of(event: MissionEvent) -> ProgressPayload:
+    assert isinstance(event.payload, ProgressPayload), event
+    return event.payload
 
 
 # --- the rule: domain.draft ---------------------------------------------------------
@@ -171,7 +178,7 @@ def test_deltas_in_order_build_the_text_with_one_event_each() -> None:
     report, events = run(generating(), updates)
 
     assert report.draft == TEXT
-    assert [(e.payload.draft_delta, e.payload.draft_length) for e in events] == [
+    assert [(progress_of(e).draft_delta, progress_of(e).draft_length) for e in events] == [
         (u.draft_delta, u.draft_length) for u in updates
     ]
     assert replay_draft(events) == TEXT
@@ -211,13 +218,13 @@ def test_a_gap_is_ignored_and_later_deltas_do_not_fill_it() -> None:
 
     assert report.draft == TEXT[:100]
     # The progress still moves: the events say so, with the draft's length unchanged.
-    assert [e.payload.draft_delta for e in events] == [first.draft_delta, None, None]
-    assert [e.payload.draft_length for e in events] == [100, 100, 100]
+    assert [progress_of(e).draft_delta for e in events] == [first.draft_delta, None, None]
+    assert [progress_of(e).draft_length for e in events] == [100, 100, 100]
     assert report.progress.percentage == fourth.percentage
     # A late delta that continues the draft still goes in, though its sequence is old.
     report, late = run(report, [missing])
     assert report.draft == TEXT[:200]
-    assert [e.payload.draft_delta for e in late] == [missing.draft_delta]
+    assert [progress_of(e).draft_delta for e in late] == [missing.draft_delta]
     assert replay_draft([*events, *late]) == report.draft
 
 
@@ -225,8 +232,8 @@ def test_the_percentage_stays_inside_the_step() -> None:
     report = generating()
     low, high = draft_update(10, "# P", 3, 5.0), draft_update(11, "lan", 6, 99.5)
     report, events = run(report, [low, high])
-    assert [e.payload.progress.percentage for e in events] == [GENERATION_START, GENERATION_END]
-    assert {e.payload.progress.step_id for e in events} == {GENERATE_MISSION_PLAN}
+    assert [progress_of(e).progress.percentage for e in events] == [GENERATION_START, GENERATION_END]
+    assert {progress_of(e).progress.step_id for e in events} == {GENERATE_MISSION_PLAN}
 
 
 def test_a_long_delta_becomes_events_that_each_fit_the_bus() -> None:
@@ -261,7 +268,7 @@ def test_the_step_end_after_the_deltas_keeps_the_draft() -> None:
     parsing = job_update(JobUpdateType.STEP_STARTED, step_id=PARSE_SECTIONS, sequence=41)
     report, events = run(report, [ended, parsing])
     assert report.draft == TEXT
-    assert [(e.payload.draft_delta, e.payload.draft_length) for e in events] == [
+    assert [(progress_of(e).draft_delta, progress_of(e).draft_length) for e in events] == [
         (None, len(TEXT)),
         (None, len(TEXT)),
     ]
