@@ -232,7 +232,10 @@ def test_the_percentage_stays_inside_the_step() -> None:
     report = generating()
     low, high = draft_update(10, "# P", 3, 5.0), draft_update(11, "lan", 6, 99.5)
     report, events = run(report, [low, high])
-    assert [progress_of(e).progress.percentage for e in events] == [GENERATION_START, GENERATION_END]
+    assert [progress_of(e).progress.percentage for e in events] == [
+        GENERATION_START,
+        GENERATION_END,
+    ]
     assert {progress_of(e).progress.step_id for e in events} == {GENERATE_MISSION_PLAN}
 
 
