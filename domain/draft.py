@@ -15,7 +15,6 @@ any larger delta a sender may send anyway.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from domain.plan import MAX_PLAN_CHARS
 
@@ -82,13 +81,3 @@ def place_delta(draft: str, delta: str | None, draft_length: int) -> str:
     if start < 0 or start > len(draft):
         return draft
     return draft[:start] + text
-
-
-@dataclass(frozen=True)
-class DraftProgress:
-    """One streaming progress report of the plan step: the text since the last one,
-    the draft's length after it, and how far through the step it is (0..1)."""
-
-    delta: str
-    draft_length: int
-    fraction: float

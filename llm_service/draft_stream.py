@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from domain.draft import delta_pieces
+from domain.workflow import StepProgress
 
 # The context key under which a step finds its DraftStream.
 DRAFT_STREAM = "draft_stream"
@@ -40,6 +41,23 @@ def step_fraction(received_chars: int, expected_chars: int) -> float:
     # Continuous and smooth at the knee (same value, same slope), below the cap for ever.
     room = _CAP - _KNEE
     return _CAP - room * math.exp(-(ratio - _KNEE) / room)
+
+
+# Writes one job event: (type, data, changes to the job row); False once the job is gone.
+EmitEvent = Callable[[str, dict[str, Any], dict[str, Any]], Awaitable[bool]]
+
+
+def progress_sender(emit: EmitEvent, step: dict[str, Any], percentages: StepProgress) -> SendDraft:
+    """Sends each piece as a `workflow.progress` of `step` (its id, name, index, count),
+    its percentage that far through the step's range (docs/llm-service-api.md)."""
+    start, end = percentages.start_percentage, percentages.end_percentage
+
+    async def send(delta: str, draft_length: int, fraction: float) -> bool:
+        progress = round(start + (end - start) * fraction, 1)
+        data = {**step, "progress": progress, "delta": delta, "draft_length": draft_length}
+        return await emit("workflow.progress", data, {"progress": progress})
+
+    return send
 
 
 class DraftStream:

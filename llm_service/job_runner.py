@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from domain.workflow import StepProgress
 from llm_service.db import utcnow
-from llm_service.draft_stream import DRAFT_STREAM, DraftStream
+from llm_service.draft_stream import DRAFT_STREAM, DraftStream, progress_sender
 from llm_service.errors import WorkflowError
 from llm_service.job_store import JobRecord, JobStore, NewJob
 from llm_service.steps import StepFunction
@@ -287,15 +287,8 @@ class _Execution:
 
     def _draft_stream(self, info: dict[str, Any], percentages: StepProgress) -> DraftStream:
         """Where the step's streamed text goes: `workflow.progress` events inside the step."""
-        start, end = percentages.start_percentage, percentages.end_percentage
-
-        async def send(delta: str, draft_length: int, fraction: float) -> bool:
-            progress = round(start + (end - start) * fraction, 1)
-            data = {**info, "progress": progress, "delta": delta, "draft_length": draft_length}
-            return await self._emit("workflow.progress", data, {"progress": progress})
-
         return DraftStream(
-            send,
+            progress_sender(self._emit, info, percentages),
             interval_seconds=self._config.draft_interval_seconds,
             expected_chars=self._config.expected_plan_chars,
         )
