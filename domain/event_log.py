@@ -11,12 +11,13 @@ keys a reader does not know are ignored, so a newer writer may add some.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
+from domain.draft import place_delta
 from domain.notifications import Notification
 from domain.report import Progress, ReportError
 
@@ -47,9 +48,14 @@ class MalformedEvent(Exception):
 
 @dataclass(frozen=True)
 class ProgressPayload:
+    """`draft_delta`: the plan text appended since the previous progress event (None: no
+    text), ending at `draft_length`, the draft's length after it (domain.draft)."""
+
     event_type: ClassVar[EventType] = EventType.PROGRESS
     progress: Progress
     attempt: int
+    draft_delta: str | None = None
+    draft_length: int = 0
 
 
 @dataclass(frozen=True)
@@ -128,11 +134,26 @@ class MissionEvent:
         )
 
 
+def replay_draft(events: Iterable[MissionEvent], draft: str = "") -> str:
+    """The draft a reader rebuilds from logged events in order (domain.draft.place_delta),
+    from `draft`, the text the events before these built."""
+    for event in events:
+        if isinstance(event.payload, ProgressPayload):
+            draft = place_delta(draft, event.payload.draft_delta, event.payload.draft_length)
+    return draft
+
+
 def payload_to_dict(payload: EventPayload) -> dict[str, Any]:
     """The payload as JSON-ready data: the event log's payload column and the bus's."""
     match payload:
         case ProgressPayload(progress=progress, attempt=attempt):
-            return {"progress": progress.to_dict(), "attempt": attempt}
+            data: dict[str, Any] = {"progress": progress.to_dict(), "attempt": attempt}
+            if payload.draft_length or payload.draft_delta is not None:
+                # Left out before any text: such rows keep the shape written before drafts.
+                data["draft_length"] = payload.draft_length
+                if payload.draft_delta is not None:
+                    data["draft_delta"] = payload.draft_delta
+            return data
         case CompletedPayload(attempt=attempt):
             return {"attempt": attempt}
         case FailedPayload(error=error, attempt=attempt):
@@ -161,7 +182,13 @@ def _progress(data: dict[str, Any]) -> ProgressPayload:
     progress = _nested(data, "progress", Progress.from_dict)
     if not math.isfinite(progress.percentage):  # JSON readers accept NaN; GraphQL does not
         raise MalformedEvent("percentage must be a finite number")
-    return ProgressPayload(progress, _int(data, "attempt"))
+    draft_length = data.get("draft_length", 0)  # rows written before drafts have neither
+    delta = data.get("draft_delta")
+    if isinstance(draft_length, bool) or not isinstance(draft_length, int) or draft_length < 0:
+        raise MalformedEvent("draft_length must be a non-negative integer")
+    if delta is not None and (not isinstance(delta, str) or len(delta) > draft_length):
+        raise MalformedEvent("draft_delta must be a string no longer than draft_length")
+    return ProgressPayload(progress, _int(data, "attempt"), delta, draft_length)
 
 
 def _completed(data: dict[str, Any]) -> CompletedPayload:

@@ -50,6 +50,16 @@ class JobUpdate:
     user_id: str | None = None
     # What the job used so far, per step; a completed, failed or cancelled job says.
     usage: tuple[StepUsage, ...] = ()
+    # A progress report from inside a step (the plan streaming): the step's percentage
+    # so far, and the text the model appended with the draft's length after it.
+    percentage: float | None = None
+    draft_delta: str | None = None
+    draft_length: int | None = None
+
+    @property
+    def is_within_step(self) -> bool:
+        """Progress while a step runs (it carries the draft), not at a step's start or end."""
+        return self.type is JobUpdateType.PROGRESS and self.draft_length is not None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from domain.draft import appended
 from domain.plan import PlanSections
 from domain.wizard import MissionPlanInput
 
@@ -93,6 +94,9 @@ class MissionReport:
     last_sequence: int = 0
     # Highest LLM-service job sequence applied in this attempt: older webhooks are stale.
     last_job_sequence: int = 0
+    # The plan's text so far while the model writes it (domain.draft); "" once the report
+    # finishes: the plan replaces it, and a failed attempt's text is no one's plan.
+    draft: str = ""
 
     @property
     def location_label(self) -> str:
@@ -129,6 +133,7 @@ class MissionReport:
             error=None,
             completed_at=now,
             updated_at=now,
+            draft="",
         )
 
     def failed(self, error: ReportError, now: datetime) -> MissionReport:
@@ -140,6 +145,7 @@ class MissionReport:
             completed_at=now,
             updated_at=now,
             idempotency_key=None,
+            draft="",
         )
 
     def new_attempt(self, now: datetime, queued: Progress) -> MissionReport:
@@ -155,7 +161,15 @@ class MissionReport:
             completed_at=None,
             updated_at=now,
             last_job_sequence=0,
+            draft="",
         )
+
+    def with_draft(self, delta: str, draft_length: int, now: datetime) -> MissionReport:
+        """The draft grown by `delta` when it continues it exactly (domain.draft.appended)."""
+        if self.status.is_terminal:
+            return self
+        grown = appended(self.draft, delta, draft_length)
+        return self if grown is None else replace(self, draft=grown, updated_at=now)
 
     def with_job(self, job_id: str, now: datetime) -> MissionReport:
         return replace(self, job_id=job_id, updated_at=now)

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from domain.draft import delta_pieces
 from domain.event_log import (
     CompletedPayload,
     EventPayload,
@@ -32,7 +33,7 @@ from domain.jobs import JobUpdate, JobUpdateType
 from domain.notifications import Notification, plan_ready_notification
 from domain.plan import PlanParseError, PlanTooLarge, resolve_bundles
 from domain.plan_text import PlanReading, read_plan
-from domain.report import MissionReport, ReportError
+from domain.report import MissionReport, Progress, ReportError
 from domain.workflow import UnknownStep, WorkflowDefinition
 
 __all__ = [
@@ -87,15 +88,43 @@ def _progress(report: MissionReport, update: JobUpdate, ctx: TransitionContext) 
     if update.step_id is None:
         return Transition(report)
     try:
-        progress = ctx.definition.progress_at(update.step_id, finished=update.step_finished)
+        progress = _reported_progress(ctx.definition, update)
     except UnknownStep:
         return Transition(report)
     updated = report.with_progress(progress, update.sequence, ctx.now)
+    if update.draft_delta and update.draft_length is not None:
+        # By its place in the text, not by its sequence: a delta that came late but
+        # continues the draft exactly still belongs there (domain.draft.appended).
+        drafted = updated.with_draft(update.draft_delta, update.draft_length, ctx.now)
+        if len(drafted.draft) != len(updated.draft):
+            return _drafted(drafted, update.draft_delta, ctx)
     if updated.progress == report.progress:
         return Transition(updated, changed=updated != report)
     updated, sequence = updated.next_sequence()
-    event = _event(updated, sequence, ctx.now, ProgressPayload(progress, updated.attempt))
-    return Transition(updated, (event,), changed=True)
+    payload = ProgressPayload(progress, updated.attempt, None, len(updated.draft))
+    return Transition(updated, (_event(updated, sequence, ctx.now, payload),), changed=True)
+
+
+def _reported_progress(definition: WorkflowDefinition, update: JobUpdate) -> Progress:
+    """The step's progress; inside a step, the reported percentage kept within its range."""
+    progress = definition.progress_at(update.step_id or "", finished=update.step_finished)
+    if not update.is_within_step or update.percentage is None:
+        return progress
+    step = definition.step(progress.step_id)
+    within = min(max(update.percentage, step.start_percentage), step.end_percentage)
+    return replace(progress, percentage=round(within, 1))
+
+
+def _drafted(report: MissionReport, delta: str, ctx: TransitionContext) -> Transition:
+    """One progress event per piece of `delta`, so each fits a bus message (domain.draft)."""
+    events = []
+    length = len(report.draft) - len(delta)
+    for piece in delta_pieces(delta):
+        length += len(piece)
+        report, sequence = report.next_sequence()
+        payload = ProgressPayload(report.progress, report.attempt, piece, length)
+        events.append(_event(report, sequence, ctx.now, payload))
+    return Transition(report, tuple(events), changed=True)
 
 
 def _completed(report: MissionReport, update: JobUpdate, ctx: TransitionContext) -> Transition:

@@ -45,6 +45,14 @@ class MissionProgressEvent(MissionEventBase):
         description="The report's attempt the event belongs to, from 1."
     )
     progress: MissionProgress = strawberry.field(description="How far the generation is now.")
+    draft_delta: str | None = strawberry.field(
+        description="The plan text appended since the previous progress event, null when "
+        "none. It ends at draftLength: place it at offset draftLength - its length (0 "
+        "starts the text over). A subscription's first event carries the whole draft so far."
+    )
+    draft_length: int = strawberry.field(
+        description="The draft's length after this event, in Unicode code points."
+    )
 
 
 async def finished_report(
@@ -101,13 +109,15 @@ def event_from_domain(event: DomainEvent) -> MissionEvent:
     sequence, occurred_at = event.sequence, event.occurred_at
     report_id = strawberry.ID(event.report_id)
     match event.payload:
-        case ProgressPayload(progress=progress, attempt=attempt):
+        case ProgressPayload(progress=progress, attempt=attempt) as payload:
             return MissionProgressEvent(
                 sequence=sequence,
                 report_id=report_id,
                 occurred_at=occurred_at,
                 attempt=attempt,
                 progress=MissionProgress.from_domain(progress),
+                draft_delta=payload.draft_delta,
+                draft_length=payload.draft_length,
             )
         case CompletedPayload(attempt=attempt):
             return MissionCompletedEvent(

@@ -14,10 +14,12 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from domain.access import can_see
-from domain.event_log import MalformedEvent, MissionEvent
+from domain.event_log import MalformedEvent, MissionEvent, ProgressPayload
+from domain.report import MissionStatus
 from graph.context import AppState, SessionExpired
 from infra.auth import Viewer
 from infra.bus import Resync, Subscription
@@ -66,6 +68,8 @@ async def report_events(
             return
     if pending is None:
         pending = await state.queries.events_after(report_id, last)
+    elif pending:
+        pending[0] = await _with_draft_so_far(state, pending[0])
     while True:
         for event in pending:
             if event.sequence <= last:
@@ -79,6 +83,31 @@ async def report_events(
                         yield note
                     return
         pending = await _next_live(state, viewer, report_id, last, subscription)
+
+
+async def _with_draft_so_far(state: AppState, snapshot: MissionEvent) -> MissionEvent:
+    """The snapshot, its `draft_delta` the whole draft up to it: a subscriber who joins
+    while the plan is written starts from the text so far, and the next deltas continue it.
+
+    The report's draft only grows within an attempt, so its first `draft_length`
+    characters are the draft as of the snapshot; when the report has moved on (finished,
+    or a new attempt), the snapshot's text is rebuilt from the log instead.
+    """
+    payload = snapshot.payload
+    if not isinstance(payload, ProgressPayload) or payload.draft_length == 0:
+        return snapshot
+    report = await state.queries.report(snapshot.report_id)
+    if (
+        report is not None
+        and report.status is MissionStatus.GENERATING
+        and report.attempt == payload.attempt
+        and len(report.draft) >= payload.draft_length
+    ):
+        draft = report.draft[: payload.draft_length]
+    else:
+        draft = await state.queries.draft_through(snapshot.report_id, snapshot.sequence)
+    whole = replace(payload, draft_delta=draft, draft_length=len(draft))
+    return replace(snapshot, payload=whole)
 
 
 async def _closing_events(

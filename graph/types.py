@@ -151,6 +151,11 @@ class MissionReport:
     error: MissionError | None = strawberry.field(description="Why it failed; null unless FAILED.")
     plan: MissionPlan | None = strawberry.field(description="The plan; null until COMPLETED.")
     input: MissionInput = strawberry.field(description="The wizard answers it was generated from.")
+    draft: str | None = strawberry.field(
+        description="The plan's text so far while it is GENERATING: the model's raw "
+        'output, to be shown as plain text (never as HTML). "" before the first text; '
+        "null once the report is COMPLETED (read plan.content) or FAILED."
+    )
 
     @strawberry.field(description="Every attempt that used tokens, summed; null before any.")
     async def usage(self, info: strawberry.Info[Context, None]) -> MissionUsage | None:
@@ -187,6 +192,7 @@ class MissionReport:
                 else None
             ),
             input=snapshot,
+            draft=value.draft if value.status is MissionStatus.GENERATING else None,
         )
 
 

@@ -91,14 +91,41 @@ def webhook_to_update(body: Any) -> JobUpdate:
         if update_type is not JobUpdateType.COMPLETED:
             raise
         return _unstorable_result(envelope, exc)
+    draft = _draft(data) if update_type is JobUpdateType.PROGRESS else None
     return JobUpdate(
         type=update_type,
         step_id=_optional_string(data, "step_id"),
         step_display_name=_optional_string(data, "display_name"),
-        step_finished=update_type is JobUpdateType.PROGRESS,
+        step_finished=update_type is JobUpdateType.PROGRESS and draft is None,
         error=_error(data.get("error")) if update_type is JobUpdateType.FAILED else None,
+        **(draft or {}),
         **envelope,
     )
+
+
+def _draft(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A progress report from inside a step (`draft_length`, `delta`, `progress`), or None
+    for the progress event that ends a step (it has no `draft_length`)."""
+    if "draft_length" not in data:
+        return None
+    draft_length = _int(data, "draft_length")
+    delta = data.get("delta")
+    if delta is not None and not isinstance(delta, str):
+        raise InvalidJobPayload("delta must be a string")
+    if delta is not None and len(delta) > draft_length:
+        raise InvalidJobPayload("delta is longer than draft_length")
+    percentage = data.get("progress")
+    if isinstance(percentage, bool) or not isinstance(percentage, int | float):
+        percentage = None
+    elif not (math.isfinite(percentage) and 0 <= percentage <= 100):
+        raise InvalidJobPayload("progress must be a percentage between 0 and 100")
+    return {
+        "percentage": None if percentage is None else float(percentage),
+        # Cleaned one delta at a time: clean_text treats each code point on its own,
+        # so the cleaned deltas join into the cleaned text.
+        "draft_delta": clean_text(delta) if delta else None,
+        "draft_length": draft_length,
+    }
 
 
 def job_status_to_update(job: Any, job_id: str) -> JobUpdate:

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     # Comma-separated: several secrets verify at once while one is being rotated.
     llm_webhook_secret: str | None = Field(None, validation_alias="LLM_WEBHOOK_SECRET")
     offline_step_delay_ms: int = Field(300, ge=0, validation_alias="OFFLINE_STEP_DELAY_MS")
+    # Passed to the embedded LLM service: the offline planner's pause between the chunks
+    # of its streamed plan (llm_service/settings.py).
+    offline_chunk_delay_ms: int = Field(
+        40, ge=0, le=60_000, validation_alias="OFFLINE_CHUNK_DELAY_MS"
+    )
     # Passed to the embedded LLM service (see llm_service/settings.py): the offline
     # planner fails plans whose notes contain this text. For demos and tests of failures.
     offline_fail_when_notes_contain: str = Field(

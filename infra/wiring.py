@@ -73,6 +73,7 @@ async def open_llm_service(
         webhook_secret=settings.webhook_secrets[0],
         data_dir=settings.data_dir,
         offline_step_delay_ms=settings.offline_step_delay_ms,
+        offline_chunk_delay_ms=settings.offline_chunk_delay_ms,
         offline_fail_when_notes_contain=settings.offline_fail_when_notes_contain,
     )
     llm_app = create_llm_app(

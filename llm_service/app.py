@@ -77,6 +77,8 @@ def create_app(
                 step_delay_seconds=settings.step_delay_seconds,
                 lease_seconds=settings.job_lease_seconds,
                 max_attempts=settings.max_job_attempts,
+                draft_interval_seconds=settings.draft_interval_ms / 1000,
+                expected_plan_chars=settings.expected_plan_chars,
             )
             if run_jobs:
                 sender.start()

@@ -19,7 +19,9 @@ from uuid import uuid4
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from domain.workflow import StepProgress
 from llm_service.db import utcnow
+from llm_service.draft_stream import DRAFT_STREAM, DraftStream, progress_sender
 from llm_service.errors import WorkflowError
 from llm_service.job_store import JobRecord, JobStore, NewJob
 from llm_service.steps import StepFunction
@@ -50,6 +52,8 @@ class JobRunner:
         step_delay_seconds: float = 0.0,
         lease_seconds: float = 15.0,
         max_attempts: int = 3,
+        draft_interval_seconds: float = 0.25,
+        expected_plan_chars: int = 6000,
     ) -> None:
         self.runner_id = f"runner-{uuid4().hex[:16]}"
         self._store = store
@@ -61,6 +65,8 @@ class JobRunner:
             step_delay_seconds=step_delay_seconds,
             write_retry_seconds=lease_seconds,
             max_attempts=max_attempts,
+            draft_interval_seconds=draft_interval_seconds,
+            expected_plan_chars=expected_plan_chars,
         )
         self._slots = asyncio.Semaphore(max_concurrent_jobs)
         self._lease = timedelta(seconds=lease_seconds)
@@ -156,6 +162,8 @@ class _ExecutionConfig:
     step_delay_seconds: float
     write_retry_seconds: float
     max_attempts: int
+    draft_interval_seconds: float
+    expected_plan_chars: int
 
 
 class _Execution:
@@ -264,7 +272,11 @@ class _Execution:
             return False
         if self._config.step_delay_seconds:
             await asyncio.sleep(self._config.step_delay_seconds)
-        error = await self._call_step(step, context)
+        context[DRAFT_STREAM] = self._draft_stream(info, percentages)
+        try:
+            error = await self._call_step(step, context)
+        finally:
+            del context[DRAFT_STREAM]
         usage = job_usage(context)
         if error is not None:
             await self._fail(step, error, usage)
@@ -276,6 +288,14 @@ class _Execution:
             "workflow.progress",
             {**info, "progress": progress},
             {"steps": dict(self._step_status), "progress": progress, "usage": usage},
+        )
+
+    def _draft_stream(self, info: dict[str, Any], percentages: StepProgress) -> DraftStream:
+        """Where the step's streamed text goes: `workflow.progress` events inside the step."""
+        return DraftStream(
+            progress_sender(self._emit, info, percentages),
+            interval_seconds=self._config.draft_interval_seconds,
+            expected_chars=self._config.expected_plan_chars,
         )
 
     async def _call_step(

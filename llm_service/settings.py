@@ -63,9 +63,20 @@ class LLMServiceSettings(BaseSettings):
     # need it). Turn off for a server that rejects unknown request fields (api.openai.com).
     llm_usage_accounting: bool = Field(default=True, validation_alias="LLM_USAGE_ACCOUNTING")
     offline_step_delay_ms: int = Field(default=300, ge=0, validation_alias="OFFLINE_STEP_DELAY_MS")
-    # The offline planner's pause between streamed chunks of its plan: 0 streams at once.
+    # The offline planner's pause between streamed chunks of its plan (about 120 characters
+    # each): 40 ms writes a plan in some 2 s, so its text visibly streams; 0 streams at once.
     offline_chunk_delay_ms: int = Field(
-        default=0, ge=0, le=60_000, validation_alias="OFFLINE_CHUNK_DELAY_MS"
+        default=40, ge=0, le=60_000, validation_alias="OFFLINE_CHUNK_DELAY_MS"
+    )
+    # While the model writes the plan, its text goes out as `workflow.progress` events at
+    # most this often (each is a write here and in the API): 0 sends every delta.
+    draft_interval_ms: int = Field(
+        default=250, ge=0, le=60_000, validation_alias="LLM_DRAFT_INTERVAL_MS"
+    )
+    # The plan length the progress inside the generation step is measured against: the bar
+    # reaches 90% of the step there, then slows, and only the step's end reaches 100%.
+    expected_plan_chars: int = Field(
+        default=6000, ge=100, le=200_000, validation_alias="LLM_EXPECTED_PLAN_CHARS"
     )
     # The offline planner fails (LLM_UNAVAILABLE, retryable) every plan whose notes
     # contain this text; empty never fails. Shows and tests the failure path without a

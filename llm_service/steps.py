@@ -13,6 +13,7 @@ from typing import Any
 from domain.plan import MAX_PLAN_CHARS, PlanParseError, PlanTooLarge
 from domain.plan_text import read_plan
 from domain.text import clean_text
+from llm_service.draft_stream import draft_stream_of
 from llm_service.errors import WorkflowError
 from llm_service.household import is_needed_by
 from llm_service.plan_request import parse_bundles, parse_plan_request
@@ -87,7 +88,13 @@ async def build_prompts(context: dict[str, Any], budgets: Mapping[str, Decimal])
 
 async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider) -> None:
     started = time.perf_counter()
-    # The deltas are dropped here for now: the whole text is what the result carries.
+    draft = draft_stream_of(context)
+
+    async def on_text(text: str) -> None:
+        # Cleaned as the whole is below: clean_text acts on each code point alone, so the
+        # cleaned deltas join into the cleaned text.
+        await draft.append(clean_text(text))
+
     generation = await generate(
         provider,
         system=context["system_prompt"],
@@ -97,7 +104,10 @@ async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider)
             "bundles": context["input_data"].get("bundles") or [],
             "budget_usd": context.get("budget_usd"),
         },
+        on_text=on_text,
     )
+    duration_ms = round((time.perf_counter() - started) * 1000)
+    await draft.finish()
     # Cleaned before anything is written: a NUL or a lone surrogate in the model's
     # text would make every write of the result fail, and the job crash on each rerun.
     context["mission_plan"] = strip_code_fence(clean_text(generation.text))
@@ -106,7 +116,7 @@ async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider)
         model=clean_text(generation.model),
         input_tokens=generation.input_tokens,
         output_tokens=generation.output_tokens,
-        duration_ms=round((time.perf_counter() - started) * 1000),
+        duration_ms=duration_ms,
         cost_usd=generation.cost_usd,
     )
     context.setdefault(STEPS_USAGE, []).append(used)

@@ -35,6 +35,7 @@ def report_to_row(report: MissionReport) -> dict[str, Any]:
         "plan_sections": report.plan.sections.to_dict() if report.plan else None,
         "last_sequence": report.last_sequence,
         "last_job_sequence": report.last_job_sequence,
+        "draft": report.draft or None,
         "created_at": report.created_at,
         "updated_at": report.updated_at,
         "completed_at": report.completed_at,
@@ -61,6 +62,7 @@ def report_from_row(row: RowMapping) -> MissionReport:
         completed_at=row["completed_at"],
         last_sequence=row["last_sequence"],
         last_job_sequence=row["last_job_sequence"],
+        draft=row["draft"] or "",
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.event_log import EventType, MissionEvent
+from domain.event_log import EventType, MissionEvent, replay_draft
 from domain.notifications import Notification
 from domain.report import MissionReport, MissionStatus
 from infra.db.mapping import (
@@ -154,6 +154,17 @@ class ReadQueries:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return events_from_rows(rows)
+
+    async def draft_through(self, report_id: str, sequence: int) -> str:
+        """The draft as a reader of the log rebuilds it, from the first event to `sequence`."""
+        draft, last = "", 0
+        while last < sequence:
+            page = await self.events_after(report_id, last, limit=500)
+            if not page:
+                break
+            draft = replay_draft((event for event in page if event.sequence <= sequence), draft)
+            last = page[-1].sequence
+        return draft
 
     async def latest_state_event(self, report_id: str) -> MissionEvent | None:
         """The logged event that put the report in its current state (notifications aside)."""

@@ -45,6 +45,8 @@ mission_reports = Table(
     Column("error", JSON, nullable=True),
     Column("plan_markdown", Text, nullable=True),
     Column("plan_sections", JSON, nullable=True),
+    # The plan's text so far while it is written; NULL when there is none (domain.draft).
+    Column("draft", Text, nullable=True),
     Column("last_sequence", Integer, nullable=False),
     Column("last_job_sequence", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -47,13 +47,20 @@ class LLMProvider(Protocol):
 
 
 async def generate(
-    provider: LLMProvider, *, system: str, user: str, context: dict[str, Any]
+    provider: LLMProvider,
+    *,
+    system: str,
+    user: str,
+    context: dict[str, Any],
+    on_text: Callable[[str], Awaitable[None]] | None = None,
 ) -> Generation:
-    """The final `Generation` of `provider.stream`, for callers that need no deltas."""
+    """The final `Generation` of `provider.stream`; `on_text` gets each delta's text first."""
     async with aclosing(provider.stream(system=system, user=user, context=context)) as items:
         async for item in items:
             if isinstance(item, Generation):
                 return item
+            if on_text is not None:
+                await on_text(item.text)
     raise ProviderError(
         "LLM_BAD_OUTPUT", "the provider's stream ended without a result", retryable=True
     )

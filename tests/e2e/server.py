@@ -47,6 +47,8 @@ class RunningServer:
             "DATA_DIR": str(self.data_dir),
             "AUTH_JWT_SECRET": JWT_SECRET,
             "OFFLINE_STEP_DELAY_MS": "150",
+            # The plan's text at once; a test that watches it stream sets a pace.
+            "OFFLINE_CHUNK_DELAY_MS": "0",
             "PORT": str(self.port),
             "LOG_LEVEL": "warning",
             **self.env_overrides,

@@ -77,6 +77,8 @@ def test_web_client_journey(tmp_path: Path) -> None:
         env_overrides={
             # Slow enough that a plan is still generating when the browser acts on it.
             "OFFLINE_STEP_DELAY_MS": "700",
+            # The plan's text streams in over some 2 s, as `make run` shows it.
+            "OFFLINE_CHUNK_DELAY_MS": "40",
             "OFFLINE_FAIL_WHEN_NOTES_CONTAIN": FAIL_MARKER,
             # After the restart, the embedded LLM service takes the job over this soon.
             "LLM_JOB_LEASE_SECONDS": "2",

@@ -83,6 +83,8 @@ def settings_for(database_url: str, data_dir: Path, **overrides: Any) -> Setting
         "LLM_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "LLM_SERVICE_API_SECRET": "integration-api-secret",
         "SWEEP_INTERVAL_SECONDS": 3600,
+        # Plans at once: a test that watches the text stream asks for a pace.
+        "OFFLINE_CHUNK_DELAY_MS": 0,
     }
     values.update(overrides)
     return Settings(**values)

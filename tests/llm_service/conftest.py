@@ -62,6 +62,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> LLMServiceSettings:
         "webhook_secret": WEBHOOK_SECRET,
         "data_dir": tmp_path,
         "offline_step_delay_ms": 0,
+        "offline_chunk_delay_ms": 0,
         "webhook_retry_base_seconds": 0.01,
         # Long poll on purpose: deliveries in tests only happen if the sender is woken.
         "webhook_poll_seconds": 30,
@@ -233,3 +234,33 @@ def start_service(
 
 def event_types(events: list[dict[str, Any]]) -> list[str]:
     return [event["type"] for event in events]
+
+
+def is_draft_event(event: dict[str, Any]) -> bool:
+    """A `workflow.progress` sent while the plan streams (it carries `draft_length`)."""
+    return event["type"] == "workflow.progress" and "draft_length" in event["data"]
+
+
+def step_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events of the steps themselves: the streamed plan's progress events left out."""
+    return [event for event in events if not is_draft_event(event)]
+
+
+def draft_text(events: list[dict[str, Any]]) -> str:
+    """The streamed plan: the deltas of the draft events, joined."""
+    return "".join(event["data"]["delta"] for event in events if is_draft_event(event))
+
+
+def is_whole_job(events: list[dict[str, Any]]) -> bool:
+    """Every event of a completed mission_generation job, once each, in sequence order."""
+    return (
+        [event["sequence"] for event in events] == list(range(1, len(events) + 1))
+        and bool(events)
+        and events[-1]["type"] == "workflow.completed"
+        and len(step_events(events)) == STEP_EVENTS
+    )
+
+
+# Events of one mission_generation job besides its draft events: started, the two of
+# each of the six steps, completed.
+STEP_EVENTS = 14

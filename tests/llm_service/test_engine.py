@@ -12,7 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from llm_service.db import utcnow
 from llm_service.tables import jobs_table
-from tests.llm_service.conftest import CATALOG, WEBHOOK_URL, event_types, wizard
+from tests.llm_service.conftest import (
+    CATALOG,
+    STEP_EVENTS,
+    WEBHOOK_URL,
+    draft_text,
+    event_types,
+    step_events,
+    wizard,
+)
 from tests.llm_service.fakes import (
     FailingProvider,
     FixedTextProvider,
@@ -37,14 +45,17 @@ async def test_job_runs_to_completion_with_ordered_events(
         events = await service.wait_for_event(job_id, "workflow.completed")
         job = await service.job(job_id)
 
-    assert event_types(events) == [
+    assert event_types(step_events(events)) == [
         "workflow.started",
         *["workflow.step_started", "workflow.progress"] * 6,
         "workflow.completed",
     ]
-    assert [e["sequence"] for e in events] == list(range(1, 15))
+    assert [e["sequence"] for e in events] == list(range(1, len(events) + 1))
     progress = [e["data"]["progress"] for e in events[1:]]
     assert progress == sorted(progress) and progress[-1] == 100
+    # The plan streamed in between, in pieces that join into it.
+    assert len(events) > STEP_EVENTS
+    assert draft_text(events) == events[-1]["data"]["output"]["mission_plan"]
     started = [e["data"] for e in events if e["type"] == "workflow.step_started"]
     assert tuple(d["step_id"] for d in started) == STEP_IDS
     assert [d["step_index"] for d in started] == list(range(6))
@@ -64,7 +75,7 @@ async def test_job_runs_to_completion_with_ordered_events(
     assert job["usage"]["total_tokens"] == generation["input_tokens"] + generation["output_tokens"]
     assert events[-1]["data"]["usage"] == job["usage"]
     assert [s["status"] for s in job["steps"]] == ["completed"] * 6
-    assert job["sequence"] == 14
+    assert job["sequence"] == len(events)
 
 
 async def test_provider_error_fails_the_job_as_retryable(start_service: Callable[..., Any]) -> None:
@@ -255,7 +266,8 @@ async def test_job_of_a_crashed_process_is_restarted(
         events = await service.wait_for_event(job_id, "workflow.completed")
 
     assert events[0]["type"] == "workflow.started" and events[0]["sequence"] == 11
-    assert [e["sequence"] for e in events] == list(range(11, 25))
+    assert [e["sequence"] for e in events] == list(range(11, 11 + len(events)))
+    assert len(step_events(events)) == STEP_EVENTS
 
 
 async def test_live_runner_keeps_its_jobs(
@@ -282,4 +294,5 @@ async def test_many_concurrent_jobs_on_sqlite_all_complete(
         job_ids = await asyncio.gather(*(service.submit() for _ in range(24)))
         for job_id in job_ids:
             events = await service.wait_for_event(job_id, "workflow.completed")
-            assert [e["sequence"] for e in events] == list(range(1, 15))
+            assert [e["sequence"] for e in events] == list(range(1, len(events) + 1))
+            assert len(step_events(events)) == STEP_EVENTS

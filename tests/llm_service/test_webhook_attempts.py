@@ -32,7 +32,11 @@ from tests.llm_service.conftest import (
 from tests.support.local_server import serving
 from tests.support.waiting import wait_until
 
-STEPS_EVENTS = 14  # events of one mission_generation job
+
+async def events_of(service: RunningService, job_id: str) -> int | None:
+    """How many events the job wrote, once it completed (its steps and its streamed plan)."""
+    job = await service.job(job_id)
+    return int(job["sequence"]) if job["status"] == "completed" else None
 
 
 @asynccontextmanager
@@ -95,10 +99,12 @@ async def test_attempts_are_recorded_with_status_code_and_duration(
     ):
 
         async def all_delivered() -> bool:
-            return (await service.job(job_id))["deliveries"]["delivered"] == STEPS_EVENTS
+            delivered = (await service.job(job_id))["deliveries"]["delivered"]
+            return bool(delivered == await events_of(service, job_id))
 
         await wait_until(all_delivered)
         summary = (await service.job(job_id))["deliveries"]
+        total = await events_of(service, job_id)
 
     records = await OutboxStore(db_engine).attempts_of(await first_delivery_id(db_engine, job_id))
     assert [(r.attempt, r.status, r.status_code) for r in records] == [
@@ -114,7 +120,7 @@ async def test_attempts_are_recorded_with_status_code_and_duration(
         assert failed.started_at < failed.next_attempt_at <= following.started_at
     assert records[-1].next_attempt_at is None
     assert summary["pending"] == summary["dead"] == 0
-    assert summary["attempts"] == STEPS_EVENTS + 2
+    assert total is not None and summary["attempts"] == total + 2
     assert summary["last_attempt"]["status"] == "delivered"
 
 
@@ -148,7 +154,8 @@ async def test_a_redirect_is_not_followed(tmp_path: Path, db_engine: AsyncEngine
         ) as (service, job_id):
 
             async def all_dead() -> bool:
-                return (await service.job(job_id))["deliveries"]["dead"] == STEPS_EVENTS
+                dead = (await service.job(job_id))["deliveries"]["dead"]
+                return bool(dead == await events_of(service, job_id))
 
             await wait_until(all_dead)
 
@@ -182,7 +189,8 @@ async def test_a_receiver_that_hangs_past_the_sender_timeout_is_a_timeout(
         ) as (service, job_id):
 
             async def all_delivered() -> bool:
-                return (await service.job(job_id))["deliveries"]["delivered"] == STEPS_EVENTS
+                delivered = (await service.job(job_id))["deliveries"]["delivered"]
+                return bool(delivered == await events_of(service, job_id))
 
             await wait_until(all_delivered)
         release.set()
@@ -253,20 +261,23 @@ async def test_past_the_window_a_failing_delivery_is_dead_and_later_events_still
 
         async def settled() -> bool:
             summary = (await service.job(job_id))["deliveries"]
-            return bool(summary["dead"] == 1 and summary["delivered"] == STEPS_EVENTS - 1)
+            total = await events_of(service, job_id)
+            return bool(summary["dead"] == 1 and total and summary["delivered"] == total - 1)
 
         await wait_until(settled)
+        total = await events_of(service, job_id)
+        assert total is not None
         first_count = posted.count(1)
         await asyncio.sleep(0.2)
         assert posted.count(1) == first_count  # dead: never tried again
 
     assert await statuses(db_engine, job_id) == {
         1: "dead",
-        **{seq: "delivered" for seq in range(2, STEPS_EVENTS + 1)},
+        **{seq: "delivered" for seq in range(2, total + 1)},
     }
     # The order rule held until the head died: nothing behind it went out before.
     assert posted[:first_count] == [1] * first_count
-    assert posted[first_count:] == list(range(2, STEPS_EVENTS + 1))
+    assert posted[first_count:] == list(range(2, total + 1))
     async with db_engine.connect() as conn:
         row = (await conn.execute(select(outbox_table).where(outbox_table.c.sequence == 1))).one()
     assert row.next_attempt_at is None and row.delivered_at is None
@@ -297,8 +308,12 @@ async def test_attempt_records_go_with_their_outbox_rows(
     receiver.responder = fail_once
     async with start_service() as service:
         job_id = await service.submit()
-        await wait_until(lambda: attempts_stored(STEPS_EVENTS + 1))
-    assert len(receiver.delivered(job_id)) == STEPS_EVENTS
+        await service.wait_for_status(job_id, "completed")
+        total = await events_of(service, job_id)
+        assert total is not None
+        with_one_retry = total + 1
+        await wait_until(lambda: attempts_stored(with_one_retry))
+    assert len(receiver.delivered(job_id)) == total
 
     # The repository's cleanup deletes settled outbox rows: their attempts go by cascade.
     store = JobStore(db_engine, on_outbox_write=lambda: None)
@@ -309,7 +324,10 @@ async def test_attempt_records_go_with_their_outbox_rows(
     # And any other delete of outbox rows does the same.
     async with start_service() as service:
         job_id = await service.submit()
-        await wait_until(lambda: attempts_stored(STEPS_EVENTS))
+        await service.wait_for_status(job_id, "completed")
+        total = await events_of(service, job_id)
+        assert total is not None
+        await wait_until(lambda: attempts_stored(total))
     async with db_engine.begin() as conn:
         await conn.execute(delete(outbox_table).where(outbox_table.c.job_id == job_id))
         assert (await conn.execute(count)).scalar_one() == 0

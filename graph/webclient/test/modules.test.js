@@ -16,7 +16,19 @@ test("a draft grows by each delta that lines up with its length", () => {
 
 test("a draft that does not line up asks for a fresh read", () => {
   assert.equal(applyDraftDelta("# Plan", "more", 40), null); // a delta was missed
-  assert.equal(applyDraftDelta("# Plan", "new", 3), null); // a new attempt started over
+  assert.equal(applyDraftDelta("# Plan", "", 9), null);
+});
+
+test("a delta at 0 starts the text over: a subscription's snapshot, a new attempt", () => {
+  assert.equal(applyDraftDelta("# Pl", "# Plan\nText", 11), "# Plan\nText");
+  assert.equal(applyDraftDelta("# Plan", "new", 3), "new");
+  assert.equal(applyDraftDelta("# Plan", null, 0), "");
+});
+
+test("draft lengths count code points, so an emoji is one", () => {
+  assert.equal(applyDraftDelta("", "Go 🚗", 4), "Go 🚗");
+  assert.equal(applyDraftDelta("Go 🚗", " now", 8), "Go 🚗 now");
+  assert.equal(applyDraftDelta("Go 🚗 now", "🚗!", 5), "Go 🚗!");
 });
 
 test("an API field error finds the nearest field the form shows", () => {
