@@ -10,7 +10,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from domain.operations import Dependencies
-from domain.report import MissionReport
+from domain.report import MissionReport, Plan
 from domain.usage import AttemptUsage
 from infra.auth import AuthError, TokenAuthenticator, Viewer
 from infra.bus import EventBus
@@ -48,10 +48,19 @@ class Loaders:
         self.report: DataLoader[str, MissionReport | None] = DataLoader(
             load_fn=partial(_reports_in_order, queries)
         )
+        # The plans of listed reports (a page leaves them out), when a query selects them.
+        self.plan: DataLoader[str, Plan | None] = DataLoader(
+            load_fn=partial(_plans_in_order, queries)
+        )
 
 
 async def _reports_in_order(queries: ReadQueries, ids: Sequence[str]) -> list[MissionReport | None]:
     found = await queries.reports_by_ids(ids)
+    return [found.get(report_id) for report_id in ids]
+
+
+async def _plans_in_order(queries: ReadQueries, ids: Sequence[str]) -> list[Plan | None]:
+    found = await queries.plans_by_ids(ids)
     return [found.get(report_id) for report_id in ids]
 
 
