@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
+from domain.job_update_batches import JobUpdateBatcher
 from domain.reconciliation import sweep_stale_reports
 from graph.context import AppState
 from graph.dev_token_route import DEV_TOKEN_PATH, dev_token
@@ -136,6 +137,7 @@ def _state(settings: Settings, engines: Engines, bus: EventBus, llm: HttpLLMServ
         llm=llm,
         webhook_verifier=WebhookVerifier(settings.webhook_secrets),
         catalog=catalog,
+        job_updates=JobUpdateBatcher(deps, settings.webhook_batch_max),
     )
 
 

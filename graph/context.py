@@ -9,6 +9,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from domain.job_update_batches import JobUpdateBatcher
 from domain.operations import Dependencies
 from domain.report import MissionReport, Plan
 from domain.usage import AttemptUsage
@@ -32,6 +33,8 @@ class AppState:
     llm: HttpLLMService
     webhook_verifier: WebhookVerifier
     catalog: SqlBundleCatalog
+    # The webhooks' way to apply job updates: group commit (one per process).
+    job_updates: JobUpdateBatcher
 
 
 class Loaders:
