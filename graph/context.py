@@ -13,6 +13,7 @@ from domain.job_update_batches import JobUpdateBatcher
 from domain.operations import Dependencies
 from domain.report import MissionReport, Plan
 from domain.usage import AttemptUsage
+from graph.report_watch import ReportWatch
 from infra.auth import AuthError, TokenAuthenticator, Viewer
 from infra.bus import EventBus
 from infra.db.read_queries import BundleRow, ReadQueries, SqlBundleCatalog
@@ -35,6 +36,8 @@ class AppState:
     catalog: SqlBundleCatalog
     # The webhooks' way to apply job updates: group commit (one per process).
     job_updates: JobUpdateBatcher
+    # The idle re-read of the log for every missionEvents stream (one task per process).
+    watch: ReportWatch
 
 
 class Loaders:

@@ -186,6 +186,18 @@ class ReadQueries:
             rows = (await conn.execute(query)).mappings().all()
         return events_from_rows(rows)
 
+    async def latest_sequences(self, report_ids: Sequence[str]) -> dict[str, int]:
+        """Each report's latest logged sequence (reports without events are left out)."""
+        t = mission_events.c
+        query = (
+            select(t.report_id, func.max(t.sequence))
+            .where(t.report_id.in_(list(report_ids)))
+            .group_by(t.report_id)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {report_id: int(sequence) for report_id, sequence in rows}
+
     async def latest_state_event(self, report_id: str) -> MissionEvent | None:
         """The logged event that put the report in its current state (notifications aside)."""
         t = mission_events.c
