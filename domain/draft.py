@@ -33,8 +33,8 @@ def json_cost(char: str) -> int:
     code = ord(char)
     if char in _SHORT_ESCAPES:
         return 2
-    if code < 0x20:
-        return 6  # \u00XX
+    if code < 0x20 or code == 0x7F:
+        return 6  # \u00XX: json.dumps escapes all but " " to "~"
     if code < 0x80:
         return 1
     return 6 if code < 0x10000 else 12  # \uXXXX, or a surrogate pair of them

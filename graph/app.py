@@ -19,11 +19,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp
 
+from domain.job_update_batches import JobUpdateBatcher
 from domain.reconciliation import sweep_stale_reports
 from graph.context import AppState
 from graph.dev_token_route import DEV_TOKEN_PATH, dev_token
 from graph.graphiql import ASSETS_PATH, load_graphiql_page
 from graph.graphql_endpoint import build_view
+from graph.report_watch import ReportWatch
 from graph.web_client_routes import web_client_routes
 from graph.webhook_route import llm_callback
 from infra.auth import TokenAuthenticator
@@ -72,6 +74,8 @@ def create_app(
             app.state.mission_planner = state
             sweeper = asyncio.create_task(_sweep_forever(state), name="stale-report-sweeper")
             stack.push_async_callback(_cancel, sweeper)
+            watch = asyncio.create_task(state.watch.run(), name="watched-reports")
+            stack.push_async_callback(_cancel, watch)
             # Startup objects live as long as the process: moving them out of the
             # collector's view shortens the full collections that set p99 latency.
             gc.collect()
@@ -136,6 +140,8 @@ def _state(settings: Settings, engines: Engines, bus: EventBus, llm: HttpLLMServ
         llm=llm,
         webhook_verifier=WebhookVerifier(settings.webhook_secrets),
         catalog=catalog,
+        job_updates=JobUpdateBatcher(deps, settings.webhook_batch_max),
+        watch=ReportWatch(queries, settings.subscription_poll_seconds),
     )
 
 

@@ -9,9 +9,11 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from domain.job_update_batches import JobUpdateBatcher
 from domain.operations import Dependencies
-from domain.report import MissionReport
+from domain.report import MissionReport, Plan
 from domain.usage import AttemptUsage
+from graph.report_watch import ReportWatch
 from infra.auth import AuthError, TokenAuthenticator, Viewer
 from infra.bus import EventBus
 from infra.db.read_queries import BundleRow, ReadQueries, SqlBundleCatalog
@@ -32,6 +34,10 @@ class AppState:
     llm: HttpLLMService
     webhook_verifier: WebhookVerifier
     catalog: SqlBundleCatalog
+    # The webhooks' way to apply job updates: group commit (one per process).
+    job_updates: JobUpdateBatcher
+    # The idle re-read of the log for every missionEvents stream (one task per process).
+    watch: ReportWatch
 
 
 class Loaders:
@@ -48,10 +54,19 @@ class Loaders:
         self.report: DataLoader[str, MissionReport | None] = DataLoader(
             load_fn=partial(_reports_in_order, queries)
         )
+        # The plans of listed reports (a page leaves them out), when a query selects them.
+        self.plan: DataLoader[str, Plan | None] = DataLoader(
+            load_fn=partial(_plans_in_order, queries)
+        )
 
 
 async def _reports_in_order(queries: ReadQueries, ids: Sequence[str]) -> list[MissionReport | None]:
     found = await queries.reports_by_ids(ids)
+    return [found.get(report_id) for report_id in ids]
+
+
+async def _plans_in_order(queries: ReadQueries, ids: Sequence[str]) -> list[Plan | None]:
+    found = await queries.plans_by_ids(ids)
     return [found.get(report_id) for report_id in ids]
 
 

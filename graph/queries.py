@@ -84,7 +84,7 @@ class Query:
         page = await info.context.state.queries.report_page(
             viewer.user_id, DomainStatus(status.value) if status else None, limit, after
         )
-        nodes = [MissionReport.from_domain(r) for r in page.reports]
+        nodes = [MissionReport.from_listing(r, r.id in page.with_plan) for r in page.reports]
         edges = [
             MissionReportEdge(cursor=encode_cursor(r), node=node)
             for r, node in zip(page.reports, nodes, strict=True)
@@ -104,8 +104,8 @@ class Query:
     @strawberry.field(description="Your plans still generating, newest first (the dashboard).")
     async def active_missions(self, info: Info[Context, None]) -> list[MissionReport]:
         viewer = info.context.require_viewer()
-        reports = await info.context.state.queries.active_reports(viewer.user_id)
-        return [MissionReport.from_domain(r) for r in reports]
+        page = await info.context.state.queries.active_reports(viewer.user_id)
+        return [MissionReport.from_listing(r, r.id in page.with_plan) for r in page.reports]
 
     @strawberry.field(
         description="The workflow's steps with the percentage done at each. "

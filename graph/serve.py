@@ -10,6 +10,7 @@ header size and a cap on open connections.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 from types import FrameType
@@ -21,6 +22,19 @@ from graph.ws_protocol import MAX_WS_MESSAGE_BYTES
 from infra.settings import Settings
 
 GRACEFUL_SHUTDOWN_SECONDS = 20
+
+
+def event_loop() -> str:
+    """uvloop when installed (a dependency: `uvicorn[standard]`), else asyncio's own.
+
+    The HTTP parser stays h11 (graph/http_protocol.py): the head deadline and the
+    header-size cap are written against it; httptools has neither.
+    """
+    try:
+        importlib.import_module("uvloop")
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
 
 
 def _stopped_on_request(signum: int, frame: FrameType | None) -> None:
@@ -37,6 +51,7 @@ def main() -> None:
         "graph.app:app",
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8000")),
+        loop=event_loop(),
         http=header_timeout_protocol(settings.http_header_timeout_seconds),
         h11_max_incomplete_event_size=settings.http_max_header_bytes,
         timeout_keep_alive=settings.http_keep_alive_seconds,

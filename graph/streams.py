@@ -11,7 +11,6 @@ for a lost one.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -70,19 +69,21 @@ async def report_events(
         pending = await state.queries.events_after(report_id, last)
     elif pending:
         pending[0] = await _with_draft_so_far(state, pending[0])
-    while True:
-        for event in pending:
-            if event.sequence <= last:
-                continue
-            yield event
-            last = event.sequence
-            if event.type.is_terminal:
-                closing = await _closing_events(state, report_id, last)
-                if closing is not None:
-                    for note in closing:
-                        yield note
-                    return
-        pending = await _next_live(state, viewer, report_id, last, subscription)
+    with state.watch.watching(report_id, subscription, last) as watched:
+        while True:
+            for event in pending:
+                if event.sequence <= last:
+                    continue
+                yield event
+                last = watched.last = event.sequence
+                if event.type.is_terminal:
+                    closing = await _closing_events(state, report_id, last)
+                    if closing is not None:
+                        for note in closing:
+                            yield note
+                        return
+            watched.last = last
+            pending = await _next_live(state, viewer, report_id, last, subscription)
 
 
 async def _with_draft_so_far(state: AppState, snapshot: MissionEvent) -> MissionEvent:
@@ -123,10 +124,12 @@ async def _closing_events(
 async def _next_live(
     state: AppState, viewer: Viewer, report_id: str, last: int, subscription: Subscription
 ) -> list[MissionEvent]:
-    """The report's events after `last` that one wait on the bus brings, in order."""
-    # Jittered, so thousands of idle subscriptions do not read the log in step.
-    poll = state.settings.subscription_poll_seconds * random.uniform(0.8, 1.2)
-    item = await subscription.get(timeout=_wait_seconds(viewer, poll))
+    """The report's events after `last` that one wait on the bus brings, in order.
+
+    The wait has no timeout of its own (but the token's): the process's ReportWatch
+    wakes it with a RESYNC when the log is ahead of it.
+    """
+    item = await subscription.get(timeout=_wait_seconds(viewer, idle=None))
     _check_token(viewer)
     if item is None or isinstance(item, Resync):
         return await state.queries.events_after(report_id, last)
@@ -204,10 +207,11 @@ def _remember_sequence(last_seen: dict[str, int], event: MissionEvent) -> None:
     last_seen[event.report_id] = event.sequence
 
 
-def _wait_seconds(viewer: Viewer, idle: float) -> float:
+def _wait_seconds(viewer: Viewer, idle: float | None) -> float | None:
     if viewer.expires_at is None:
         return idle
-    return max(0.05, min(idle, viewer.expires_at - time.time()))
+    until_expiry = viewer.expires_at - time.time()
+    return max(0.05, until_expiry if idle is None else min(idle, until_expiry))
 
 
 def _check_token(viewer: Viewer) -> None:

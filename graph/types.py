@@ -130,6 +130,18 @@ class MissionError:
         )
 
 
+async def report_plan(
+    root: MissionReport, info: strawberry.Info[Context, None]
+) -> MissionPlan | None:
+    """The plan read with the report, or, for a listed report that has one, loaded now."""
+    plan = root._plan
+    if plan is None and root._plan_listed:
+        plan = await info.context.loaders.plan.load(str(root.id))
+    if plan is None:
+        return None
+    return MissionPlan(content=plan.content, sections=PlanSections.from_domain(plan.sections))
+
+
 @strawberry.type(description="A plan request: its input, its progress and, once written, its plan.")
 class MissionReport:
     id: strawberry.ID = strawberry.field(description="The report id.")
@@ -149,13 +161,19 @@ class MissionReport:
     )
     progress: MissionProgress = strawberry.field(description="How far the generation is.")
     error: MissionError | None = strawberry.field(description="Why it failed; null unless FAILED.")
-    plan: MissionPlan | None = strawberry.field(description="The plan; null until COMPLETED.")
+    plan: MissionPlan | None = strawberry.field(
+        resolver=report_plan, description="The plan; null until COMPLETED."
+    )
     input: MissionInput = strawberry.field(description="The wizard answers it was generated from.")
     draft: str | None = strawberry.field(
         description="The plan's text so far while it is GENERATING: the model's raw "
         'output, to be shown as plain text (never as HTML). "" before the first text; '
         "null once the report is COMPLETED (read plan.content) or FAILED."
     )
+    # The domain plan when it was read with the report; for a listing (a page leaves
+    # the plan columns out) `_plan_listed` says whether there is one to load.
+    _plan: strawberry.Private[report_domain.Plan | None]
+    _plan_listed: strawberry.Private[bool]
 
     @strawberry.field(description="Every attempt that used tokens, summed; null before any.")
     async def usage(self, info: strawberry.Info[Context, None]) -> MissionUsage | None:
@@ -170,6 +188,15 @@ class MissionReport:
 
     @classmethod
     def from_domain(cls, value: report_domain.MissionReport) -> MissionReport:
+        return cls._of(value, plan_listed=False)
+
+    @classmethod
+    def from_listing(cls, value: report_domain.MissionReport, has_plan: bool) -> MissionReport:
+        """A report of a page (read without its plan): the plan loads when selected."""
+        return cls._of(value, plan_listed=has_plan)
+
+    @classmethod
+    def _of(cls, value: report_domain.MissionReport, plan_listed: bool) -> MissionReport:
         snapshot = MissionInput.from_domain(value.input)
         return cls(
             id=strawberry.ID(value.id),
@@ -183,16 +210,10 @@ class MissionReport:
             completed_at=value.completed_at,
             progress=MissionProgress.from_domain(value.progress),
             error=MissionError.from_domain(value.error) if value.error else None,
-            plan=(
-                MissionPlan(
-                    content=value.plan.content,
-                    sections=PlanSections.from_domain(value.plan.sections),
-                )
-                if value.plan
-                else None
-            ),
             input=snapshot,
             draft=value.draft if value.status is MissionStatus.GENERATING else None,
+            _plan=value.plan,
+            _plan_listed=plan_listed,
         )
 
 

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from domain.errors import LLMServiceUnavailable
-from domain.job_updates import apply_job_update
 from infra.llm_payloads import InvalidJobPayload, is_known_event_type, webhook_to_update
 from infra.webhook_signing import InvalidSignature
 from llm_service.http_body import BodyTooLarge, read_capped_body
@@ -37,7 +36,7 @@ async def llm_callback(request: Request) -> JSONResponse:
     except InvalidJobPayload as exc:
         return _refused(400, {"error": "invalid_payload", "detail": str(exc)})
     try:
-        applied = await apply_job_update(state.deps, update, webhook_id)
+        applied = await state.job_updates.apply(update, webhook_id)
     except LLMServiceUnavailable:
         # We need the workflow definition to apply progress; the sender will retry.
         return JSONResponse({"error": "temporarily_unavailable"}, status_code=503)

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     reconcile_after_seconds: float = Field(60.0, validation_alias="RECONCILE_AFTER_SECONDS")
     sweep_interval_seconds: float = Field(30.0, validation_alias="SWEEP_INTERVAL_SECONDS")
     webhook_max_body_bytes: int = Field(2_000_000, validation_alias="WEBHOOK_MAX_BODY_BYTES")
+    # Webhooks that arrive together share one transaction, at most this many (group
+    # commit, domain/job_update_batches.py); 1 applies each in its own.
+    webhook_batch_max: int = Field(32, ge=1, le=1000, validation_alias="WEBHOOK_BATCH_MAX")
     # Comma-separated browser origins allowed to call the API: HTTP CORS on /graphql and the
     # websocket handshake read this one list. Empty: same-origin only.
     allowed_origins: str = Field("", validation_alias="ALLOWED_ORIGINS")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from llm_service.db import create_private_sqlite_file, tune_sqlite
@@ -27,11 +30,17 @@ class Engines:
             await self.reader.dispose()
 
 
+# Connections older than this are replaced at checkout, before a server-side idle
+# timeout or a failover can leave them half-open.
+POOL_RECYCLE_SECONDS = 600
+
+
 def create_engines(url: str, *, echo: bool = False) -> Engines:
     if not url.startswith("sqlite"):
         engine = create_async_engine(
-            url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+            url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=POOL_RECYCLE_SECONDS
         )
+        discard_closed_connections(engine)
         return Engines(engine, engine)
     create_private_sqlite_file(url)
     writer = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0)
@@ -39,3 +48,22 @@ def create_engines(url: str, *, echo: bool = False) -> Engines:
     tune_sqlite(writer, immediate=True)
     tune_sqlite(reader, immediate=False)
     return Engines(writer, reader)
+
+
+def discard_closed_connections(engine: AsyncEngine) -> None:
+    """A pooled connection the server closed is replaced at checkout, without a round trip.
+
+    In place of `pool_pre_ping`, which costs a `SELECT 1` per checkout (a round trip
+    per read and per transaction: benchmarks/README.md, fix 3). A server that
+    terminates a backend or shuts down closes its socket; asyncpg sees that as soon
+    as the event loop reads the end of the stream, so `is_closed()` answers from
+    memory. Raising DisconnectionError in a checkout handler makes the pool drop
+    that connection and hand out another (SQLAlchemy's documented custom
+    pessimistic check).
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        is_closed = getattr(dbapi_connection.driver_connection, "is_closed", None)
+        if is_closed is not None and is_closed():
+            raise DisconnectionError("the server closed this pooled connection")

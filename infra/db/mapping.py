@@ -46,6 +46,15 @@ def report_from_row(row: RowMapping) -> MissionReport:
     plan = None
     if row["plan_markdown"] is not None and row["plan_sections"] is not None:
         plan = Plan(row["plan_markdown"], PlanSections.from_dict(row["plan_sections"]))
+    return _report(row, plan)
+
+
+def report_listing_from_row(row: RowMapping) -> MissionReport:
+    """A row read without its plan columns: the report with `plan` None."""
+    return _report(row, None)
+
+
+def _report(row: RowMapping, plan: Plan | None) -> MissionReport:
     return MissionReport(
         id=row["id"],
         user_id=row["user_id"],

@@ -14,12 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.event_log import EventType, MissionEvent, replay_draft
 from domain.notifications import Notification
-from domain.report import MissionReport, MissionStatus
+from domain.plan import PlanSections
+from domain.report import MissionReport, MissionStatus, Plan
 from infra.db.mapping import (
     event_from_row,
     events_from_rows,
     notification_from_row,
     report_from_row,
+    report_listing_from_row,
 )
 from infra.db.tables import (
     bundle_scenarios,
@@ -44,10 +46,23 @@ MAX_CURSOR_LENGTH = 200
 _REPORT_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
+# A page of reports leaves the plan out: it is several KB of JSON per completed
+# report that a list rarely asks for (benchmarks/README.md, fix 2). `plans_by_ids`
+# reads the plans of the rows that have one, when a query selects them.
+_PLAN_COLUMNS = frozenset({"plan_markdown", "plan_sections"})
+_LISTING_COLUMNS = [
+    *(c for c in mission_reports.c if c.name not in _PLAN_COLUMNS),
+    mission_reports.c.plan_markdown.is_not(None).label("has_plan"),
+]
+
+
 @dataclass(frozen=True)
 class ReportPage:
+    """`reports` are listings: their `plan` is None; `with_plan` holds the ids that have one."""
+
     reports: list[MissionReport]
     has_next_page: bool
+    with_plan: frozenset[str] = frozenset()
 
 
 def encode_cursor(report: MissionReport) -> str:
@@ -113,7 +128,7 @@ class ReadQueries:
         self, user_id: str, status: MissionStatus | None, first: int, after: str | None
     ) -> ReportPage:
         t = mission_reports.c
-        query = select(mission_reports).where(t.user_id == user_id)
+        query = select(*_LISTING_COLUMNS).where(t.user_id == user_id)
         if status is not None:
             query = query.where(t.status == status.value)
         if after:
@@ -124,12 +139,28 @@ class ReadQueries:
         query = query.order_by(t.created_at.desc(), t.id.desc()).limit(first + 1)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        reports = [report_from_row(row) for row in rows[:first]]
-        return ReportPage(reports, has_next_page=len(rows) > first)
+        listed = rows[:first]
+        return ReportPage(
+            [report_listing_from_row(row) for row in listed],
+            has_next_page=len(rows) > first,
+            with_plan=frozenset(row["id"] for row in listed if row["has_plan"]),
+        )
 
-    async def active_reports(self, user_id: str) -> list[MissionReport]:
-        page = await self.report_page(user_id, MissionStatus.GENERATING, 100, None)
-        return page.reports
+    async def plans_by_ids(self, ids: Sequence[str]) -> dict[str, Plan]:
+        """The plans of those reports that have one (the columns a page leaves out)."""
+        t = mission_reports.c
+        query = select(t.id, t.plan_markdown, t.plan_sections).where(
+            t.id.in_(list(ids)), t.plan_markdown.is_not(None), t.plan_sections.is_not(None)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {
+            report_id: Plan(markdown, PlanSections.from_dict(sections))
+            for report_id, markdown, sections in rows
+        }
+
+    async def active_reports(self, user_id: str) -> ReportPage:
+        return await self.report_page(user_id, MissionStatus.GENERATING, 100, None)
 
     async def notifications(self, user_id: str, include_dismissed: bool) -> list[Notification]:
         t = notifications.c
@@ -165,6 +196,18 @@ class ReadQueries:
             draft = replay_draft((event for event in page if event.sequence <= sequence), draft)
             last = page[-1].sequence
         return draft
+
+    async def latest_sequences(self, report_ids: Sequence[str]) -> dict[str, int]:
+        """Each report's latest logged sequence (reports without events are left out)."""
+        t = mission_events.c
+        query = (
+            select(t.report_id, func.max(t.sequence))
+            .where(t.report_id.in_(list(report_ids)))
+            .group_by(t.report_id)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {report_id: int(sequence) for report_id, sequence in rows}
 
     async def latest_state_event(self, report_id: str) -> MissionEvent | None:
         """The logged event that put the report in its current state (notifications aside)."""

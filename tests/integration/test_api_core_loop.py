@@ -161,3 +161,31 @@ async def test_an_idempotency_key_reused_for_another_input_is_a_typed_error(
     assert result["field"] == "idempotencyKey" and "different wizard input" in result["message"]
     listed = await api.graphql("{ missionReports { nodes { id } } }", user=user)
     assert [n["id"] for n in listed["data"]["missionReports"]["nodes"]] == [first["report"]["id"]]
+
+
+PAGE_WITH_PLANS = """{ missionReports { nodes { id status plan {
+  content sections { executiveSummary bundles { bundleId bundle { id name priceUsd } } }
+} } } }"""
+ONE_WITH_PLAN = """query($id: ID!) { missionReport(id: $id) { id status plan {
+  content sections { executiveSummary bundles { bundleId bundle { id name priceUsd } } }
+} } }"""
+
+
+async def test_a_page_shows_each_plan_as_the_report_itself_does(api: ApiHarness) -> None:
+    # A page reads its rows without the plan columns and loads the plans only when
+    # selected (benchmarks/README.md, fix 2): what a client sees must not differ.
+    user = new_user()
+    first = await submit(api, user)
+    second = await submit(api, user)
+    for result in (first, second):
+        await completed_report(api, user, result["report"]["id"])
+    page = (await api.graphql(PAGE_WITH_PLANS, user=user))["data"]["missionReports"]["nodes"]
+    assert [n["id"] for n in page] == [second["report"]["id"], first["report"]["id"]]
+    for node in page:
+        alone = await api.graphql(ONE_WITH_PLAN, {"id": node["id"]}, user=user)
+        assert node == alone["data"]["missionReport"]
+        assert node["plan"]["content"].startswith("# ")
+    without = await api.graphql("{ missionReports { nodes { id status } } }", user=user)
+    assert [n["id"] for n in without["data"]["missionReports"]["nodes"]] == [n["id"] for n in page]
+    active = await api.graphql("{ activeMissions { id plan { content } } }", user=user)
+    assert active["data"]["activeMissions"] == []
