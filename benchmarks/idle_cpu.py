@@ -37,11 +37,7 @@ async def main(args: Any) -> None:
     count = idle_memory.raise_file_limit(args.subscriptions)
     workdir = Path(tempfile.mkdtemp(prefix="bench-idle-cpu-"))
     url = await common.recreate_database(args.database)
-    api = common.api_server(
-        workdir, url, OFFLINE_STEP_DELAY_MS=common.STALLED_STEP_DELAY_MS,
-        **seeding.NO_RECONCILIATION,
-    )  # fmt: skip
-    base = common.baseline_server(workdir, "benchmarks.baseline_fanout:app", "/healthz")
+    api, base = seeding.subscription_servers(workdir, url)
     profiler = meters.Profiler(args.py_spy, args.profile_dir)
     results: dict[str, dict[str, Any]] = {}
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
@@ -79,3 +80,14 @@ SUBSCRIPTIONS_PER_USER = 6
 def users_for(subscriptions: int, at_least: int) -> int:
     """How many reports (one user each) carry `subscriptions` under the per-user cap."""
     return max(at_least, -(-subscriptions // SUBSCRIPTIONS_PER_USER))
+
+
+def subscription_servers(workdir: Path, database: str) -> tuple[common.Server, common.Server]:
+    """The API with reports that stay GENERATING (no job moves, no reconciliation) and
+    the raw websocket fan-out it is compared with: the pair the subscription benchmarks use."""
+    api = common.api_server(
+        workdir, database, OFFLINE_STEP_DELAY_MS=common.STALLED_STEP_DELAY_MS,
+        **NO_RECONCILIATION,
+    )  # fmt: skip
+    base = common.baseline_server(workdir, "benchmarks.baseline_fanout:app", "/healthz")
+    return api, base

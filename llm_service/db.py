@@ -30,6 +30,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import DateTime, Engine, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_
@@ -168,3 +169,20 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         await conn.execution_options(**{_IMMEDIATE: True})
         async with conn.begin():
             yield conn
+
+
+# SQLSTATE prefixes worth another try: connection exceptions (08), the server shutting
+# down or starting up (57P01-57P03), serialization failures and deadlocks (40001, 40P01).
+_TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "40001", "40P01")
+
+
+def is_transient_db_error(exc: BaseException) -> bool:
+    """A refused or lost database connection (or a busy SQLite): worth another try."""
+    if isinstance(exc, OSError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES)

@@ -17,10 +17,8 @@ from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
 from domain.workflow import StepProgress
-from llm_service.db import utcnow
+from llm_service.db import is_transient_db_error, utcnow
 from llm_service.draft_stream import DRAFT_STREAM, DraftStream, progress_sender
 from llm_service.errors import WorkflowError
 from llm_service.job_store import JobRecord, JobStore, NewJob
@@ -184,7 +182,7 @@ class _Execution:
         try:
             await self._run_workflow()
         except Exception as exc:
-            if _is_transient(exc):
+            if is_transient_db_error(exc):
                 raise  # the database is away: the lease hands the job on once it is back
             # Most likely a write the database refuses: fail the job now, while we
             # hold it, rather than let the lease expire and the whole job run again.
@@ -360,7 +358,7 @@ class _Execution:
             try:
                 return await self._write(event_type, data, changes)
             except Exception as exc:
-                if not _is_transient(exc) or loop.time() + delay > deadline:
+                if not is_transient_db_error(exc) or loop.time() + delay > deadline:
                     raise
                 logger.warning(
                     "recording %s of job %s failed (%s); retrying in %.1f s",
@@ -393,20 +391,3 @@ class _Execution:
                 )
             raise
         return sequence is not None
-
-
-# SQLSTATE prefixes worth another try: connection exceptions (08), the server shutting
-# down or starting up (57P01-57P03), serialization failures and deadlocks (40001, 40P01).
-_TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "40001", "40P01")
-
-
-def _is_transient(exc: BaseException) -> bool:
-    """A refused or lost database connection (or a busy SQLite): worth another try."""
-    if isinstance(exc, OSError):
-        return True
-    if not isinstance(exc, DBAPIError):
-        return False
-    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
-        return True
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    return isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES)
