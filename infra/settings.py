@@ -88,7 +88,8 @@ class Settings(BaseSettings):
     graphql_introspection: bool | None = Field(None, validation_alias="GRAPHQL_INTROSPECTION")
     graphiql: bool | None = Field(None, validation_alias="GRAPHIQL")
     # POST /api/dev/token mints a token for any user name (graph/dev_token_route.py).
-    # Unset: on in development, off in production.
+    # Unset: on only in development (ENVIRONMENT=development, the default), so a
+    # staging or production server hands out no tokens unless told to.
     dev_sign_in: bool | None = Field(None, validation_alias="DEV_SIGN_IN")
     # Bearer token /metrics asks for. Unset: /metrics is open in development and
     # answers 404 in production.
@@ -117,7 +118,7 @@ class Settings(BaseSettings):
 
     @property
     def dev_sign_in_enabled(self) -> bool:
-        return self._on_outside_production(self.dev_sign_in)
+        return self.dev_sign_in if self.dev_sign_in is not None else self.is_development
 
     def _on_outside_production(self, setting: bool | None) -> bool:
         return setting if setting is not None else not self.is_production
@@ -129,6 +130,10 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment.lower() == "production"
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment.lower() == "development"
 
     @property
     def embedded_llm_service(self) -> bool:
