@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from llm_service.db import async_driver_url
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
@@ -142,7 +144,7 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:
-            return _async_driver_url(self.database_url)
+            return async_driver_url(self.database_url)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'mission_planner.db').resolve()}"
 
@@ -161,15 +163,6 @@ class Settings(BaseSettings):
         return self.llm_service_api_secret or _generated_secret(
             self.data_dir, "llm_service_api_secret", raw=True
         )
-
-
-def _async_driver_url(url: str) -> str:
-    for plain in ("postgres://", "postgresql://"):
-        if url.startswith(plain):
-            return "postgresql+asyncpg://" + url.removeprefix(plain)
-    if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
-    return url
 
 
 def _generated_secret(data_dir: Path, name: str, *, raw: bool) -> str:

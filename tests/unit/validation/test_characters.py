@@ -7,13 +7,8 @@ from typing import Any
 import pytest
 
 from domain.validation import validate_mission_input
-from tests.unit.validation.inputs import (
-    errors_of,
-    make_input,
-    only_error,
-    with_location,
-    with_member,
-)
+from tests.unit.builders import valid_input
+from tests.unit.validation.inputs import errors_of, only_error, with_location, with_member
 
 # --- characters -----------------------------------------------------------------------
 
@@ -30,7 +25,7 @@ FORBIDDEN = ["\x00", "\x07", "\x1b", "\x7f", "\x9b", "\u2028", "\u2029", "\u202e
         (lambda bad: with_location(postal_code=bad), "location.postalCode"),
         (lambda bad: with_member(1, name=bad), "familyMembers[1].name"),
         (lambda bad: with_member(0, medical_needs=("a", bad)), "familyMembers[0].medicalNeeds[1]"),
-        (lambda bad: make_input(notes=bad), "notes"),
+        (lambda bad: valid_input(notes=bad), "notes"),
     ],
 )
 def test_control_characters_are_rejected_everywhere(build: Any, field: str, char: str) -> None:
@@ -73,7 +68,7 @@ def test_invisible_only_required_text_is_missing(blank: str) -> None:
 
 @pytest.mark.parametrize("blank", INVISIBLE_ONLY)
 def test_invisible_only_optional_text_is_absent(blank: str) -> None:
-    result = validate_mission_input(make_input(notes=blank + "\n\t" + blank))
+    result = validate_mission_input(valid_input(notes=blank + "\n\t" + blank))
     assert result.notes is None
     assert validate_mission_input(with_member(0, name=blank)).family_members[0].name is None
     assert validate_mission_input(with_location(postal_code=blank)).location.postal_code is None

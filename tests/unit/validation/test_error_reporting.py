@@ -9,7 +9,8 @@ import pytest
 from domain.field_errors import FieldError, FieldErrorCode, InvalidMissionInput
 from domain.validation import validate_mission_input
 from domain.wizard import FamilyMember, Location, Scenario
-from tests.unit.validation.inputs import errors_of, make_input
+from tests.unit.builders import valid_input
+from tests.unit.validation.inputs import errors_of
 
 ERROR_CODES = {
     "required",
@@ -27,7 +28,7 @@ ERROR_CODES = {
 
 
 def test_every_error_is_reported_at_once() -> None:
-    candidate = make_input(
+    candidate = valid_input(
         location=Location(city="", state="FL", country="USA"),
         scenarios=(Scenario.FLOOD, Scenario.FLOOD),
         family_members=(FamilyMember(age=130, medical_needs=("",)),),
@@ -52,7 +53,7 @@ def test_every_error_is_reported_at_once() -> None:
 def test_errors_use_known_codes_and_sentences() -> None:
     with pytest.raises(InvalidMissionInput) as raised:
         validate_mission_input(
-            make_input(location=Location(city="", state="x" * 101), scenarios=(), pet_count=-1)
+            valid_input(location=Location(city="", state="x" * 101), scenarios=(), pet_count=-1)
         )
     for error in raised.value.errors:
         assert error.code in ERROR_CODES
@@ -61,7 +62,7 @@ def test_errors_use_known_codes_and_sentences() -> None:
 
 
 def test_missing_location_and_mobility_plan_are_reported() -> None:
-    candidate = make_input(location=None, mobility_plan=None)
+    candidate = valid_input(location=None, mobility_plan=None)
     assert errors_of(candidate) == [("location", "required"), ("mobilityPlan", "required")]
 
 

@@ -6,13 +6,8 @@ import pytest
 
 from domain.validation import validate_mission_input
 from domain.wizard import FamilyMember, MobilityPlan, MobilityStrategy, Scenario
-from tests.unit.validation.inputs import (
-    errors_of,
-    make_input,
-    only_error,
-    with_location,
-    with_member,
-)
+from tests.unit.builders import valid_input
+from tests.unit.validation.inputs import errors_of, only_error, with_location, with_member
 
 # --- location -------------------------------------------------------------------------
 
@@ -77,21 +72,21 @@ def test_assigned_country_codes_are_accepted(country: str) -> None:
 
 
 def test_at_least_one_scenario() -> None:
-    error = only_error(make_input(scenarios=()))
+    error = only_error(valid_input(scenarios=()))
     assert (error.field, error.code) == ("scenarios", "too_few")
     assert "between 1 and 6 scenarios" in error.message
 
 
 def test_at_most_six_scenarios() -> None:
-    assert validate_mission_input(make_input(scenarios=tuple(Scenario)[:6]))
-    error = only_error(make_input(scenarios=tuple(Scenario)[:7]))
+    assert validate_mission_input(valid_input(scenarios=tuple(Scenario)[:6]))
+    error = only_error(valid_input(scenarios=tuple(Scenario)[:7]))
     assert (error.field, error.code) == ("scenarios", "too_many")
     assert "(got 7)" in error.message
 
 
 def test_a_repeated_scenario_is_named_by_the_index_of_the_repeat() -> None:
     scenarios = (Scenario.FLOOD, Scenario.HURRICANE, Scenario.FLOOD, Scenario.HURRICANE)
-    assert errors_of(make_input(scenarios=scenarios)) == [
+    assert errors_of(valid_input(scenarios=scenarios)) == [
         ("scenarios[2]", "duplicate"),
         ("scenarios[3]", "duplicate"),
     ]
@@ -99,24 +94,24 @@ def test_a_repeated_scenario_is_named_by_the_index_of_the_repeat() -> None:
 
 def test_a_scenario_must_be_a_scenario() -> None:
     # Scenario subclasses str: the plain string must not pass for the member.
-    candidate = make_input(scenarios=(Scenario.FLOOD, "HURRICANE"))
+    candidate = valid_input(scenarios=(Scenario.FLOOD, "HURRICANE"))
     assert errors_of(candidate) == [("scenarios[1]", "invalid_choice")]
 
 
 def test_scenarios_must_be_a_list() -> None:
-    assert errors_of(make_input(scenarios="HURRICANE")) == [("scenarios", "required")]
+    assert errors_of(valid_input(scenarios="HURRICANE")) == [("scenarios", "required")]
 
 
 # --- family ---------------------------------------------------------------------------
 
 
 def test_at_least_one_family_member() -> None:
-    assert errors_of(make_input(family_members=())) == [("familyMembers", "too_few")]
+    assert errors_of(valid_input(family_members=())) == [("familyMembers", "too_few")]
 
 
 def test_at_most_twenty_family_members() -> None:
-    assert validate_mission_input(make_input(family_members=(FamilyMember(age=30),) * 20))
-    error = only_error(make_input(family_members=(FamilyMember(age=30),) * 21))
+    assert validate_mission_input(valid_input(family_members=(FamilyMember(age=30),) * 20))
+    error = only_error(valid_input(family_members=(FamilyMember(age=30),) * 21))
     assert (error.field, error.code) == ("familyMembers", "too_many")
 
 
@@ -133,7 +128,7 @@ def test_age_is_a_whole_number_from_0_to_120(age: object) -> None:
 
 
 def test_a_family_member_must_be_a_family_member() -> None:
-    candidate = make_input(family_members=(FamilyMember(age=3), {"age": 3}))
+    candidate = valid_input(family_members=(FamilyMember(age=3), {"age": 3}))
     assert errors_of(candidate) == [("familyMembers[1]", "invalid_format")]
 
 
@@ -165,7 +160,7 @@ def test_a_medical_need_is_at_most_200_characters() -> None:
 
 
 def test_strategy_must_be_a_mobility_strategy() -> None:
-    candidate = make_input(mobility_plan=MobilityPlan(strategy="EVACUATE"))  # type: ignore[arg-type]
+    candidate = valid_input(mobility_plan=MobilityPlan(strategy="EVACUATE"))  # type: ignore[arg-type]
     error = only_error(candidate)
     assert (error.field, error.code) == ("mobilityPlan.strategy", "invalid_choice")
     assert "SHELTER_IN_PLACE, EVACUATE, FLEXIBLE" in error.message
@@ -173,46 +168,46 @@ def test_strategy_must_be_a_mobility_strategy() -> None:
 
 def test_has_vehicle_must_be_a_boolean() -> None:
     plan = MobilityPlan(strategy=MobilityStrategy.EVACUATE, has_vehicle="yes")  # type: ignore[arg-type]
-    assert errors_of(make_input(mobility_plan=plan)) == [
+    assert errors_of(valid_input(mobility_plan=plan)) == [
         ("mobilityPlan.hasVehicle", "invalid_format")
     ]
 
 
 def test_budget_tier_must_be_a_budget_tier() -> None:
-    error = only_error(make_input(budget_tier="PREMIUM"))
+    error = only_error(valid_input(budget_tier="PREMIUM"))
     assert (error.field, error.code) == ("budgetTier", "invalid_choice")
 
 
 @pytest.mark.parametrize("days", [3, 365])
 def test_durations_at_the_limits_are_accepted(days: int) -> None:
-    assert validate_mission_input(make_input(duration_days=days)).duration_days == days
+    assert validate_mission_input(valid_input(duration_days=days)).duration_days == days
 
 
 @pytest.mark.parametrize("days", [2, 366, 0, -14, True])
 def test_duration_is_3_to_365_days(days: int) -> None:
-    error = only_error(make_input(duration_days=days))
+    error = only_error(valid_input(duration_days=days))
     assert (error.field, error.code) == ("durationDays", "out_of_range")
     assert error.message == "Duration must be between 3 and 365 days."
 
 
 @pytest.mark.parametrize("pets", [0, 20])
 def test_pet_counts_at_the_limits_are_accepted(pets: int) -> None:
-    assert validate_mission_input(make_input(pet_count=pets)).pet_count == pets
+    assert validate_mission_input(valid_input(pet_count=pets)).pet_count == pets
 
 
 @pytest.mark.parametrize("pets", [-1, 21])
 def test_pet_count_is_0_to_20(pets: int) -> None:
-    error = only_error(make_input(pet_count=pets))
+    error = only_error(valid_input(pet_count=pets))
     assert (error.field, error.code) == ("petCount", "out_of_range")
 
 
 def test_notes_are_at_most_2000_characters() -> None:
-    assert validate_mission_input(make_input(notes="n" * 2000))
-    error = only_error(make_input(notes="n" * 2001))
+    assert validate_mission_input(valid_input(notes="n" * 2000))
+    error = only_error(valid_input(notes="n" * 2001))
     assert (error.field, error.code) == ("notes", "too_long")
     assert "at most 2000 characters" in error.message
 
 
 def test_notes_may_hold_newlines_and_tabs() -> None:
     notes = "Line one\n\tindented\nline three"
-    assert validate_mission_input(make_input(notes=notes)).notes == notes
+    assert validate_mission_input(valid_input(notes=notes)).notes == notes

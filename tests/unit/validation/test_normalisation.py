@@ -6,15 +6,16 @@ import unicodedata
 
 from domain.validation import validate_mission_input
 from domain.wizard import FamilyMember, Location, Scenario
-from tests.unit.validation.inputs import make_input, with_location
+from tests.unit.builders import valid_input
+from tests.unit.validation.inputs import with_location
 
 
 def test_a_valid_input_is_returned_unchanged() -> None:
-    assert validate_mission_input(make_input()) == make_input()
+    assert validate_mission_input(valid_input()) == valid_input()
 
 
 def test_text_is_stripped_and_country_upper_cased() -> None:
-    candidate = make_input(
+    candidate = valid_input(
         location=Location(city="  Miami ", state="\tFL\n", country=" us ", postal_code=" 33101 "),
         family_members=(FamilyMember(age=3, name="  Leo  ", medical_needs=("  asthma ",)),),
         notes="  call grandma  ",
@@ -26,7 +27,7 @@ def test_text_is_stripped_and_country_upper_cased() -> None:
 
 
 def test_blank_optional_text_becomes_none() -> None:
-    candidate = make_input(
+    candidate = valid_input(
         location=Location(city="Miami", state="FL", postal_code="   "),
         family_members=(FamilyMember(age=30, name=" "),),
         notes=" \n\t ",
@@ -48,12 +49,12 @@ def test_text_is_nfc_normalised() -> None:
 
 
 def test_windows_line_endings_in_notes_become_newlines() -> None:
-    assert validate_mission_input(make_input(notes="a\r\nb\rc")).notes == "a\nb\nc"
+    assert validate_mission_input(valid_input(notes="a\r\nb\rc")).notes == "a\nb\nc"
 
 
 def test_lists_become_tuples_and_missing_medical_needs_read_as_empty() -> None:
     member = FamilyMember(age=5, medical_needs=None)  # type: ignore[arg-type]
-    candidate = make_input(
+    candidate = valid_input(
         scenarios=[Scenario.FLOOD],
         family_members=[member],
     )
