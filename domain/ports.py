@@ -1,6 +1,6 @@
 """What the operations need from the outside world, as protocols.
 
-infra/ implements them; tests/unit/fakes.py has in-memory fakes.
+infra/ implements them; tests/unit/fakes/ has in-memory fakes.
 """
 
 from __future__ import annotations

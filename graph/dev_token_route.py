@@ -2,9 +2,10 @@
 
 POST `{"user_id": "alice", "admin": false}` answers a token signed with the
 configured secret, as `mission-planner token` prints. Anyone who reaches it can
-act as anyone, so it exists only where DEV_SIGN_IN is on (by default: outside
-production); elsewhere both methods answer 404, as for a path that does not exist.
-GET answers 200 where it is on, so a client knows whether to offer it.
+act as anyone, so it exists only where DEV_SIGN_IN is on (by default: only when
+ENVIRONMENT is development, never in staging or production); elsewhere both methods
+answer 404, saying sign-in is off. GET answers 200 where it is on, so a client knows
+whether to offer it.
 """
 
 from __future__ import annotations
@@ -22,13 +23,16 @@ DEV_TOKEN_PATH = "/api/dev/token"
 DEV_TOKEN_TTL_SECONDS = 12 * 3600
 _MAX_BODY_BYTES = 1024
 _USER_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
-_NOT_FOUND = {"error": "not_found"}
+_SIGN_IN_OFF = {
+    "error": "not_found",
+    "message": "Development sign-in is off on this server: sign in with a token.",
+}
 
 
 async def dev_token(request: Request) -> JSONResponse:
     state = request.app.state.mission_planner
     if not state.settings.dev_sign_in_enabled:
-        return JSONResponse(_NOT_FOUND, status_code=404)
+        return JSONResponse(_SIGN_IN_OFF, status_code=404)
     if request.method == "GET":
         return JSONResponse({"available": True})
     body = await _capped_body(request)

@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from llm_service.db import async_driver_url
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
@@ -93,7 +95,8 @@ class Settings(BaseSettings):
     graphql_introspection: bool | None = Field(None, validation_alias="GRAPHQL_INTROSPECTION")
     graphiql: bool | None = Field(None, validation_alias="GRAPHIQL")
     # POST /api/dev/token mints a token for any user name (graph/dev_token_route.py).
-    # Unset: on in development, off in production.
+    # Unset: on only in development (ENVIRONMENT=development, the default), so a
+    # staging or production server hands out no tokens unless told to.
     dev_sign_in: bool | None = Field(None, validation_alias="DEV_SIGN_IN")
     # Bearer token /metrics asks for. Unset: /metrics is open in development and
     # answers 404 in production.
@@ -131,7 +134,7 @@ class Settings(BaseSettings):
 
     @property
     def dev_sign_in_enabled(self) -> bool:
-        return self._on_outside_production(self.dev_sign_in)
+        return self.dev_sign_in if self.dev_sign_in is not None else self.is_development
 
     def _on_outside_production(self, setting: bool | None) -> bool:
         return setting if setting is not None else not self.is_production
@@ -145,13 +148,17 @@ class Settings(BaseSettings):
         return self.environment.lower() == "production"
 
     @property
+    def is_development(self) -> bool:
+        return self.environment.lower() == "development"
+
+    @property
     def embedded_llm_service(self) -> bool:
         return not self.llm_service_url
 
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:
-            return _async_driver_url(self.database_url)
+            return async_driver_url(self.database_url)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'mission_planner.db').resolve()}"
 
@@ -170,15 +177,6 @@ class Settings(BaseSettings):
         return self.llm_service_api_secret or _generated_secret(
             self.data_dir, "llm_service_api_secret", raw=True
         )
-
-
-def _async_driver_url(url: str) -> str:
-    for plain in ("postgres://", "postgresql://"):
-        if url.startswith(plain):
-            return "postgresql+asyncpg://" + url.removeprefix(plain)
-    if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
-    return url
 
 
 def _generated_secret(data_dir: Path, name: str, *, raw: bool) -> str:

@@ -1,9 +1,13 @@
-"""The SQL plumbing both services share: the UTC column type and SQLite's tuning.
+"""The SQL plumbing both services share: the UTC column type, URLs, SQLite's tuning.
 
 Shared, and here: the API embeds the LLM service and already depends on it, while the
 LLM service must stay deployable on its own and never imports the API's `infra`. So
-the one copy lives on the side that depends on nothing; `infra.db.engine` and
-`infra.db.tables` import it. Only SQLAlchemy is needed, no other part of either service.
+the one copy lives on the side that depends on nothing; `infra.db.engine`,
+`infra.db.tables` and `infra.settings` import it. Only SQLAlchemy is needed, no other
+part of either service.
+
+Database URLs as hosts hand them out (`postgres://`, `sqlite:///`) get the async drivers
+here, for both (`async_driver_url`).
 
 SQLite, decided once for both:
 - WAL, so reads go on while one connection writes; `synchronous=NORMAL` (safe with WAL:
@@ -68,6 +72,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         if not isinstance(value, datetime):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def async_driver_url(url: str) -> str:
+    """`postgres://` and `sqlite:///` URLs (as hosts hand them out) with the async drivers."""
+    for plain in ("postgres://", "postgresql://"):
+        if url.startswith(plain):
+            return "postgresql+asyncpg://" + url.removeprefix(plain)
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url
 
 
 def create_db_engine(url: str) -> AsyncEngine:

@@ -45,10 +45,22 @@ async def downgrade_to(engine: AsyncEngine, revision: str) -> None:
 
 
 async def _run(engine: AsyncEngine, action: Callable[[Config], None]) -> None:
+    await run_on_engine(engine, alembic_config, action)
+
+
+async def run_on_engine(
+    engine: AsyncEngine, config: Callable[[], Config], action: Callable[[Config], None]
+) -> None:
+    """Runs `action` (an Alembic command) with a connection of `engine` handed to env.py.
+
+    Both trees run this way (`infra.db.migrate` too): env.py migrates on the caller's
+    connection (`llm_service.alembic_env`) instead of opening an engine of its own.
+    """
+
     def in_sync(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        action(config)
+        configured = config()
+        configured.attributes["connection"] = connection
+        action(configured)
 
     async with engine.connect() as conn:
         await conn.run_sync(in_sync)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from llm_service.db import async_driver_url
 from llm_service.plan_request import BUDGET_TIERS
 
 # Dollars a household of each budget tier spends on recommended bundles.
@@ -149,16 +150,6 @@ class LLMServiceSettings(BaseSettings):
         if self.uses_remote_model:
             return 0.0
         return self.offline_step_delay_ms / 1000
-
-
-def async_driver_url(url: str) -> str:
-    """`postgres://` and `sqlite:///` URLs (as hosts hand them out) with the async drivers."""
-    for plain in ("postgres://", "postgresql://"):
-        if url.startswith(plain):
-            return "postgresql+asyncpg://" + url.removeprefix(plain)
-    if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
-    return url
 
 
 def parse_budget_tiers(value: Any) -> dict[str, Decimal]:

@@ -18,6 +18,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from llm_service import migrate as llm_migrate
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -32,8 +34,6 @@ def alembic_config(url: str | None = None) -> Config:
 async def upgrade_to_head(engine: AsyncEngine, *, with_llm_service: bool = False) -> None:
     await _run(engine, lambda config: command.upgrade(config, "head"))
     if with_llm_service:
-        from llm_service import migrate as llm_migrate
-
         await llm_migrate.upgrade_to_head(engine)
 
 
@@ -50,23 +50,13 @@ async def downgrade_to(engine: AsyncEngine, revision: str) -> None:
 
 
 async def _run(engine: AsyncEngine, action: Callable[[Config], None]) -> None:
-    def in_sync(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        action(config)
-
-    async with engine.connect() as conn:
-        await conn.run_sync(in_sync)
-        await conn.commit()
+    await llm_migrate.run_on_engine(engine, alembic_config, action)
 
 
 async def is_at_head(engine: AsyncEngine, *, with_llm_service: bool = False) -> bool:
     """True when the database is at the latest revision, so every table this code uses exists."""
-    if with_llm_service:
-        from llm_service import migrate as llm_migrate
-
-        if not await llm_migrate.is_at_head(engine):
-            return False
+    if with_llm_service and not await llm_migrate.is_at_head(engine):
+        return False
 
     def check(connection: Connection) -> bool:
         heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())

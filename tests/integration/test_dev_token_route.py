@@ -53,18 +53,38 @@ async def test_development_mints_a_token_the_api_accepts(make_api: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "overrides", [{"ENVIRONMENT": "production"}, {"DEV_SIGN_IN": False}], ids=["production", "off"]
+    "overrides",
+    [
+        {"ENVIRONMENT": "production"},
+        {"ENVIRONMENT": "staging"},
+        {"ENVIRONMENT": "test"},
+        {"DEV_SIGN_IN": False},
+    ],
+    ids=["production", "staging", "test", "off"],
 )
-async def test_where_it_is_off_both_methods_answer_404(make_api: Any, overrides: Any) -> None:
+async def test_where_it_is_off_both_methods_answer_404_saying_so(
+    make_api: Any, overrides: Any
+) -> None:
     api = await make_api(**overrides)
     assert (await api.client.get(PATH)).status_code == 404
     response = await api.client.post(PATH, json={"user_id": "alice", "admin": True})
     assert response.status_code == 404
-    assert "token" not in response.text
+    assert response.json() == {
+        "error": "not_found",
+        "message": "Development sign-in is off on this server: sign in with a token.",
+    }
 
 
-async def test_production_can_turn_it_on_explicitly(make_api: Any) -> None:
-    api = await make_api(ENVIRONMENT="production", DEV_SIGN_IN=True)
+async def test_development_in_any_case_is_development(make_api: Any) -> None:
+    api = await make_api(ENVIRONMENT="Development")
+    assert (await api.client.post(PATH, json={"user_id": "alice"})).status_code == 200
+
+
+@pytest.mark.parametrize("environment", ["production", "staging"])
+async def test_outside_development_it_can_be_turned_on_explicitly(
+    make_api: Any, environment: str
+) -> None:
+    api = await make_api(ENVIRONMENT=environment, DEV_SIGN_IN=True)
     assert (await api.client.post(PATH, json={"user_id": "alice"})).status_code == 200
 
 

@@ -15,7 +15,7 @@ from domain.rate_limit import SubmissionRateLimit
 from domain.report import ReportError
 from tests.unit.builders import T0
 from tests.unit.fakes import Fakes, make_fakes, valid_input
-from tests.unit.test_operations import fail
+from tests.unit.operations.steps import fail
 
 USER = "user-1"
 LIMIT = SubmissionRateLimit(max_attempts=3, window=timedelta(seconds=60))

@@ -1,152 +1,29 @@
-"""Cost tracking end to end, on SQLite and PostgreSQL, embedded LLM service included.
-
-The model is a fake at the provider port: the offline planner's plan, reported as
-a chosen model with chosen token counts and (or not) a provider cost.
-"""
+"""What each plan used and cost, per attempt, once, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client import REGISTRY
 
-from llm_service.providers import Generation, OfflinePlanner, StreamItem, TextDelta, generate
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
+from tests.integration.usage.metered import (
+    CANCEL,
+    RETRY,
+    USAGE,
+    MeteredProvider,
+    counter,
+    finished,
+    new_model,
+    new_user,
+    submit,
+    viewer_usage,
+)
 from tests.support.job_events import PLAN, webhook_event
 from tests.support.waiting import wait_until
-
-USAGE = """
-query Usage($id: ID!) {
-  missionReport(id: $id) {
-    status
-    error { code }
-    usage { attempt model inputTokens outputTokens totalTokens durationMs costUsd
-            steps { stepId model inputTokens outputTokens costUsd } }
-    attempts { attempt model inputTokens outputTokens totalTokens costUsd }
-  }
-}
-"""
-VIEWER_USAGE = """
-{ viewer { usage { generations inputTokens outputTokens totalTokens costUsd
-                   byModel { model } byUser { userId } } } }
-"""
-SUMMARY = """
-query Summary($since: DateTime, $until: DateTime) {
-  usageSummary(since: $since, until: $until) {
-    generations inputTokens outputTokens totalTokens costUsd
-    byModel { model generations inputTokens outputTokens totalTokens costUsd }
-    byUser { userId generations inputTokens outputTokens costUsd }
-  }
-}
-"""
-RETRY = """
-mutation Retry($id: ID!) {
-  retryMissionPlan(reportId: $id) { __typename ... on RetryMissionPlanSuccess { report { id } } }
-}
-"""
-CANCEL = """
-mutation Cancel($id: ID!) { cancelMissionPlan(reportId: $id) { __typename } }
-"""
-NOT_A_PLAN = "The model rambled and wrote no sections at all.\n"
-
-
-class MeteredProvider:
-    """The offline plan, reported as `model` with these token counts and cost.
-
-    The first `bad_answers` calls answer text without sections: the job fails as
-    unparseable_plan after the model was paid for.
-    """
-
-    def __init__(self) -> None:
-        self.model = "test/metered"
-        self.input_tokens = 1000
-        self.output_tokens = 2000
-        self.cost_usd: float | None = None
-        self.bad_answers = 0
-        self.calls = 0
-
-    async def stream(
-        self, *, system: str, user: str, context: dict[str, Any]
-    ) -> AsyncGenerator[StreamItem, None]:
-        self.calls += 1
-        plan = await generate(OfflinePlanner(), system=system, user=user, context=context)
-        text = NOT_A_PLAN if self.calls <= self.bad_answers else plan.text
-        yield TextDelta(text)
-        yield Generation(text, self.model, self.input_tokens, self.output_tokens, self.cost_usd)
-
-
-def new_model() -> str:
-    # One label per test (the meter keeps at most 50 model labels per process).
-    return f"test/model-{uuid.uuid4().hex[:8]}"
-
-
-def new_user() -> str:
-    return f"user-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-def provider() -> MeteredProvider:
-    return MeteredProvider()
-
-
-@pytest.fixture
-def prices_file(tmp_path: Path) -> Path:
-    path = tmp_path / "prices.json"
-    models = {
-        "test/listed": {"input_per_million": 3.0, "output_per_million": 15.0},
-        "openai/gpt-4o-mini": {"input_per_million": 0.15, "output_per_million": 0.6},
-    }
-    path.write_text(json.dumps({"models": models}))
-    return path
-
-
-@pytest.fixture
-async def api(
-    database_url: str, tmp_path: Path, provider: MeteredProvider, prices_file: Path
-) -> AsyncIterator[ApiHarness]:
-    settings = settings_for(
-        database_url, tmp_path, OFFLINE_STEP_DELAY_MS=0, LLM_PRICES_FILE=str(prices_file)
-    )
-    async with running_api(settings, llm_provider=provider) as harness:
-        yield harness
-
-
-async def as_admin(api: ApiHarness, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {api.token('admin-ops', admin=True)}"}
-    response = await api.client.post(
-        "/graphql", json={"query": query, "variables": variables}, headers=headers
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def submit(api: ApiHarness, user: str) -> str:
-    body = await api.graphql(SUBMIT, {"input": WIZARD}, user=user)
-    return str(body["data"]["submitMissionPlan"]["report"]["id"])
-
-
-async def finished(api: ApiHarness, user: str, report_id: str) -> dict[str, Any]:
-    async def done() -> dict[str, Any] | None:
-        report = (await api.graphql(USAGE, {"id": report_id}, user=user))["data"]["missionReport"]
-        return report if report["status"] != "GENERATING" else None
-
-    return await wait_until(done, timeout=20, interval=0.05)
-
-
-async def viewer_usage(api: ApiHarness, user: str) -> dict[str, Any]:
-    return (await api.graphql(VIEWER_USAGE, user=user))["data"]["viewer"]["usage"]
-
-
-def counter(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 async def test_a_completed_plan_shows_its_usage_at_the_providers_reported_cost(
@@ -347,70 +224,3 @@ async def test_prometheus_counters_move_by_exactly_the_stored_amounts(
     assert [a - b for a, b in zip(after, before, strict=True)] == [2000, 4000, 0.25]
     line = f'mission_planner_llm_tokens_total{{kind="input",model="{provider.model}"}} 2000.0'
     assert line in metrics
-
-
-async def test_usage_summary_breaks_usage_down_by_model_and_user_within_the_period(
-    api: ApiHarness, provider: MeteredProvider
-) -> None:
-    first_model, second_model = new_model(), new_model()
-    alice, bob = new_user(), new_user()
-    start = datetime.now(UTC)
-    provider.model, provider.cost_usd = first_model, 0.5
-    await finished(api, alice, await submit(api, alice))
-    provider.model, provider.cost_usd, provider.input_tokens = second_model, 0.25, 10
-    await finished(api, alice, await submit(api, alice))
-    await finished(api, bob, await submit(api, bob))
-    end = datetime.now(UTC) + timedelta(seconds=1)
-
-    period = {"since": start.isoformat(), "until": end.isoformat()}
-    summary = (await as_admin(api, SUMMARY, period))["data"]["usageSummary"]
-    before = (await as_admin(api, SUMMARY, {"until": start.isoformat()}))["data"]
-    later = (await as_admin(api, SUMMARY, {"since": end.isoformat()}))["data"]
-
-    # (Only this test's users and models: the PostgreSQL database is shared.)
-    assert (summary["generations"], summary["costUsd"]) == (3, 1.0)
-    assert (summary["inputTokens"], summary["outputTokens"]) == (1020, 6000)
-    assert summary["totalTokens"] == 7020
-    by_model = {m["model"]: m for m in summary["byModel"]}
-    assert by_model[first_model] == {
-        "model": first_model,
-        "generations": 1,
-        "inputTokens": 1000,
-        "outputTokens": 2000,
-        "totalTokens": 3000,
-        "costUsd": 0.5,
-    }
-    assert (by_model[second_model]["generations"], by_model[second_model]["costUsd"]) == (2, 0.5)
-    by_user = {u["userId"]: u for u in summary["byUser"]}
-    assert (by_user[alice]["generations"], by_user[alice]["costUsd"]) == (2, 0.75)
-    assert (by_user[bob]["generations"], by_user[bob]["inputTokens"]) == (1, 10)
-    # Outside [since, until) none of them count.
-    for outside in (before, later):
-        models = {m["model"] for m in outside["usageSummary"]["byModel"]}
-        users = {u["userId"] for u in outside["usageSummary"]["byUser"]}
-        assert not models & {first_model, second_model} and not users & {alice, bob}
-
-
-async def test_usage_summary_is_denied_to_a_non_admin(api: ApiHarness) -> None:
-    body = await api.graphql(SUMMARY, user=new_user())
-
-    assert body["data"] is None
-    assert [e["message"] for e in body["errors"]] == ["admin role required"]
-    assert body["errors"][0]["path"] == ["usageSummary"]
-
-
-async def test_usage_summary_refuses_a_period_it_cannot_bound(api: ApiHarness) -> None:
-    naive = await as_admin(api, SUMMARY, {"since": "2025-01-01T00:00:00"})
-    backwards = await as_admin(
-        api, SUMMARY, {"since": "2025-02-01T00:00:00Z", "until": "2025-01-01T00:00:00Z"}
-    )
-
-    assert naive["errors"][0]["message"] == ("since: needs a time zone, e.g. 2025-01-31T00:00:00Z")
-    assert backwards["errors"][0]["message"] == "since: must not be after until"
-
-
-async def test_a_bundle_price_is_a_float_of_us_dollars(api: ApiHarness) -> None:
-    bundles = (await api.graphql("{ bundles { id priceUsd } }"))["data"]["bundles"]
-
-    assert bundles and all(isinstance(b["priceUsd"], float) for b in bundles)
-    assert all(round(b["priceUsd"], 2) == b["priceUsd"] for b in bundles)

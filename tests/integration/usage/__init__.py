@@ -1,0 +1,1 @@
+"""Cost tracking end to end, on SQLite and PostgreSQL, embedded LLM service included."""
