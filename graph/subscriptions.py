@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
@@ -18,6 +19,8 @@ from graph.streams import report_events, user_events
 from infra.bus import Subscription as BusSubscription
 from infra.publisher import user_channel
 
+log = logging.getLogger(__name__)
+
 # Close tasks are kept referenced until done, or the event loop may drop them.
 _closing: set[asyncio.Task[None]] = set()
 
@@ -30,9 +33,11 @@ def hang_up_when_too_slow(subscription: BusSubscription, context: Context) -> No
     never read its subscription again, so the hang-up cannot wait for that.
     """
     connection = context.request
+    user = context.viewer.user_id if context.viewer is not None else "-"
     if isinstance(connection, WebSocket):
 
         def hang_up() -> None:
+            log.warning("slow subscriber: closing the websocket of user %s (1013)", user)
             task = asyncio.get_running_loop().create_task(_close(connection))
             _closing.add(task)
             task.add_done_callback(_closing.discard)
@@ -42,6 +47,7 @@ def hang_up_when_too_slow(subscription: BusSubscription, context: Context) -> No
         response = context.response
 
         def cut_off() -> None:
+            log.warning("slow subscriber: cutting off the HTTP stream of user %s", user)
             if response.hang_up is not None:
                 response.hang_up()
 

@@ -8,7 +8,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from llm_service.db import async_driver_url
@@ -34,9 +34,14 @@ class Settings(BaseSettings):
         40, ge=0, le=60_000, validation_alias="OFFLINE_CHUNK_DELAY_MS"
     )
     # Passed to the embedded LLM service (see llm_service/settings.py): the offline
-    # planner fails plans whose notes contain this text. For demos and tests of failures.
+    # planner fails plans whose notes contain this text. For demos and tests of failures:
+    # refused in production (see _no_fault_knobs_in_production).
     offline_fail_when_notes_contain: str = Field(
         "", validation_alias="OFFLINE_FAIL_WHEN_NOTES_CONTAIN"
+    )
+    # ...only each marked plan's first N attempts (0: every attempt), so a Retry succeeds.
+    offline_fail_first_attempts: int = Field(
+        0, ge=0, le=1000, validation_alias="OFFLINE_FAIL_FIRST_ATTEMPTS"
     )
     llm_timeout_seconds: float = Field(10.0, validation_alias="LLM_TIMEOUT_SECONDS")
     # USD per million tokens by model (JSON), for providers that report no cost; unset:
@@ -109,6 +114,15 @@ class Settings(BaseSettings):
     http_max_concurrency: int = Field(20_000, ge=1, validation_alias="HTTP_MAX_CONCURRENCY")
     # The request line and headers together (h11's incomplete-event cap): larger is 400.
     http_max_header_bytes: int = Field(16 * 1024, ge=1024, validation_alias="HTTP_MAX_HEADER_BYTES")
+
+    @model_validator(mode="after")
+    def _no_fault_knobs_in_production(self) -> Settings:
+        # Failing real families' plans on purpose is never what a deployment wants.
+        if self.is_production and self.offline_fail_when_notes_contain:
+            raise ValueError(
+                "OFFLINE_FAIL_WHEN_NOTES_CONTAIN is a test and demo setting: unset it in production"
+            )
+        return self
 
     @property
     def introspection_enabled(self) -> bool:

@@ -75,6 +75,7 @@ async def open_llm_service(
         offline_step_delay_ms=settings.offline_step_delay_ms,
         offline_chunk_delay_ms=settings.offline_chunk_delay_ms,
         offline_fail_when_notes_contain=settings.offline_fail_when_notes_contain,
+        offline_fail_first_attempts=settings.offline_fail_first_attempts,
     )
     llm_app = create_llm_app(
         llm_settings,

@@ -81,9 +81,15 @@ class LLMServiceSettings(BaseSettings):
     )
     # The offline planner fails (LLM_UNAVAILABLE, retryable) every plan whose notes
     # contain this text; empty never fails. Shows and tests the failure path without a
-    # model: the web client's "failed plan retried" journey sets it.
+    # model: the web client's "failed plan retried" journey sets it. A test and demo
+    # knob, off by default; never set it in production.
     offline_fail_when_notes_contain: str = Field(
         default="", max_length=200, validation_alias="OFFLINE_FAIL_WHEN_NOTES_CONTAIN"
+    )
+    # With the marker: 0 fails every attempt of a marked plan; N fails only each plan's
+    # first N attempts (counted per process), so its Retry then succeeds.
+    offline_fail_first_attempts: int = Field(
+        default=0, ge=0, le=1000, validation_alias="OFFLINE_FAIL_FIRST_ATTEMPTS"
     )
 
     # "ESSENTIAL=250,STANDARD=600" (or a JSON object); tiers left out keep their default.

@@ -31,4 +31,5 @@ def build_provider(settings: LLMServiceSettings) -> LLMProvider:
         settings.budget_tier_usd,
         chunk_delay_seconds=settings.offline_chunk_delay_ms / 1000,
         fail_when_notes_contain=settings.offline_fail_when_notes_contain,
+        fail_first_attempts=settings.offline_fail_first_attempts,
     )

@@ -7,6 +7,9 @@ and the reference for the plan format (docs/plan-format.md).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -49,6 +52,8 @@ from llm_service.settings import DEFAULT_BUDGET_TIER_USD
 OFFLINE_MODEL = "offline-planner-v1"
 # About what a model's stream carries in a burst: a few dozen tokens.
 _CHUNK_CHARS = 120
+# Plans the failure knob remembers how often it failed; the oldest are forgotten first.
+_REMEMBERED_FAILURES = 1024
 
 
 class OfflinePlanner:
@@ -58,6 +63,10 @@ class OfflinePlanner:
     `chunk_delay_seconds` paces the chunks (0: as fast as the consumer reads them).
     `fail_when_notes_contain`: plans whose notes contain it fail as if the model were
     down (OFFLINE_FAIL_WHEN_NOTES_CONTAIN), so the failure path can be shown offline.
+    `fail_first_attempts` (OFFLINE_FAIL_FIRST_ATTEMPTS): 0 fails every attempt of such a
+    plan; N fails only the first N attempts of each (the same wizard answers), so a Retry
+    can then succeed. Counted in this process only: a test and demo knob, never for
+    production (the API refuses the marker there).
     """
 
     def __init__(
@@ -66,19 +75,20 @@ class OfflinePlanner:
         *,
         chunk_delay_seconds: float = 0.0,
         fail_when_notes_contain: str = "",
+        fail_first_attempts: int = 0,
     ) -> None:
         self._budgets = budgets  # for a context without `budget_usd`
         self._chunk_delay = chunk_delay_seconds
         self._fail_marker = fail_when_notes_contain
+        self._fail_first = fail_first_attempts
+        self._failures: OrderedDict[str, int] = OrderedDict()
 
     async def stream(
         self, *, system: str, user: str, context: dict[str, Any]
     ) -> AsyncGenerator[StreamItem, None]:
         request = parse_plan_request(context.get("wizard"))
         if self._fail_marker and self._fail_marker in (request.notes or ""):
-            raise ProviderError(
-                "LLM_UNAVAILABLE", "the offline planner was set to fail this plan", retryable=True
-            )
+            self._maybe_fail(context.get("wizard"))
         bundles = parse_bundles(context.get("bundles"))
         budget = _budget(context.get("budget_usd"), self._budgets[request.budget_tier])
         text = write_plan(request, bundles, budget)
@@ -93,6 +103,26 @@ class OfflinePlanner:
             output_tokens=len(text) // 4,
             cost_usd=0.0,
         )
+
+    def _maybe_fail(self, wizard: Any) -> None:
+        """Raises for a marked plan, unless it already failed its first N attempts here."""
+        if self._fail_first > 0:
+            key = _fingerprint(wizard)
+            failed = self._failures.pop(key, 0)
+            self._failures[key] = failed + 1 if failed < self._fail_first else failed
+            while len(self._failures) > _REMEMBERED_FAILURES:
+                self._failures.popitem(last=False)
+            if failed >= self._fail_first:
+                return
+        raise ProviderError(
+            "LLM_UNAVAILABLE", "the offline planner was set to fail this plan", retryable=True
+        )
+
+
+def _fingerprint(wizard: Any) -> str:
+    """The same answers give the same key: a Retry resends the plan's wizard unchanged."""
+    text = json.dumps(wizard, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _budget(value: Any, default: Decimal) -> Decimal:

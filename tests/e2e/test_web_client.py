@@ -3,8 +3,9 @@
 The browser script (tests/e2e/web_journey/journey.mjs) does what a family does:
 signs in, meets a field error in the wizard, submits, follows the plan live (hidden
 while it finishes, then shown again), sees the toast survive a reload, reads the plan,
-cancels a plan from the dashboard, retries a failed one, follows a plan across a
-server restart and, as an admin, dry-runs and runs the cleanup. Screenshots of each
+cancels a plan from the dashboard, retries a failed one to a completed plan, sees the
+dashboard catch up after being hidden and after a dropped connection, follows a plan
+across a server restart and, as an admin, dry-runs and runs the cleanup. Screenshots of each
 page land in test-artifacts/screenshots/.
 """
 
@@ -28,7 +29,8 @@ JOURNEY_DIR = Path(__file__).with_name("web_journey")
 DIST_INDEX = PROJECT_ROOT / "graph" / "webclient" / "dist" / "index.html"
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-# Plans whose notes contain this fail in the offline planner (OFFLINE_FAIL_WHEN_NOTES_CONTAIN).
+# Plans whose notes contain this fail their first attempt in the offline planner
+# (OFFLINE_FAIL_WHEN_NOTES_CONTAIN with OFFLINE_FAIL_FIRST_ATTEMPTS=1).
 FAIL_MARKER = "journey-fails-here"
 CHECKS = [
     "wizard shows the API's field errors next to the fields",
@@ -38,8 +40,9 @@ CHECKS = [
     "plan page renders every section with prices, total and usage",
     "a dismissed toast stays dismissed after a reload",
     "cancel from the dashboard after a confirmation",
-    "a failed plan shows its message and Retry starts a new attempt",
+    "a failed plan shows its message and Retry makes a completed plan",
     "progress resumes after a server restart without losing an event",
+    "dashboard reads again when shown and after a reconnect",
     "admin cleanup: dry run, then the confirmed run",
     "done",
 ]
@@ -80,6 +83,8 @@ def test_web_client_journey(tmp_path: Path) -> None:
             # The plan's text streams in over some 2 s, as `make run` shows it.
             "OFFLINE_CHUNK_DELAY_MS": "40",
             "OFFLINE_FAIL_WHEN_NOTES_CONTAIN": FAIL_MARKER,
+            # ...on its first attempt only: the Retry then completes the plan.
+            "OFFLINE_FAIL_FIRST_ATTEMPTS": "1",
             # After the restart, the embedded LLM service takes the job over this soon.
             "LLM_JOB_LEASE_SECONDS": "2",
             "SUBMISSION_RATE_LIMIT": "0",
@@ -111,7 +116,9 @@ def test_web_client_journey(tmp_path: Path) -> None:
     errors = by_name[CHECKS[0]]
     assert "age" in errors["age"].lower()
     assert errors["scenarios"]
-    assert by_name["a failed plan shows its message and Retry starts a new attempt"]["attempt"] == 2
+    retried = by_name["a failed plan shows its message and Retry makes a completed plan"]
+    assert retried["attempt"] == 2
+    assert "Retry" in retried["message"]
     assert sorted(p.name for p in SCREENSHOTS.glob("*.png")) == [
         "01-wizard-field-errors.png",
         "02-progress-live.png",
@@ -121,9 +128,10 @@ def test_web_client_journey(tmp_path: Path) -> None:
         "06-dashboard-generating.png",
         "07-dashboard-cancel-confirm.png",
         "08-failed-plan.png",
-        "09-signin.png",
-        "10-admin-dry-run.png",
-        "11-admin-cleanup-done.png",
+        "09-retried-plan.png",
+        "10-signin.png",
+        "11-admin-dry-run.png",
+        "12-admin-cleanup-done.png",
     ]
     if "draftDelta" in (PROJECT_ROOT / "schema.graphql").read_text():
         # Once the API streams the plan text, the progress page must have shown it.

@@ -257,23 +257,102 @@ async function cancelFromDashboard(page) {
 }
 
 async function failedPlanRetried(page) {
+  // The server fails only a marked plan's first attempt (OFFLINE_FAIL_FIRST_ATTEMPTS=1).
   const id = await submitByApi(page, `Please ${failMarker} this one.`);
   await page.goto(`${baseUrl}/plans/${id}/progress`);
   await page.waitForSelector("#failure #retry", { timeout: STEP_TIMEOUT });
-  const message = await page.textContent("#failure .failure-message");
+  const message = (await page.textContent("#failure .failure-message")) ?? "";
   expect(!message.includes(failMarker), "the failure shows raw provider text");
+  expect(/Retry to generate the plan again/.test(message), `not an actionable message: ${message}`);
+  expect(await page.isVisible("#failure #retry"), "no Retry button beside the failure");
   await shot(page, "08-failed-plan");
+  // The dashboard lists it with the same message and its own Retry.
   await page.goto(`${baseUrl}/dashboard`);
   const row = page.locator(`.report-row[data-report-id='${id}']`);
   await row.waitFor();
   expect((await row.getAttribute("data-status")) === "FAILED", "dashboard does not list the failure");
-  await row.locator("button.retry").click();
-  await page.waitForURL(`${baseUrl}/plans/${id}/progress`);
-  // The retry is attempt 2; the marker is still in the notes, so it fails again.
-  await page.waitForSelector("#failure #retry", { timeout: STEP_TIMEOUT });
-  const attempt = (await status(page, id)).attempt;
-  expect(attempt === 2, `retry made attempt ${attempt}`);
-  report("a failed plan shows its message and Retry starts a new attempt", { message, attempt });
+  expect((await row.textContent()).includes(message), "dashboard row lacks the failure's message");
+  expect(await row.locator("button.retry").isVisible(), "dashboard row has no Retry");
+  // Retry from the failure box; the retry plans and is followed live to the end.
+  await page.goto(`${baseUrl}/plans/${id}/progress`);
+  await page.click("#failure #retry");
+  await page.waitForSelector("#failure", { state: "detached" });
+  await page.waitForSelector("[data-live=live]");
+  await page.waitForSelector("#timeline li[data-type=MissionProgressEvent]");
+  const stepName = await page.textContent("#step-name");
+  await page.waitForSelector("#completed");
+  const events = await timeline(page);
+  expectContiguous(events, "the retried plan");
+  const progressShown = events.filter((event) => event.type === "MissionProgressEvent").length;
+  expect(progressShown >= 2, `only ${progressShown} progress events of the retry were shown`);
+  const { status: finalStatus, attempt } = await status(page, id);
+  expect(attempt === 2 && finalStatus === "COMPLETED", `retry ended ${finalStatus}, attempt ${attempt}`);
+  await page.click("#completed a");
+  await page.waitForURL(`${baseUrl}/plans/${id}`);
+  for (const section of ["#summary", "#risks", "#bundles", "#skills", "#days", "#next-steps", "#usage"]) {
+    await page.waitForSelector(section);
+  }
+  const meta = (await page.textContent("#page > p.muted")) ?? "";
+  expect(/attempt 2/.test(meta), `the plan page does not say attempt 2: ${meta}`);
+  expect((await page.locator(".risk").count()) === 2, "the retried plan lacks a risk per scenario");
+  expect(/^\$[\d,]+\.\d\d$/.test((await page.textContent("#bundle-total")) ?? ""), "no bundle total");
+  await shot(page, "09-retried-plan");
+  report("a failed plan shows its message and Retry makes a completed plan", {
+    message,
+    attempt,
+    stepName,
+    progressShown,
+    sequences: events.map((event) => event.sequence),
+  });
+}
+
+/**
+ * The dashboard hidden while a plan finishes, then shown: its stream was closed while
+ * hidden (myMissionEvents has no afterSequence), so the finished plan can only come from
+ * the dashboard reading its state again on becoming visible. Then the same across a
+ * dropped connection: the plan finishes while the socket is down, and the reconnect
+ * makes the dashboard read again.
+ */
+async function dashboardCatchesUp(page) {
+  await page.goto(`${baseUrl}/dashboard`);
+  await page.waitForSelector("#active");
+  const hiddenId = await submitByApi(page, null);
+  const card = (id) => page.locator(`.mission-card[data-report-id='${id}']`);
+  const finishedRow = (id) => page.locator(`.report-row[data-report-id='${id}'][data-status=COMPLETED]`);
+  await card(hiddenId).locator(".percentage").waitFor();
+  await setHidden(page, true);
+  await waitForStatus(page, hiddenId, "COMPLETED");
+  await page.waitForTimeout(500);
+  expect((await card(hiddenId).count()) === 1, "the hidden dashboard changed: its stream was still open");
+  expect((await finishedRow(hiddenId).count()) === 0, "the hidden dashboard got the completion live");
+  await setHidden(page, false);
+  await finishedRow(hiddenId).waitFor();
+  await card(hiddenId).waitFor({ state: "detached" });
+
+  // The connection drops (while "down" every new socket is closed at once) and the plan
+  // finishes meanwhile: its completion is never delivered live, only a re-read shows it.
+  // The route stays, passing sockets through, for the rest of the journey.
+  let down = false;
+  const sockets = [];
+  await page.routeWebSocket(/\/graphql$/, (ws) => {
+    if (down) {
+      void ws.close({ code: 1012, reason: "down" });
+      return;
+    }
+    sockets.push(ws);
+    ws.connectToServer();
+  });
+  await page.reload();
+  await page.waitForSelector("#active");
+  const droppedId = await submitByApi(page, null);
+  await card(droppedId).locator(".percentage").waitFor();
+  down = true;
+  for (const ws of sockets.splice(0)) await ws.close({ code: 1012, reason: "down" });
+  await waitForStatus(page, droppedId, "COMPLETED");
+  down = false;
+  await finishedRow(droppedId).waitFor();
+  await card(droppedId).waitFor({ state: "detached" });
+  report("dashboard reads again when shown and after a reconnect", { hiddenId, droppedId });
 }
 
 async function resumesAcrossRestart(page) {
@@ -300,7 +379,7 @@ async function resumesAcrossRestart(page) {
 async function adminCleanup(page) {
   await page.click("#sign-out");
   await page.waitForSelector("#token-form");
-  await shot(page, "09-signin");
+  await shot(page, "10-signin");
   await signIn(page, `admin-${Date.now()}`, { admin: true });
   await page.goto(`${baseUrl}/admin`);
   await page.waitForSelector("#usage-summary :is(dl, p:not(:has-text('Loading')))");
@@ -310,14 +389,14 @@ async function adminCleanup(page) {
   const matched = Number(await page.textContent("[data-count=jobs] .matched"));
   const deleted = Number(await page.textContent("[data-count=jobs] .deleted"));
   expect(matched > 0 && deleted === 0, `dry run matched ${matched}, deleted ${deleted}`);
-  await shot(page, "10-admin-dry-run");
+  await shot(page, "11-admin-dry-run");
   await page.click("#cleanup-run");
   await page.click("#confirm-yes");
   await page.waitForSelector("#cleanup-result [data-dry-run=false]");
   const deletedForReal = Number(await page.textContent("[data-count=jobs] .deleted"));
   expect(deletedForReal === matched, `deleted ${deletedForReal} of ${matched}`);
   report("admin cleanup: dry run, then the confirmed run", { matched, deleted: deletedForReal });
-  await shot(page, "11-admin-cleanup-done");
+  await shot(page, "12-admin-cleanup-done");
 }
 
 const profile = await mkdtemp(join(tmpdir(), "mission-planner-chromium-"));
@@ -349,6 +428,7 @@ try {
   await cancelFromDashboard(page);
   await failedPlanRetried(page);
   await resumesAcrossRestart(page);
+  await dashboardCatchesUp(page);
   await adminCleanup(page);
   // A dropped websocket during the restart logs an error; anything else is a bug.
   const unexpected = consoleErrors.filter((text) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(text));
