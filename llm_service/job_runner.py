@@ -24,7 +24,7 @@ from llm_service.errors import WorkflowError
 from llm_service.job_store import JobRecord, JobStore, NewJob
 from llm_service.steps import StepFunction
 from llm_service.tables import ACTIVE_STATUSES, COMPLETED, FAILED, RUNNING
-from llm_service.usage import job_usage
+from llm_service.usage import RUN_ID, STEPS_USAGE, job_usage, steps_of, with_live_usage
 from llm_service.workflows import StepDefinition, WorkflowDefinition, load_workflow
 
 logger = logging.getLogger(__name__)
@@ -171,13 +171,21 @@ class _Execution:
         self._config = config
         self._job = job
         self._step_status: dict[str, str] = {}
+        # Earlier runs' calls (a takeover added the dead run's checkpointed one) count too.
+        earlier = with_live_usage(job.usage, job.live_usage)
+        self._context: dict[str, Any] = {
+            "input_data": job.input_data,
+            RUN_ID: uuid4().hex[:16],
+            STEPS_USAGE: steps_of(earlier),
+        }
 
     async def run(self) -> None:
         if self._job.attempts > self._config.max_attempts:
             logger.error(
                 "job %s ran %d times without finishing", self._job.id, self._job.attempts - 1
             )
-            await self._fail_job(TOO_MANY_ATTEMPTS)
+            # What the runs before used still counts (the takeover added the last one's call).
+            await self._fail_job(TOO_MANY_ATTEMPTS, job_usage(self._context))
             return
         try:
             await self._run_workflow()
@@ -197,16 +205,28 @@ class _Execution:
             return
         if not await self._start(workflow):
             return
-        context: dict[str, Any] = {"input_data": self._job.input_data}
-        for index, step in enumerate(workflow.steps):
-            if not await self._run_step(workflow, index, step, context):
-                return
+        context = self._context
+        try:
+            for index, step in enumerate(workflow.steps):
+                if not await self._run_step(workflow, index, step, context):
+                    return
+        except asyncio.CancelledError:
+            # Cancelled or shut down: the cancellation's event (or the next run) reports
+            # what this run used, the call it cut short included (steps.py).
+            await self._save_usage()
+            raise
         await self._complete(context.get("output") or {}, job_usage(context))
 
     async def _start(self, workflow: WorkflowDefinition) -> bool:
         """Resets the job to its first step; a restarted job goes through here again."""
         self._step_status = dict.fromkeys(workflow.step_ids, "pending")
-        data = {"step_count": len(workflow.steps), "resumed": self._job.last_sequence > 0}
+        data: dict[str, Any] = {
+            "step_count": len(workflow.steps),
+            "resumed": self._job.last_sequence > 0,
+        }
+        usage = job_usage(self._context)
+        if usage is not None:
+            data["usage"] = usage  # earlier runs' calls: the receiver learns of them now
         return await self._emit(
             "workflow.started",
             data,
@@ -217,7 +237,8 @@ class _Execution:
                 "current_step_id": None,
                 "result": None,
                 "error": None,
-                "usage": None,
+                "usage": usage,
+                "live_usage": None,
             },
         )
 
@@ -239,13 +260,18 @@ class _Execution:
         error = WorkflowError("unknown_workflow", f"no workflow named {name}", retryable=False)
         await self._fail_job(error)
 
-    async def _fail_job(self, error: WorkflowError) -> None:
-        """Fails the job without touching its steps; a write failure here is left to the lease."""
-        await self._emit(
-            "workflow.failed",
-            {"error": error.to_dict(), "step_id": None},
-            {"status": FAILED, "error": error.to_dict()},
-        )
+    async def _fail_job(self, error: WorkflowError, usage: dict[str, Any] | None = None) -> None:
+        """Fails the job without touching its steps; a write failure here is left to the lease.
+
+        Without `usage` the job row keeps the usage it has: after a crash, this run's may
+        be what could not be written.
+        """
+        data: dict[str, Any] = {"error": error.to_dict(), "step_id": None}
+        changes: dict[str, Any] = {"status": FAILED, "error": error.to_dict()}
+        if usage is not None:
+            data["usage"] = changes["usage"] = usage
+            changes["live_usage"] = None
+        await self._emit("workflow.failed", data, changes)
 
     async def _run_step(
         self,
@@ -285,16 +311,39 @@ class _Execution:
         return await self._emit(
             "workflow.progress",
             {**info, "progress": progress},
-            {"steps": dict(self._step_status), "progress": progress, "usage": usage},
+            {
+                "steps": dict(self._step_status),
+                "progress": progress,
+                "usage": usage,
+                "live_usage": None,
+            },
         )
 
     def _draft_stream(self, info: dict[str, Any], percentages: StepProgress) -> DraftStream:
         """Where the step's streamed text goes: `workflow.progress` events inside the step."""
         return DraftStream(
             progress_sender(self._emit, info, percentages),
+            checkpoint=self._checkpoint,
             interval_seconds=self._config.draft_interval_seconds,
             expected_chars=self._config.expected_plan_chars,
         )
+
+    async def _checkpoint(self, live: dict[str, Any]) -> bool:
+        return await self._config.store.save_usage(
+            self._job.id, {"live_usage": live}, runner_id=self._config.runner_id
+        )
+
+    async def _save_usage(self) -> None:
+        """Writes the run's usage as it is cancelled; shielded, bounded, never raises."""
+        changes = {"usage": job_usage(self._context), "live_usage": None}
+        write = asyncio.ensure_future(
+            self._config.store.save_usage(self._job.id, changes, runner_id=self._config.runner_id)
+        )
+        try:
+            await asyncio.wait_for(asyncio.shield(write), _CANCEL_WAIT_SECONDS)
+        except (asyncio.CancelledError, Exception):
+            # Left to the checkpoint: a cancel or a takeover then counts the call from it.
+            logger.warning("the usage of cancelled job %s was not saved", self._job.id)
 
     async def _call_step(
         self, step: StepDefinition, context: dict[str, Any]
@@ -341,6 +390,7 @@ class _Execution:
                 "error": error.to_dict(),
                 "steps": dict(self._step_status),
                 "usage": usage,
+                "live_usage": None,
             },
         )
 
