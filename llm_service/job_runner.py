@@ -175,7 +175,8 @@ class _Execution:
         earlier = with_live_usage(job.usage, job.live_usage)
         self._context: dict[str, Any] = {
             "input_data": job.input_data,
-            RUN_ID: uuid4().hex[:16],
+            # Sorts by the run's start: a receiver lists an attempt's calls in order.
+            RUN_ID: f"{utcnow():%Y%m%dT%H%M%S%f}-{uuid4().hex[:6]}",
             STEPS_USAGE: steps_of(earlier),
         }
 
