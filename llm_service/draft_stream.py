@@ -138,6 +138,9 @@ class DraftStream:
             if not await self._send(piece, length, fraction, live):
                 self._open = False  # the job is over here: the step's end says so
                 return
+        # Counted from the end of the writes too: a write slowed by a busy database does
+        # not bring the next event closer than the interval.
+        self._last_sent = self._clock()
 
 
 class NoDraftStream:
