@@ -174,6 +174,8 @@ async def test_the_calls_of_a_taken_over_job_count_once_each_however_often_repor
     dead["estimated"] = True
     answered = _call("20250101T000100000000-bbbbbb/generate_mission_plan", model, 1000, 500, 0.01)
     before = counter("mission_planner_llm_tokens_total", model=model, kind="input")
+    estimated = "mission_planner_llm_estimated_tokens_total"
+    before_estimated = counter(estimated, model=model, kind="input")
     async with running_api(settings) as api:
         user = new_user()
         body = await api.graphql(SUBMIT, {"input": WIZARD}, user=user)
@@ -204,6 +206,7 @@ async def test_the_calls_of_a_taken_over_job_count_once_each_however_often_repor
     assert (usage["generations"], usage["inputTokens"], usage["outputTokens"]) == (2, 1900, 620)
     after = counter("mission_planner_llm_tokens_total", model=model, kind="input")
     assert after - before == 1900
+    assert counter(estimated, model=model, kind="input") - before_estimated == 900
 
 
 def _call(
