@@ -12,7 +12,7 @@ from domain.plan_text import read_plan_off_loop
 from domain.ports import UnitOfWork, UnstorableData
 from domain.report import MissionReport
 from domain.transitions import TransitionContext, apply_update
-from domain.usage import AttemptUsage, has_tokens
+from domain.usage import AttemptUsage, by_call
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,12 @@ async def _apply_once(deps: Dependencies, update: JobUpdate, webhook_id: str | N
             if not first_delivery:
                 return False
         report = await _target_report(uow, update)
-        usage = await _attempt_usage(deps, uow, update, report)
-        if usage is not None and not await uow.usage.record(usage):
-            usage = None  # this attempt's usage came already (a webhook and a status poll)
+        # Each call once: the events of a job repeat its list, and a status poll may too.
+        usage = [
+            call
+            for call in await _attempt_usage(deps, uow, update, report)
+            if await uow.usage.record(call)
+        ]
         if report is None:
             await uow.commit()  # keep the receipt: unknown jobs are acknowledged and ignored
             _count_usage(deps, usage)
@@ -73,34 +76,40 @@ async def _apply_once(deps: Dependencies, update: JobUpdate, webhook_id: str | N
     return transition.changed
 
 
-def _count_usage(deps: Dependencies, stored: AttemptUsage | None) -> None:
-    if stored is not None:
-        deps.usage_meter.count(stored)
+def _count_usage(deps: Dependencies, stored: list[AttemptUsage]) -> None:
+    for call in stored:
+        deps.usage_meter.count(call)
 
 
 async def _attempt_usage(
     deps: Dependencies, uow: UnitOfWork, update: JobUpdate, report: MissionReport | None
-) -> AttemptUsage | None:
-    """The usage the update reports, priced, with the report and attempt it belongs to.
+) -> list[AttemptUsage]:
+    """The usage the update reports, one priced entry per model call, with the report
+    and attempt it belongs to.
 
     It counts even when the update changes nothing else: a late webhook of an earlier
     attempt, or the `workflow.cancelled` of a report the user cancelled (and so deleted).
     """
-    if not has_tokens(update.usage):
-        return None
+    calls = by_call(update.usage)
+    if not calls:
+        return []
     owner = await _usage_owner(uow, update, report)
     if owner is None:
-        return None
+        return []
     report_id, user_id, attempt = owner
-    return AttemptUsage.priced(
-        update.usage,
-        deps.prices,
-        report_id=report_id,
-        attempt=attempt,
-        user_id=user_id,
-        job_id=update.job_id,
-        now=deps.clock.now(),
-    )
+    now = deps.clock.now()
+    return [
+        AttemptUsage.priced(
+            steps,
+            deps.prices,
+            report_id=report_id,
+            attempt=attempt,
+            user_id=user_id,
+            job_id=update.job_id,
+            now=now,
+        )
+        for steps in calls
+    ]
 
 
 async def _usage_owner(

@@ -1,13 +1,18 @@
 """What generating a plan used: tokens, time and US dollars, per step and per attempt.
 
 Every attempt that used tokens is stored once, retried and cancelled ones
-included, so a user's and the service's totals are what was really spent.
+included, so a user's and the service's totals are what was really spent. Within
+one attempt the LLM service may call the model more than once (its worker died and
+another took the job over): each call is stored once, under the `call_id` the
+service gives it. A call that ended before the provider reported its usage
+(cancelled, broken, stalled, its worker dead) is reported by estimate
+(`estimated`) and priced from the price table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -35,6 +40,10 @@ class StepUsage:
     output_tokens: int
     duration_ms: int
     cost_usd: float | None = None
+    # The LLM service's id of the model call ("" from a service that gives none: one
+    # call per attempt); estimated: counted from the text sent and received.
+    call_id: str = ""
+    estimated: bool = False
 
     @property
     def total_tokens(self) -> int:
@@ -45,14 +54,7 @@ class StepUsage:
         cost = self.cost_usd
         if cost is None:
             cost = prices.cost_usd(self.model, self.input_tokens, self.output_tokens) or 0.0
-        return StepUsage(
-            self.step_id,
-            self.model,
-            self.input_tokens,
-            self.output_tokens,
-            self.duration_ms,
-            round_cost(cost),
-        )
+        return replace(self, cost_usd=round_cost(cost))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,8 @@ class StepUsage:
             "output_tokens": self.output_tokens,
             "duration_ms": self.duration_ms,
             "cost_usd": self.cost_usd,
+            "call_id": self.call_id,
+            "estimated": self.estimated,
         }
 
     @classmethod
@@ -74,12 +78,15 @@ class StepUsage:
             output_tokens=int(data["output_tokens"]),
             duration_ms=int(data["duration_ms"]),
             cost_usd=None if cost is None else float(cost),
+            call_id=str(data.get("call_id") or ""),
+            estimated=bool(data.get("estimated", False)),
         )
 
 
 @dataclass(frozen=True)
 class AttemptUsage:
-    """One attempt's usage, priced: its steps' sums. Stored once per (report, attempt)."""
+    """One model call of an attempt, priced: its steps' sums. Stored once per (report,
+    attempt, call_id); an attempt whose job was taken over has one per call."""
 
     report_id: str
     attempt: int
@@ -87,6 +94,7 @@ class AttemptUsage:
     job_id: str
     steps: tuple[StepUsage, ...]
     created_at: datetime
+    call_id: str = ""
 
     @classmethod
     def priced(
@@ -101,7 +109,13 @@ class AttemptUsage:
         now: datetime,
     ) -> AttemptUsage:
         priced = tuple(step.priced(prices) for step in steps)
-        return cls(report_id, attempt, user_id, job_id, priced, now)
+        call_id = steps[0].call_id if steps else ""
+        return cls(report_id, attempt, user_id, job_id, priced, now, call_id)
+
+    @property
+    def estimated(self) -> bool:
+        """Some of its tokens are estimated: the call ended before the provider said."""
+        return any(step.estimated for step in self.steps)
 
     @property
     def model(self) -> str:
@@ -165,6 +179,15 @@ class UsageSummary:
 def has_tokens(steps: Sequence[StepUsage]) -> bool:
     """Only an attempt that used tokens is counted (an offline plan uses some too)."""
     return any(step.total_tokens > 0 for step in steps)
+
+
+def by_call(steps: Sequence[StepUsage]) -> list[tuple[StepUsage, ...]]:
+    """The steps grouped by model call (`call_id`), in the order the calls first appear;
+    only the calls that used tokens."""
+    calls: dict[str, list[StepUsage]] = {}
+    for step in steps:
+        calls.setdefault(step.call_id, []).append(step)
+    return [tuple(group) for group in calls.values() if has_tokens(group)]
 
 
 def summed(attempts: Sequence[AttemptUsage]) -> AttemptUsage | None:

@@ -14,6 +14,13 @@ from domain.usage_summary import own_usage, service_usage
 from graph.context import Context
 
 COST_DESCRIPTION = "US dollars, rounded to 6 decimals (the one money type of this API)."
+ESTIMATED_DESCRIPTION = (
+    "True when the tokens are estimated, not the provider's count: the model call ended "
+    "before the provider reported its usage (cancelled, connection lost, stalled, or its "
+    "worker died and another took the job over). Input tokens are estimated from the "
+    "prompt, output tokens from the text received, at about 4 characters a token; the "
+    "cost is then the price table's."
+)
 
 
 @strawberry.type(description="One step's model call.")
@@ -25,6 +32,7 @@ class StepUsage:
     total_tokens: int = strawberry.field(description="Input plus output tokens.")
     duration_ms: int = strawberry.field(description="How long the call took, in milliseconds.")
     cost_usd: float = strawberry.field(description=COST_DESCRIPTION)
+    estimated: bool = strawberry.field(description=ESTIMATED_DESCRIPTION)
 
     @classmethod
     def from_domain(cls, value: usage_domain.StepUsage) -> StepUsage:
@@ -36,13 +44,16 @@ class StepUsage:
             total_tokens=value.total_tokens,
             duration_ms=value.duration_ms,
             cost_usd=value.cost_usd or 0.0,
+            estimated=value.estimated,
         )
 
 
 @strawberry.type(
     description="What an attempt used (MissionReport.attempts), or all attempts summed "
-    "(MissionReport.usage: `attempt` is then the latest, `model` its model). The cost is "
-    "the provider's reported one, else the price table's; an unlisted model costs 0."
+    "(MissionReport.usage: `attempt` is then the latest, `model` its model). An attempt "
+    "whose job was taken over after its worker died has one entry per model call. The "
+    "cost is the provider's reported one, else the price table's; an unlisted model "
+    "costs 0."
 )
 class MissionUsage:
     attempt: int = strawberry.field(description="The attempt, from 1.")
@@ -54,6 +65,9 @@ class MissionUsage:
     cost_usd: float = strawberry.field(description=COST_DESCRIPTION)
     steps: list[StepUsage] = strawberry.field(
         description="One entry per step's model call, in order."
+    )
+    estimated: bool = strawberry.field(
+        description="True when some of its steps' tokens are estimated (StepUsage.estimated)."
     )
 
     @classmethod
@@ -67,12 +81,16 @@ class MissionUsage:
             duration_ms=value.duration_ms,
             cost_usd=value.cost_usd,
             steps=[StepUsage.from_domain(step) for step in value.steps],
+            estimated=value.estimated,
         )
 
 
 @strawberry.type
 class UsageTotals:
-    generations: int = strawberry.field(description="Attempts that used tokens.")
+    generations: int = strawberry.field(
+        description="Model calls that used tokens (an attempt taken over after its worker "
+        "died counts each of its calls)."
+    )
     input_tokens: int = strawberry.field(description="Tokens sent to the model.")
     output_tokens: int = strawberry.field(description="Tokens the model wrote.")
     total_tokens: int = strawberry.field(description="Input plus output tokens.")

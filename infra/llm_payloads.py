@@ -32,6 +32,7 @@ MAX_REPORTED_COST_USD = 10_000.0
 # The length of the job_id columns (mission_reports, webhook_receipts): a longer id
 # could never match a report, and PostgreSQL refuses to store it.
 MAX_JOB_ID_LENGTH = 64
+MAX_CALL_ID_LENGTH = 64  # generation_usage.call_id
 MAX_NAME_LENGTH = 255  # event types, step ids, display names, model names, report ids
 
 _ACTIVE_STATUSES = ("queued", "running")
@@ -204,6 +205,9 @@ def _reported_usage(raw: Any) -> tuple[StepUsage, ...]:
 
 def _step_usage(raw: dict[str, Any], step_id: str | None) -> StepUsage:
     model = raw.get("model")
+    estimated = raw.get("estimated", False)
+    if not isinstance(estimated, bool):
+        raise InvalidJobPayload("usage step estimated must be a boolean")
     return StepUsage(
         step_id=step_id or _optional_string(raw, "step_id") or "unknown",
         model=clean_text(model)[:MAX_NAME_LENGTH]
@@ -213,7 +217,18 @@ def _step_usage(raw: dict[str, Any], step_id: str | None) -> StepUsage:
         output_tokens=_non_negative(raw, "output_tokens"),
         duration_ms=_non_negative(raw, "duration_ms"),
         cost_usd=_cost(raw.get("cost_usd")),
+        call_id=_call_id(raw.get("call_id")),
+        estimated=estimated,
     )
+
+
+def _call_id(value: Any) -> str:
+    """The service's id of the model call; "" (one call per attempt) when it gives none."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_CALL_ID_LENGTH:
+        raise InvalidJobPayload(f"usage call_id must be a string of {MAX_CALL_ID_LENGTH} at most")
+    return clean_text(value)
 
 
 def _cost(value: Any) -> float | None:

@@ -16,6 +16,12 @@ COST = Counter(
     "US dollars the LLM cost, per stored attempt (provider-reported, else the price table).",
     ["model"],
 )
+ESTIMATED_TOKENS = Counter(
+    "mission_planner_llm_estimated_tokens",
+    "Of mission_planner_llm_tokens, those estimated: calls that ended before the "
+    "provider reported their usage (cancelled, dropped, stalled, worker died).",
+    ["model", "kind"],
+)
 # Each label value is a time series kept forever: past this many models, "other".
 MAX_MODEL_LABELS = 50
 OTHER_MODEL = "other"
@@ -31,6 +37,9 @@ class PrometheusUsageMeter:
             TOKENS.labels(model=model, kind="input").inc(step.input_tokens)
             TOKENS.labels(model=model, kind="output").inc(step.output_tokens)
             COST.labels(model=model).inc(step.cost_usd or 0.0)
+            if step.estimated:
+                ESTIMATED_TOKENS.labels(model=model, kind="input").inc(step.input_tokens)
+                ESTIMATED_TOKENS.labels(model=model, kind="output").inc(step.output_tokens)
 
     def _label(self, model: str) -> str:
         if model in self._models:

@@ -22,16 +22,16 @@ from llm_service.db import is_transient_db_error, utcnow
 from llm_service.draft_stream import DRAFT_STREAM, DraftStream, progress_sender
 from llm_service.errors import WorkflowError
 from llm_service.job_store import JobRecord, JobStore, NewJob
+from llm_service.job_writes import JobWriter
 from llm_service.steps import StepFunction
 from llm_service.tables import ACTIVE_STATUSES, COMPLETED, FAILED, RUNNING
-from llm_service.usage import job_usage
+from llm_service.usage import RUN_ID, STEPS_USAGE, job_usage, steps_of, with_live_usage
 from llm_service.workflows import StepDefinition, WorkflowDefinition, load_workflow
 
 logger = logging.getLogger(__name__)
 
 _CANCEL_WAIT_SECONDS = 10.0
-_WRITE_RETRY_FIRST_SECONDS = 0.2
-_WRITE_RETRY_MAX_SECONDS = 2.0
+
 
 TOO_MANY_ATTEMPTS = WorkflowError(
     "too_many_attempts", "the job stopped its runner on every attempt", retryable=True
@@ -170,14 +170,29 @@ class _Execution:
     def __init__(self, config: _ExecutionConfig, job: JobRecord) -> None:
         self._config = config
         self._job = job
+        self._writer = JobWriter(
+            config.store,
+            job.id,
+            runner_id=config.runner_id,
+            retry_seconds=config.write_retry_seconds,
+        )
         self._step_status: dict[str, str] = {}
+        # Earlier runs' calls (a takeover added the dead run's checkpointed one) count too.
+        earlier = with_live_usage(job.usage, job.live_usage)
+        self._context: dict[str, Any] = {
+            "input_data": job.input_data,
+            # Sorts by the run's start: a receiver lists an attempt's calls in order.
+            RUN_ID: f"{utcnow():%Y%m%dT%H%M%S%f}-{uuid4().hex[:6]}",
+            STEPS_USAGE: steps_of(earlier),
+        }
 
     async def run(self) -> None:
         if self._job.attempts > self._config.max_attempts:
             logger.error(
                 "job %s ran %d times without finishing", self._job.id, self._job.attempts - 1
             )
-            await self._fail_job(TOO_MANY_ATTEMPTS)
+            # What the runs before used still counts (the takeover added the last one's call).
+            await self._fail_job(TOO_MANY_ATTEMPTS, job_usage(self._context))
             return
         try:
             await self._run_workflow()
@@ -197,17 +212,29 @@ class _Execution:
             return
         if not await self._start(workflow):
             return
-        context: dict[str, Any] = {"input_data": self._job.input_data}
-        for index, step in enumerate(workflow.steps):
-            if not await self._run_step(workflow, index, step, context):
-                return
+        context = self._context
+        try:
+            for index, step in enumerate(workflow.steps):
+                if not await self._run_step(workflow, index, step, context):
+                    return
+        except asyncio.CancelledError:
+            # Cancelled or shut down: the cancellation's event (or the next run) reports
+            # what this run used, the call it cut short included (steps.py).
+            await self._writer.save_usage(job_usage(context))
+            raise
         await self._complete(context.get("output") or {}, job_usage(context))
 
     async def _start(self, workflow: WorkflowDefinition) -> bool:
         """Resets the job to its first step; a restarted job goes through here again."""
         self._step_status = dict.fromkeys(workflow.step_ids, "pending")
-        data = {"step_count": len(workflow.steps), "resumed": self._job.last_sequence > 0}
-        return await self._emit(
+        data: dict[str, Any] = {
+            "step_count": len(workflow.steps),
+            "resumed": self._job.last_sequence > 0,
+        }
+        usage = job_usage(self._context)
+        if usage is not None:
+            data["usage"] = usage  # earlier runs' calls: the receiver learns of them now
+        return await self._writer.emit(
             "workflow.started",
             data,
             {
@@ -217,12 +244,13 @@ class _Execution:
                 "current_step_id": None,
                 "result": None,
                 "error": None,
-                "usage": None,
+                "usage": usage,
+                "live_usage": None,
             },
         )
 
     async def _complete(self, output: dict[str, Any], usage: dict[str, Any] | None) -> None:
-        await self._emit(
+        await self._writer.emit(
             "workflow.completed",
             {"output": output, "progress": 100, "usage": usage},
             {
@@ -239,13 +267,18 @@ class _Execution:
         error = WorkflowError("unknown_workflow", f"no workflow named {name}", retryable=False)
         await self._fail_job(error)
 
-    async def _fail_job(self, error: WorkflowError) -> None:
-        """Fails the job without touching its steps; a write failure here is left to the lease."""
-        await self._emit(
-            "workflow.failed",
-            {"error": error.to_dict(), "step_id": None},
-            {"status": FAILED, "error": error.to_dict()},
-        )
+    async def _fail_job(self, error: WorkflowError, usage: dict[str, Any] | None = None) -> None:
+        """Fails the job without touching its steps; a write failure here is left to the lease.
+
+        Without `usage` the job row keeps the usage it has: after a crash, this run's may
+        be what could not be written.
+        """
+        data: dict[str, Any] = {"error": error.to_dict(), "step_id": None}
+        changes: dict[str, Any] = {"status": FAILED, "error": error.to_dict()}
+        if usage is not None:
+            data["usage"] = changes["usage"] = usage
+            changes["live_usage"] = None
+        await self._writer.emit("workflow.failed", data, changes)
 
     async def _run_step(
         self,
@@ -264,7 +297,7 @@ class _Execution:
         self._step_status[step.id] = "running"
         started = {"current_step_id": step.id, "steps": dict(self._step_status)}
         percentages = workflow.progress_of_steps[index]
-        if not await self._emit(
+        if not await self._writer.emit(
             "workflow.step_started", {**info, "progress": percentages.start_percentage}, started
         ):
             return False
@@ -282,16 +315,22 @@ class _Execution:
         self._step_status[step.id] = "completed"
         progress = percentages.end_percentage
         # The job row keeps the usage so far: a cancel then reports it (job_store).
-        return await self._emit(
+        return await self._writer.emit(
             "workflow.progress",
             {**info, "progress": progress},
-            {"steps": dict(self._step_status), "progress": progress, "usage": usage},
+            {
+                "steps": dict(self._step_status),
+                "progress": progress,
+                "usage": usage,
+                "live_usage": None,
+            },
         )
 
     def _draft_stream(self, info: dict[str, Any], percentages: StepProgress) -> DraftStream:
         """Where the step's streamed text goes: `workflow.progress` events inside the step."""
         return DraftStream(
-            progress_sender(self._emit, info, percentages),
+            progress_sender(self._writer.emit, info, percentages),
+            checkpoint=self._writer.checkpoint,
             interval_seconds=self._config.draft_interval_seconds,
             expected_chars=self._config.expected_plan_chars,
         )
@@ -333,7 +372,7 @@ class _Execution:
         data: dict[str, Any] = {"error": error.to_dict(), "step_id": step.id}
         if usage is not None:
             data["usage"] = usage  # the tokens spent before the failure still cost
-        await self._emit(
+        await self._writer.emit(
             "workflow.failed",
             data,
             {
@@ -341,53 +380,6 @@ class _Execution:
                 "error": error.to_dict(),
                 "steps": dict(self._step_status),
                 "usage": usage,
+                "live_usage": None,
             },
         )
-
-    async def _emit(self, event_type: str, data: dict[str, Any], changes: dict[str, Any]) -> bool:
-        """Writes the event; False when the job was cancelled, finished or taken over.
-
-        A write that fails for want of a database connection is tried again for up to
-        the lease: a short outage pauses the job instead of throwing away the steps it
-        finished (past the lease another runner may have taken the job over anyway).
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._config.write_retry_seconds
-        delay = _WRITE_RETRY_FIRST_SECONDS
-        while True:
-            try:
-                return await self._write(event_type, data, changes)
-            except Exception as exc:
-                if not is_transient_db_error(exc) or loop.time() + delay > deadline:
-                    raise
-                logger.warning(
-                    "recording %s of job %s failed (%s); retrying in %.1f s",
-                    event_type,
-                    self._job.id,
-                    type(exc).__name__,
-                    delay,
-                )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, _WRITE_RETRY_MAX_SECONDS)
-
-    async def _write(self, event_type: str, data: dict[str, Any], changes: dict[str, Any]) -> bool:
-        """One attempt at writing the event.
-
-        Shielded: a cancellation (bulk delete, shutdown) waits for the write in
-        flight instead of abandoning a connection mid-transaction.
-        """
-        write = asyncio.ensure_future(
-            self._config.store.record_event(
-                self._job.id, event_type, data, changes, runner_id=self._config.runner_id
-            )
-        )
-        try:
-            sequence = await asyncio.shield(write)
-        except asyncio.CancelledError:
-            await asyncio.wait({write}, timeout=_CANCEL_WAIT_SECONDS)
-            if write.done() and not write.cancelled() and write.exception() is not None:
-                logger.error(
-                    "event write for job %s failed", self._job.id, exc_info=write.exception()
-                )
-            raise
-        return sequence is not None

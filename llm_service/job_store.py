@@ -34,6 +34,7 @@ from llm_service.tables import (
     jobs_table,
     outbox_table,
 )
+from llm_service.usage import with_live_usage
 from llm_service.webhook_body import webhook_body, webhook_id
 
 
@@ -51,6 +52,7 @@ class JobRecord:
     result: dict[str, Any] | None
     error: dict[str, Any] | None
     usage: dict[str, Any] | None
+    live_usage: dict[str, Any] | None
     last_sequence: int
     attempts: int
     runner_id: str | None
@@ -73,6 +75,7 @@ class JobRecord:
             result=m["result"],
             error=m["error"],
             usage=m["usage"],
+            live_usage=m["live_usage"],
             last_sequence=m["last_sequence"],
             attempts=m["attempts"],
             runner_id=m["runner_id"],
@@ -148,6 +151,25 @@ class JobStore:
             self._on_outbox_write()
         return sequence
 
+    async def save_usage(self, job_id: str, changes: Mapping[str, Any], *, runner_id: str) -> bool:
+        """Writes `usage` / `live_usage` of an active job `runner_id` owns, with no event.
+
+        For what no event carries: the checkpoint as a model call starts, and the usage
+        of a run being cancelled (the cancellation's own event then reports it).
+        """
+        allowed = {key: changes[key] for key in ("usage", "live_usage") if key in changes}
+        stmt = (
+            update(jobs_table)
+            .where(
+                jobs_table.c.id == job_id,
+                jobs_table.c.runner_id == runner_id,
+                jobs_table.c.status.in_(ACTIVE_STATUSES),
+            )
+            .values(**allowed, heartbeat_at=utcnow())
+        )
+        async with write_transaction(self._engine) as conn:
+            return (await conn.execute(stmt)).rowcount == 1
+
     async def cancel_and_delete(self, job_id: str) -> bool:
         """Sends `workflow.cancelled` if the job was still active, then deletes it."""
         async with write_transaction(self._engine) as conn:
@@ -168,7 +190,8 @@ class JobStore:
     async def claim_stale_jobs(self, *, runner_id: str, stale_before: datetime) -> list[str]:
         """Takes over active jobs whose runner released them or stopped heart-beating.
 
-        Each takeover counts as an attempt (`release_jobs` gives its count back).
+        Each takeover counts as an attempt (`release_jobs` gives its count back), and
+        the model call the last run had in flight, if any, is added to the job's usage.
         """
         stale = (
             jobs_table.c.status.in_(ACTIVE_STATUSES),
@@ -178,19 +201,8 @@ class JobStore:
             candidates = (await conn.execute(select(jobs_table.c.id).where(*stale))).scalars().all()
         claimed = []
         for job_id in candidates:
-            # Re-checked in the UPDATE: another runner may have claimed it since the SELECT.
-            stmt = (
-                update(jobs_table)
-                .where(jobs_table.c.id == job_id, *stale)
-                .values(
-                    runner_id=runner_id,
-                    heartbeat_at=utcnow(),
-                    status=QUEUED,
-                    attempts=jobs_table.c.attempts + 1,
-                )
-            )
             async with write_transaction(self._engine) as conn:
-                if (await conn.execute(stmt)).rowcount == 1:
+                if await _claim(conn, job_id, stale, runner_id):
                     claimed.append(job_id)
         return claimed
 
@@ -296,6 +308,39 @@ async def _count(conn: AsyncConnection, table: Table, *where: Any) -> int:
     return int((await conn.execute(query)).scalar_one())
 
 
+async def _claim(
+    conn: AsyncConnection, job_id: str, stale: tuple[Any, ...], runner_id: str
+) -> bool:
+    """Takes one stale job over, adding its checkpointed call to its usage.
+
+    Re-checked under the row lock: another runner may have claimed it since the
+    SELECT. The checkpoint is cleared in the same transaction, so however often a
+    takeover is tried, the dead run's call is counted once.
+    """
+    query = (
+        select(jobs_table.c.usage, jobs_table.c.live_usage)
+        .where(jobs_table.c.id == job_id, *stale)
+        .with_for_update()
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return False
+    usage, live = row
+    stmt = (
+        update(jobs_table)
+        .where(jobs_table.c.id == job_id, *stale)
+        .values(
+            runner_id=runner_id,
+            heartbeat_at=utcnow(),
+            status=QUEUED,
+            attempts=jobs_table.c.attempts + 1,
+            usage=with_live_usage(usage, live),
+            live_usage=None,
+        )
+    )
+    return bool((await conn.execute(stmt)).rowcount == 1)
+
+
 async def _append_event(
     conn: AsyncConnection,
     job_id: str,
@@ -306,7 +351,8 @@ async def _append_event(
     owner: str | None,
     with_usage: bool = False,
 ) -> int | None:
-    """`with_usage`: the webhook's data carries the job's stored usage, when it has some."""
+    """`with_usage`: the webhook's data carries the job's stored usage, when it has some,
+    with the call in flight added (a job cancelled while another instance streams it)."""
     now = utcnow()
     stmt = update(jobs_table).where(
         jobs_table.c.id == job_id, jobs_table.c.status.in_(ACTIVE_STATUSES)
@@ -322,12 +368,14 @@ async def _append_event(
         jobs_table.c.job_metadata,
         jobs_table.c.webhook_url,
         jobs_table.c.usage,
+        jobs_table.c.live_usage,
     )
     row = (await conn.execute(stmt)).first()
     if row is None:
         return None
-    sequence, workflow_name, job_metadata, url, usage = row
-    if with_usage and usage:
+    sequence, workflow_name, job_metadata, url, usage, live = row
+    usage = with_live_usage(usage, live) if with_usage else None
+    if usage:
         data = {**data, "usage": usage}
     if url:
         payload = webhook_body(

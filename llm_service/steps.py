@@ -24,12 +24,13 @@ from llm_service.prompts import (
     format_planning_facts,
     format_scenario_list,
 )
-from llm_service.providers.base import LLMProvider, generate
+from llm_service.providers.base import LLMProvider, generate, model_of
 from llm_service.settings import DEFAULT_BUDGET_TIER_USD
-from llm_service.usage import STEPS_USAGE, step_usage
+from llm_service.usage import RUN_ID, STEPS_USAGE, ModelCall, step_usage
 
 StepFunction = Callable[[dict[str, Any]], Awaitable[None]]
 
+GENERATE_STEP = "generate_mission_plan"
 _FENCE_LANGUAGE = re.compile(r"[A-Za-z]*")
 logger = logging.getLogger(__name__)
 
@@ -89,39 +90,73 @@ async def build_prompts(context: dict[str, Any], budgets: Mapping[str, Decimal])
 async def _generate_mission_plan(context: dict[str, Any], provider: LLMProvider) -> None:
     started = time.perf_counter()
     draft = draft_stream_of(context)
+    system, user = context["system_prompt"], context["user_message"]
+    call = ModelCall.start(
+        call_id=f"{context.get(RUN_ID) or 'run'}/{GENERATE_STEP}",
+        step_id=GENERATE_STEP,
+        model=clean_text(model_of(provider)),
+        messages=(system, user),
+    )
+
+    opened = False
+
+    async def on_open() -> None:
+        nonlocal opened
+        opened = True
+        await draft.begin_call(call)
 
     async def on_text(text: str) -> None:
+        call.received(text)
         # Cleaned as the whole is below: clean_text acts on each code point alone, so the
         # cleaned deltas join into the cleaned text.
         await draft.append(clean_text(text))
 
-    generation = await generate(
-        provider,
-        system=context["system_prompt"],
-        user=context["user_message"],
-        context={
-            "wizard": context["input_data"].get("wizard"),
-            "bundles": context["input_data"].get("bundles") or [],
-            "budget_usd": context.get("budget_usd"),
-        },
-        on_text=on_text,
-    )
+    try:
+        generation = await generate(
+            provider,
+            system=system,
+            user=user,
+            context={
+                "wizard": context["input_data"].get("wizard"),
+                "bundles": context["input_data"].get("bundles") or [],
+                "budget_usd": context.get("budget_usd"),
+            },
+            on_text=on_text,
+            on_open=on_open,
+        )
+    except BaseException:
+        # Cancelled, broken, stalled or timed out after the provider took the request but
+        # before its usage report: the prompt and the text so far count, by estimate.
+        # (A request it refused, a 429 or a 401, used nothing.)
+        if opened:
+            context.setdefault(STEPS_USAGE, []).append(call.estimate())
+        raise
+    finally:
+        draft.end_call()
     duration_ms = round((time.perf_counter() - started) * 1000)
     await draft.finish()
     # Cleaned before anything is written: a NUL or a lone surrogate in the model's
     # text would make every write of the result fail, and the job crash on each rerun.
     context["mission_plan"] = strip_code_fence(clean_text(generation.text))
-    used = step_usage(
-        "generate_mission_plan",
-        model=clean_text(generation.model),
-        input_tokens=generation.input_tokens,
-        output_tokens=generation.output_tokens,
-        duration_ms=duration_ms,
-        cost_usd=generation.cost_usd,
-    )
+    if generation.usage_reported:
+        used = step_usage(
+            GENERATE_STEP,
+            call_id=call.call_id,
+            model=clean_text(generation.model),
+            input_tokens=generation.input_tokens,
+            output_tokens=generation.output_tokens,
+            duration_ms=duration_ms,
+            cost_usd=generation.cost_usd,
+        )
+    else:  # a server that sends no usage: the whole answer, by estimate
+        used = {**call.estimate(), "model": clean_text(generation.model) or call.model}
     context.setdefault(STEPS_USAGE, []).append(used)
     # The existing service's shape, which the API also reads (docs/llm-service-api.md).
-    context["llm_usage"] = {key: value for key, value in used.items() if key != "step_id"}
+    context["llm_usage"] = {
+        key: value
+        for key, value in used.items()
+        if key in ("model", "input_tokens", "output_tokens", "duration_ms", "cost_usd")
+    }
 
 
 async def parse_plan_sections(context: dict[str, Any]) -> None:

@@ -46,6 +46,9 @@ jobs_table = Table(
     Column("result", JSON, nullable=True),
     Column("error", JSON, nullable=True),
     Column("usage", JSON, nullable=True),
+    # The model call in flight's usage so far, by estimate (llm_service.usage): checkpointed
+    # with the streaming progress, so a takeover can count the call of a run that died.
+    Column("live_usage", JSON, nullable=True),
     Column("last_sequence", Integer, nullable=False, default=0),
     # Runs started: 1 at submit, one more per takeover; bounded so a job that crashes
     # its runner every time (a poison result) stops instead of rerunning forever.

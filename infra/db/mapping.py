@@ -141,6 +141,7 @@ def usage_to_row(usage: AttemptUsage) -> dict[str, Any]:
     return {
         "report_id": usage.report_id,
         "attempt": usage.attempt,
+        "call_id": usage.call_id,
         "user_id": usage.user_id,
         "job_id": usage.job_id,
         "model": usage.model,
@@ -161,4 +162,5 @@ def usage_from_row(row: RowMapping) -> AttemptUsage:
         job_id=row["job_id"],
         steps=tuple(StepUsage.from_dict(step) for step in row["steps"]),
         created_at=row["created_at"],
+        call_id=row["call_id"],
     )

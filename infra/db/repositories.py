@@ -220,7 +220,7 @@ class SqlUsageLog:
         statement = (
             _dialect_insert(self._conn)(generation_usage)
             .values(usage_to_row(usage))
-            .on_conflict_do_nothing(index_elements=["report_id", "attempt"])
+            .on_conflict_do_nothing(index_elements=["report_id", "attempt", "call_id"])
             .returning(generation_usage.c.report_id)
         )
         return (await self._conn.execute(statement)).first() is not None

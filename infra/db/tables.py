@@ -111,6 +111,9 @@ generation_usage = Table(
     metadata,
     Column("report_id", String(36), primary_key=True),
     Column("attempt", Integer, primary_key=True),
+    # The LLM service's id of the model call: an attempt whose job was taken over after its
+    # worker died has one row per call. "" for a service that names no calls.
+    Column("call_id", String(64), primary_key=True, server_default=""),
     Column("user_id", String(255), nullable=False),
     Column("job_id", String(64), nullable=False),
     Column("model", String(255), nullable=False),

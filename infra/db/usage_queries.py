@@ -31,7 +31,7 @@ class UsageQueries:
         query = (
             select(generation_usage)
             .where(_t.report_id.in_(list(report_ids)))
-            .order_by(_t.report_id, _t.attempt)
+            .order_by(_t.report_id, _t.attempt, _t.created_at, _t.call_id)
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()

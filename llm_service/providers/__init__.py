@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from llm_service.providers.base import Generation, LLMProvider, StreamItem, TextDelta, generate
+from llm_service.providers.base import (
+    Generation,
+    LLMProvider,
+    StreamItem,
+    StreamOpened,
+    TextDelta,
+    generate,
+    model_of,
+)
 from llm_service.providers.offline import OFFLINE_MODEL, OfflinePlanner
 from llm_service.providers.openai_compatible import OpenAICompatibleProvider
 from llm_service.settings import LLMServiceSettings
@@ -14,9 +22,11 @@ __all__ = [
     "OfflinePlanner",
     "OpenAICompatibleProvider",
     "StreamItem",
+    "StreamOpened",
     "TextDelta",
     "build_provider",
     "generate",
+    "model_of",
 ]
 
 

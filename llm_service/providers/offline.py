@@ -24,7 +24,7 @@ from llm_service.plan_request import (
     parse_bundles,
     parse_plan_request,
 )
-from llm_service.providers.base import Generation, StreamItem, TextDelta
+from llm_service.providers.base import Generation, StreamItem, StreamOpened, TextDelta
 from llm_service.providers.offline_bundles import (
     BundlePicks,
     choose_bundles,
@@ -83,6 +83,8 @@ class OfflinePlanner:
         self._fail_first = fail_first_attempts
         self._failures: OrderedDict[str, int] = OrderedDict()
 
+    model = OFFLINE_MODEL
+
     async def stream(
         self, *, system: str, user: str, context: dict[str, Any]
     ) -> AsyncGenerator[StreamItem, None]:
@@ -92,6 +94,7 @@ class OfflinePlanner:
         bundles = parse_bundles(context.get("bundles"))
         budget = _budget(context.get("budget_usd"), self._budgets[request.budget_tier])
         text = write_plan(request, bundles, budget)
+        yield StreamOpened()
         for chunk in text_chunks(text):
             if self._chunk_delay:
                 await asyncio.sleep(self._chunk_delay)

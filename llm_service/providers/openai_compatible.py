@@ -18,7 +18,7 @@ import openai
 import pydantic
 from openai import AsyncOpenAI
 
-from llm_service.providers.base import Generation, StreamItem, TextDelta
+from llm_service.providers.base import Generation, StreamItem, StreamOpened, TextDelta
 from llm_service.providers.openai_errors import bad_output, provider_error
 from llm_service.settings import LLMServiceSettings
 
@@ -87,6 +87,11 @@ class OpenAICompatibleProvider:
             usage_accounting=settings.llm_usage_accounting,
         )
 
+    @property
+    def model(self) -> str:
+        """The model asked for: what a call that ends before its usage chunk is priced as."""
+        return self._model
+
     async def aclose(self) -> None:
         await self._client.close()
 
@@ -108,6 +113,8 @@ class OpenAICompatibleProvider:
             )
         except openai.OpenAIError as exc:
             raise provider_error(exc) from exc
+        # The server answered 200 and streams: the call is paid for from here on.
+        yield StreamOpened()
         answer = _Answer(self._model)
         # `async with` closes the response however this ends: done, failed, cancelled
         # (CancelledError lands at the `async for`), or closed early by the consumer.
@@ -176,6 +183,7 @@ class _Answer:
             input_tokens=_count(getattr(usage, "prompt_tokens", None)),
             output_tokens=_count(getattr(usage, "completion_tokens", None)),
             cost_usd=_cost(getattr(usage, "cost", None)),
+            usage_reported=usage is not None,
         )
 
 

@@ -99,7 +99,9 @@ async def test_stored_usage_moves_to_generation_usage_and_back(empty_engine: Asy
 
     await upgrade_to(empty_engine, step.revision)
     async with empty_engine.connect() as conn:
-        moved = (await conn.execute(sa.select(generation_usage))).mappings().all()
+        # The table as 0007 made it (0009_usage adds call_id).
+        as_made = [column for column in generation_usage.c if column.name != "call_id"]
+        moved = (await conn.execute(sa.select(*as_made))).mappings().all()
         columns = await conn.run_sync(
             lambda sync: {c["name"] for c in sa.inspect(sync).get_columns("mission_reports")}
         )
@@ -117,3 +119,52 @@ async def test_stored_usage_moves_to_generation_usage_and_back(empty_engine: Asy
     assert float(row["cost_usd"]) == 0.0546 and row["created_at"] == WHEN
     assert [s["step_id"] for s in row["steps"]] == ["generate_mission_plan"]
     assert restored == {"with-usage": USAGE, "without-usage": None}
+
+
+CALLS_MIGRATION = MIGRATION.with_name("0009_usage.py")
+
+
+def usage_row(call_id: str | None) -> dict[str, object]:
+    row: dict[str, object] = {
+        "report_id": "r1",
+        "attempt": 1,
+        "user_id": "user-1",
+        "job_id": "job-1",
+        "model": USAGE["model"],
+        "input_tokens": 10,
+        "output_tokens": 20,
+        "duration_ms": 30,
+        "cost_usd": 0.5,
+        "steps": [],
+        "created_at": WHEN,
+    }
+    if call_id is not None:
+        row["call_id"] = call_id
+    return row
+
+
+async def test_usage_rows_become_one_per_call_and_back(empty_engine: AsyncEngine) -> None:
+    spec = importlib.util.spec_from_file_location("usage_calls_migration", CALLS_MIGRATION)
+    assert spec is not None and spec.loader is not None
+    step = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(step)
+    before = sa.table(
+        "generation_usage",
+        *(sa.column(c.name, c.type) for c in generation_usage.c if c.name != "call_id"),
+    )
+    await upgrade_to(empty_engine, step.down_revision)
+    async with empty_engine.begin() as conn:
+        await conn.execute(sa.insert(before), [usage_row(None)])
+
+    await upgrade_to(empty_engine, step.revision)
+    async with empty_engine.begin() as conn:
+        # A second call of the same attempt (its job was taken over) is a row of its own.
+        await conn.execute(sa.insert(generation_usage), [usage_row("run-2/generate")])
+        keys = (await conn.execute(sa.select(generation_usage.c.call_id))).scalars().all()
+    await downgrade_to(empty_engine, step.down_revision)
+    async with empty_engine.connect() as conn:
+        kept = (await conn.execute(sa.select(sa.func.count()).select_from(before))).scalar()
+    await upgrade_to_head(empty_engine)  # and up again, cleanly
+
+    assert sorted(keys) == ["", "run-2/generate"]  # the row from before: call_id ""
+    assert kept == 1  # back to one row per attempt

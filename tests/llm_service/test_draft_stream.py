@@ -54,7 +54,9 @@ class Recorder:
         self.clock, self.accept = clock, accept
         self.sent: list[tuple[str, int, float, float]] = []
 
-    async def __call__(self, delta: str, draft_length: int, fraction: float) -> bool:
+    async def __call__(
+        self, delta: str, draft_length: int, fraction: float, live: dict[str, Any] | None
+    ) -> bool:
         self.sent.append((delta, draft_length, fraction, self.clock.now))
         return len(self.sent) < self.accept
 

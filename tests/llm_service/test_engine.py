@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from unittest.mock import ANY
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -70,8 +71,14 @@ async def test_job_runs_to_completion_with_ordered_events(
     assert job["status"] == "completed" and job["progress"] == 100.0
     assert job["result"] == output
     # The job's usage: per step (only the generation uses a model) and summed.
-    generation = {"step_id": "generate_mission_plan", **output["llm_usage"]}
+    generation = {
+        "step_id": "generate_mission_plan",
+        **output["llm_usage"],
+        "call_id": ANY,  # the run's id and the step: a receiver stores each call once
+        "estimated": False,
+    }
     assert job["usage"]["steps_usage"] == [generation]
+    assert job["usage"]["steps_usage"][0]["call_id"].endswith("/generate_mission_plan")
     assert job["usage"]["total_tokens"] == generation["input_tokens"] + generation["output_tokens"]
     assert events[-1]["data"]["usage"] == job["usage"]
     assert [s["status"] for s in job["steps"]] == ["completed"] * 6
@@ -145,6 +152,8 @@ FIXED_GENERATION = {
     "output_tokens": 1,
     "duration_ms": 0,
     "cost_usd": None,
+    "call_id": ANY,
+    "estimated": False,
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from llm_service.plan_request import SCENARIOS
-from llm_service.providers import Generation, OfflinePlanner, TextDelta, generate
+from llm_service.providers import Generation, OfflinePlanner, StreamOpened, TextDelta, generate
 from llm_service.providers.offline import text_chunks
 from tests.llm_service.conftest import CATALOG, wizard
 from tests.support.markdown_sections import sections_by_heading
@@ -199,7 +199,8 @@ async def test_the_plan_streams_in_several_chunks_that_join_into_it() -> None:
         )
     ]
 
-    *deltas, generation = items
+    opened, *deltas, generation = items
+    assert isinstance(opened, StreamOpened)
     assert isinstance(generation, Generation)
     assert all(isinstance(delta, TextDelta) and delta.text for delta in deltas)
     assert len(deltas) >= 10  # enough for live progress to move

@@ -53,7 +53,7 @@ async def streamed(provider: OpenAICompatibleProvider) -> tuple[list[str], Gener
         async for item in provider.stream(system=SYSTEM, user=USER, context={}):
             if isinstance(item, TextDelta):
                 deltas.append(item.text)
-            else:
+            elif isinstance(item, Generation):
                 return deltas, item
     finally:
         await provider.aclose()

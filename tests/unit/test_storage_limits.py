@@ -21,6 +21,7 @@ from infra.auth import AuthError, TokenAuthenticator
 from infra.db.tables import metadata as api_metadata
 from infra.llm_payloads import (
     KNOWN_TYPES,
+    MAX_CALL_ID_LENGTH,
     MAX_JOB_ID_LENGTH,
     MAX_NAME_LENGTH,
     InvalidJobPayload,
@@ -107,6 +108,7 @@ GUARDS: dict[str, Callable[[], int]] = {
     "generation_usage.user_id": lambda: longest_accepted(jwt_subject_accepted, 300),
     "generation_usage.job_id": lambda: longest_accepted(webhook_job_id_accepted, 300),
     "generation_usage.model": lambda: MAX_NAME_LENGTH,
+    "generation_usage.call_id": lambda: MAX_CALL_ID_LENGTH,
     "submission_attempts.user_id": lambda: longest_accepted(jwt_subject_accepted, 300),
     "submission_attempts.report_id": lambda: 36,
     "webhook_receipts.webhook_id": lambda: longest_accepted(webhook_id_accepted, 300),
