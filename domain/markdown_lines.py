@@ -83,3 +83,9 @@ def _marker_end(text: str) -> int:
     if digits and text[digits : digits + 1] in (".", ")"):
         return digits + 1
     return 0
+
+
+def is_thematic_break(line: str) -> bool:
+    """`---`, `***`, `___` or `- - -`: a rule between blocks, not text."""
+    text = line.replace(" ", "").replace("\t", "")
+    return len(text) >= 3 and text[0] in "-*_" and text == text[0] * len(text)
