@@ -16,10 +16,8 @@ from domain.markdown_lines import (
     Heading,
     atx_heading,
     bold_line,
-    collapse_spaces,
     is_thematic_break,
 )
-from domain.plan_lists import EMPHASIS
 
 SUMMARY, RISKS, BUNDLES = "summary", "risks", "bundles"
 SKILLS, SIMULATION, NEXT_STEPS = "skills", "simulation", "next_steps"
@@ -71,12 +69,14 @@ _ROMAN_DIGITS = frozenset("ivxl")
 _MAX_NUMBERING_WORDS = 3
 # A known name followed by these words is still that section: "Risk Assessment for Miami".
 _QUALIFIERS = frozenset({"for", "in"})
+_MAX_NAME_WORDS = max(len(name.split()) for name in _SECTION_NAMES)
+_DEFAULT_SECTION_LEVEL = 2  # the format's (docs/plan-format.md)
 
 
 @dataclass
 class Section:
     kind: str | None  # None: a section the parser does not know
-    heading: str
+    heading: str  # as written: cleaned only if it is reported (domain.plan_unparsed)
     lines: list[str]
 
 
@@ -91,12 +91,13 @@ def unfenced_lines(markdown: str) -> list[str]:
 def split_sections(lines: list[str]) -> list[Section]:
     """Each section once, in the plan's order: a repeated known one continues the first.
 
-    A heading is a section's when its level is at most 2, or at most the executive
-    summary's level (a model that writes every section as `###`). The plan's title,
+    A heading is a section's when its level is at most the executive summary's
+    (a model may write every section as `#` or as `###`; the level below holds a
+    section's own subsections), or at most 2 when the summary's is not a heading. The plan's title,
     a first `#` heading before any section, is no section, nor is what precedes it.
     """
     headings = [atx_heading(line) for line in lines]
-    section_level = max(2, _summary_level(headings))
+    section_level = _summary_level(headings)
     found: list[Section] = []
     known: dict[str, Section] = {}
     current: Section | None = None
@@ -110,14 +111,14 @@ def split_sections(lines: list[str]) -> list[Section]:
         kind = _section_kind(title, top_level=top_level)
         if kind is not None:
             if kind not in known:
-                known[kind] = Section(kind, _clean_heading(title), [])
+                known[kind] = Section(kind, title, [])
                 found.append(known[kind])
             current = known[kind]
         elif top_level:
             if heading is not None and heading.level == 1 and not found:
                 current = None  # the title, and its introduction
             else:
-                current = Section(None, _clean_heading(title), [])
+                current = Section(None, title, [])
                 found.append(current)
         elif current is not None:
             current.lines.append(line)
@@ -128,30 +129,23 @@ def _summary_level(headings: list[Heading | None]) -> int:
     for heading in headings:
         if heading is not None and _section_kind(heading.title, top_level=True) == SUMMARY:
             return heading.level
-    return 0
-
-
-def _clean_heading(title: str) -> str:
-    return collapse_spaces(EMPHASIS.sub("", title)).rstrip(":").strip()
+    return _DEFAULT_SECTION_LEVEL  # the summary is a bold line, or missing
 
 
 def _section_kind(title: str, *, top_level: bool) -> str | None:
-    words = normalised_name(EMPHASIS.sub("", title)).split()
-    for start in range(min(len(words), _MAX_NUMBERING_WORDS) + 1):
-        if start and not _is_numbering(words[start - 1]):
+    # Dropping non-word characters drops emphasis marks, colons and emoji too.
+    words = _name_words(title)
+    start = 0  # past the numbering: "2", "ii", "section 2"; one word is always left
+    while start < min(_MAX_NUMBERING_WORDS, len(words) - 1) and _is_numbering(words[start]):
+        start += 1
+    end = min(len(words), start + _MAX_NAME_WORDS + 1)
+    for index in range(start + 1, end):
+        if words[index] in _QUALIFIERS:
+            end = index  # "Risk Assessment for Miami": the name ends here
             break
-        kind = _kind_of_name(words[start:], top_level=top_level)
-        if kind is not None:
-            return kind
-    return None
-
-
-def _kind_of_name(words: list[str], *, top_level: bool) -> str | None:
-    for end, word in enumerate(words):
-        if end and word in _QUALIFIERS:
-            words = words[:end]  # "Risk Assessment for Miami": the name ends here
-            break
-    name = " ".join(words)
+    if end - start > _MAX_NAME_WORDS:
+        return None
+    name = " ".join(words[start:end])
     if name in _SECTION_NAMES:
         return _SECTION_NAMES[name]
     return _SHORT_SECTION_NAMES.get(name) if top_level else None
@@ -161,7 +155,13 @@ def _is_numbering(word: str) -> bool:
     return word.isdigit() or word in _NUMBERING_WORDS or set(word) <= _ROMAN_DIGITS
 
 
+_NOT_WORD = re.compile(r"[^\w]+|_")
+
+
 def normalised_name(text: str) -> str:
     """Lower case, words only: "Day-by-Day  Simulation:" -> "day by day simulation"."""
-    text = text.lower().replace("&", " and ")
-    return " ".join(re.sub(r"[^\w]+|_", " ", text).split())
+    return " ".join(_name_words(text))
+
+
+def _name_words(text: str) -> list[str]:
+    return _NOT_WORD.sub(" ", text.lower().replace("&", " and ")).split()

@@ -30,7 +30,7 @@ class UnparsedLog:
 
     def add(self, section: str, reason: UnparsedReason, lines: Iterable[str]) -> None:
         if len(self.parts) < MAX_UNPARSED_PARTS:
-            heading = clip(plain_text([section]), MAX_UNPARSED_HEADING_CHARS)
+            heading = clip(plain_text([section]).rstrip(":").rstrip(), MAX_UNPARSED_HEADING_CHARS)
             excerpt = clip(plain_text(lines), MAX_EXCERPT_CHARS)
             self.parts.append(UnparsedPart(heading, reason.value, excerpt))
 

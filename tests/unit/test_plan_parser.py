@@ -17,6 +17,7 @@ from domain.plan import (
     RiskAssessment,
     SimulationDay,
     Skill,
+    UnparsedPart,
     parse_plan_markdown,
     resolve_bundles,
 )
@@ -116,7 +117,7 @@ def test_section_headings_are_matched_by_name(heading: str) -> None:
     assert parse(f"# Plan\n{heading}\nAll good.\n").executive_summary == "All good."
 
 
-def test_an_unknown_section_is_ignored_with_its_content() -> None:
+def test_an_unknown_section_is_left_out_with_its_content_and_reported() -> None:
     markdown = (
         "## Executive Summary\nSummary.\n"
         "## Local Resources\n- Shelter on Main St\n1. Call 311\n"
@@ -125,6 +126,9 @@ def test_an_unknown_section_is_ignored_with_its_content() -> None:
     sections = parse(markdown)
     assert sections.executive_summary == "Summary."
     assert sections.next_steps == ("Buy water.",)
+    assert sections.unparsed == (
+        UnparsedPart("Local Resources", "unknown_section", "- Shelter on Main St 1. Call 311"),
+    )
 
 
 def test_the_title_and_text_before_the_first_section_are_ignored() -> None:
@@ -132,6 +136,7 @@ def test_the_title_and_text_before_the_first_section_are_ignored() -> None:
         "Sure! Here is your plan.\n# Mission Plan: Austin, TX\nIntro.\n## Executive Summary\nS."
     )
     assert parse(markdown).executive_summary == "S."
+    assert parse(markdown).unparsed == ()  # a preamble and a title are not plan content
 
 
 def test_a_plan_wrapped_in_a_code_fence() -> None:
