@@ -127,7 +127,10 @@ def split_sections(lines: list[str]) -> list[Section]:
 
 def _summary_level(headings: list[Heading | None]) -> int:
     for heading in headings:
-        if heading is not None and _section_kind(heading.title, top_level=True) == SUMMARY:
+        # "Summary" alone names the plan's only at the format's level: "### Summary"
+        # under a day is that day's.
+        top_level = heading is not None and heading.level <= _DEFAULT_SECTION_LEVEL
+        if heading is not None and _section_kind(heading.title, top_level=top_level) == SUMMARY:
             return heading.level
     return _DEFAULT_SECTION_LEVEL  # the summary is a bold line, or missing
 

@@ -139,7 +139,7 @@ class EvacuationPlan:
 class UnparsedPart:
     """Something of the markdown the sections do not hold, for the reader to look up."""
 
-    section: str  # the heading of the section it is in, cleaned; "" before any
+    section: str  # the heading of the section it is in, cleaned
     reason: str  # an UnparsedReason value
     excerpt: str  # its start, whitespace collapsed, at most MAX_EXCERPT_CHARS
 
@@ -153,7 +153,7 @@ class PlanSections:
     simulation: tuple[SimulationDay, ...] = ()
     next_steps: tuple[str, ...] = ()
     evacuation: EvacuationPlan | None = None  # None without an Evacuation Plan section
-    # At most MAX_UNPARSED_PARTS, in the plan's order.
+    # At most MAX_UNPARSED_PARTS, in the plan's order, then the ids resolve_bundles dropped.
     unparsed: tuple[UnparsedPart, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:

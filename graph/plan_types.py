@@ -144,7 +144,7 @@ class EvacuationPlan:
 class UnparsedPart:
     section: str = strawberry.field(
         description="The heading of the section it is in, as the plan words it (at most 120 "
-        "characters); empty before the first section."
+        "characters; empty for a heading without text); `Recommended Bundles` for UNKNOWN_BUNDLE."
     )
     reason: UnparsedReason = strawberry.field(description="Why it is not in the sections.")
     excerpt: str = strawberry.field(
@@ -171,8 +171,9 @@ class PlanSections:
         "null when the plan has no evacuation section."
     )
     unparsed: list[UnparsedPart] = strawberry.field(
-        description="What the parser could not read into these sections, in the plan's order "
-        "(at most 20): the whole plan in MissionPlan.content still holds it."
+        description="What the parser could not read into these sections (at most 20), in the "
+        "plan's order and then the bundle ids the catalog lacks; MissionPlan.content still "
+        "holds all of it."
     )
 
     @classmethod
