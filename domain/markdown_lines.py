@@ -87,5 +87,8 @@ def _marker_end(text: str) -> int:
 
 def is_thematic_break(line: str) -> bool:
     """`---`, `***`, `___` or `- - -`: a rule between blocks, not text."""
-    text = line.replace(" ", "").replace("\t", "")
-    return len(text) >= 3 and text[0] in "-*_" and text == text[0] * len(text)
+    text = line.strip()
+    if len(text) < 3 or text[0] not in "-*_":
+        return False  # most lines: decided without copying them again
+    text = text.replace(" ", "").replace("\t", "")
+    return len(text) >= 3 and text == text[0] * len(text)

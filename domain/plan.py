@@ -42,7 +42,14 @@ from domain.plan_headings import (
     split_sections,
     unfenced_lines,
 )
-from domain.plan_lists import EMPHASIS, list_items, paragraphs, parse_bundle, parse_skill
+from domain.plan_lists import (
+    EMPHASIS,
+    list_items,
+    paragraphs,
+    parse_bundle,
+    parse_skill,
+    table_rows_as_items,
+)
 from domain.plan_sections import (
     DEFAULT_SKILL_PRIORITY,
     RISK_LEVELS,
@@ -113,7 +120,7 @@ def parse_plan_markdown(markdown: str) -> PlanSections:
     """
     if len(markdown) > MAX_PLAN_CHARS:
         raise PlanTooLarge(len(markdown))
-    found = split_sections(unfenced_lines(markdown))
+    found = split_sections(unfenced_lines(markdown), _belongs)
     known = {section.kind: section for section in found if section.kind is not None}
     summary = paragraphs(known[SUMMARY].lines) if SUMMARY in known else ""
     if not summary:
@@ -137,6 +144,16 @@ def parse_plan_markdown(markdown: str) -> PlanSections:
     )
 
 
+def _belongs(kind: str, title: str) -> bool:
+    """Whether a heading at the sections' level is an entry of section `kind`."""
+    if kind == SIMULATION:
+        return _DAY.match(collapse_spaces(EMPHASIS.sub("", title))) is not None
+    if kind == RISKS:
+        name, level = _split_risk_heading(title)
+        return level != UNKNOWN_RISK_LEVEL or normalised_name(name) in _SCENARIOS_BY_NAME
+    return False
+
+
 def _has_text(lines: Iterable[str]) -> bool:
     return any(line.strip() for line in lines)
 
@@ -146,7 +163,7 @@ def _read_evacuation(section: Section, unparsed: UnparsedLog) -> EvacuationPlan 
 
 
 def _read_list(section: Section, unparsed: UnparsedLog) -> list[str]:
-    items = list_items(section.lines)
+    items = list_items(table_rows_as_items(section.lines))
     if not items and _has_text(section.lines):
         unparsed.add(section.heading, UnparsedReason.NOTHING_READ, section.lines)
     return items
@@ -208,6 +225,12 @@ _LEVEL_VOCABULARY = _LEVEL_FILLER | _LEVEL_WORDS.keys()
 # on whitespace-collapsed text, so each `\s*` matches at most one character.
 _RISK_SEPARATOR = re.compile(r"\s*[\u2013\u2014:(\[|-]\s*|\s+")
 _WORD = re.compile(r"[A-Za-z]+")
+# What a line stating a risk's level opens with ("**Risk level:** HIGH"), in its first lines.
+_LEVEL_LABELS = frozenset(
+    {"level", "risk", "risk level", "overall risk", "overall risk level", "threat level"}
+    | {"risk rating", "rating", "severity"}
+)
+_LEVEL_LINES = 3
 _SCENARIOS_BY_NAME = {
     normalised_name(name): scenario
     for scenario in Scenario
@@ -220,6 +243,8 @@ def _read_risks(section: Section, unparsed: UnparsedLog) -> list[RiskAssessment]
     risks = []
     for heading, summary in _blocks(section.lines, lambda line: _risk_marker(line, level)):
         title, risk_level = _split_risk_heading(heading)
+        if risk_level == UNKNOWN_RISK_LEVEL:
+            risk_level = _stated_level(summary)  # "### Flood" then "**Risk level:** HIGH"
         scenario = _SCENARIOS_BY_NAME.get(normalised_name(title))
         if risk_level == UNKNOWN_RISK_LEVEL:
             unparsed.add(section.heading, UnparsedReason.NO_RISK_LEVEL, [heading])
@@ -243,9 +268,34 @@ def _risk_marker(line: str, level: int) -> str | None:
     if title is not None:
         return title
     bold = bold_line(line)
-    if bold is not None and _split_risk_heading(bold)[1] != UNKNOWN_RISK_LEVEL:
-        return bold
-    return None
+    if bold is None:
+        return None
+    name, risk_level = _split_risk_heading(bold)
+    # "**Risk level: HIGH**" under a heading states that risk's level; it is no risk.
+    return bold if risk_level != UNKNOWN_RISK_LEVEL and not _is_level_label(name) else None
+
+
+def _stated_level(summary: str) -> str:
+    """The level a "Risk level: HIGH" line among the summary's first lines states."""
+    start = 0
+    for _ in range(_LEVEL_LINES):
+        end = summary.find("\n", start)
+        end = len(summary) if end == -1 else end
+        label, _, value = collapse_spaces(
+            EMPHASIS.sub("", summary[start : min(end, start + MAX_MARKER_CHARS)])
+        ).partition(":")
+        if value and _is_level_label(label):
+            level = _highest_level(word.upper() for word in _WORD.findall(value))
+            if level != UNKNOWN_RISK_LEVEL:
+                return level
+        start = end + 1
+        if start >= len(summary):
+            break
+    return UNKNOWN_RISK_LEVEL
+
+
+def _is_level_label(text: str) -> bool:
+    return normalised_name(text) in _LEVEL_LABELS
 
 
 def _split_risk_heading(heading: str) -> tuple[str, str]:

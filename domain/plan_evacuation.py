@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.markdown_lines import MAX_MARKER_CHARS, atx_heading, collapse_spaces, list_item
-from domain.plan_lists import EMPHASIS, NAME_SEPARATOR, leading_bold, list_items
+from domain.plan_lists import (
+    EMPHASIS,
+    NAME_SEPARATOR,
+    leading_bold,
+    list_items,
+    table_rows_as_items,
+)
 from domain.plan_lists import paragraphs as _paragraphs
 from domain.plan_sections import EvacuationPlan, EvacuationStep, EvacuationTopic
 
@@ -69,7 +75,7 @@ def parse_evacuation(lines: Sequence[str]) -> EvacuationPlan | None:
     loose: list[str] = []  # lines outside any `### topic` subsection, read as a list
     subsection: tuple[str, list[str]] | None = None
     top = _first_heading_level(lines)
-    for line in lines:
+    for line in table_rows_as_items(lines):  # "| When to leave | At once |" is a step too
         heading = atx_heading(line)
         if heading is not None and heading.level <= top:
             _flush_list(loose, steps, overview)

@@ -2,14 +2,15 @@
 
 Models vary their headings: `#` to `###`, numbered ("2. Risks", "## 2) Bundles",
 "Section II: Skills"), in bold ("**Risk Assessment**"), with a trailing colon or
-an emoji, qualified ("Risk Assessment for Miami"). A heading is matched on its
-words alone. Each heading line is at most MAX_MARKER_CHARS (domain.markdown_lines),
-so the work per line is bounded.
+an emoji, qualified ("Risk Assessment for Miami"), with words added ("Survival
+Skills Checklist"). A heading is matched on its words alone. A heading line has
+at most MAX_MARKER_CHARS (domain.markdown_lines), so the work per line is bounded.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain.markdown_lines import (
@@ -88,12 +89,16 @@ def unfenced_lines(markdown: str) -> list[str]:
     return lines
 
 
-def split_sections(lines: list[str]) -> list[Section]:
+def split_sections(
+    lines: list[str], belongs: Callable[[str, str], bool] = lambda kind, title: False
+) -> list[Section]:
     """Each section once, in the plan's order: a repeated known one continues the first.
 
     A heading is a section's when its level is at most the executive summary's
     (a model may write every section as `#` or as `###`; the level below holds a
-    section's own subsections), or at most 2 when the summary's is not a heading. The plan's title,
+    section's own subsections), or at most 2 when the summary's is not a heading.
+    A heading at that level that `belongs(kind, title)` to the current section is
+    one of its entries: models also write days and risks at the sections' level. The plan's title,
     a first `#` heading before any section, is no section, nor is what precedes it.
     """
     headings = [atx_heading(line) for line in lines]
@@ -114,6 +119,8 @@ def split_sections(lines: list[str]) -> list[Section]:
                 known[kind] = Section(kind, title, [])
                 found.append(known[kind])
             current = known[kind]
+        elif top_level and current is not None and current.kind and belongs(current.kind, title):
+            current.lines.append(line)  # "## Day 2" after "## Simulation": one of its entries
         elif top_level:
             if heading is not None and heading.level == 1 and not found:
                 current = None  # the title, and its introduction
@@ -146,12 +153,17 @@ def _section_kind(title: str, *, top_level: bool) -> str | None:
         if words[index] in _QUALIFIERS:
             end = index  # "Risk Assessment for Miami": the name ends here
             break
-    if end - start > _MAX_NAME_WORDS:
-        return None
-    name = " ".join(words[start:end])
-    if name in _SECTION_NAMES:
-        return _SECTION_NAMES[name]
-    return _SHORT_SECTION_NAMES.get(name) if top_level else None
+    if not top_level:
+        name = " ".join(words[start:end]) if end - start <= _MAX_NAME_WORDS else ""
+        return _SECTION_NAMES.get(name)
+    # A section heading may add words: "Recommended Bundles (within your budget)",
+    # "Survival Skills Checklist". The longest known name it opens with wins.
+    for length in range(min(end - start, _MAX_NAME_WORDS), 0, -1):
+        name = " ".join(words[start : start + length])
+        kind = _SECTION_NAMES.get(name) or _SHORT_SECTION_NAMES.get(name)
+        if kind is not None:
+            return kind
+    return None
 
 
 def _is_numbering(word: str) -> bool:

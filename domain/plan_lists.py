@@ -39,6 +39,42 @@ def paragraphs(lines: Iterable[str]) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+def table_rows_as_items(lines: Iterable[str]) -> list[str]:
+    """The lines with each row of a markdown table as a list item; header rows dropped.
+
+    `| **Go-Bag** [bundle:go-bag-72h] | grab and go |` becomes
+    `- **Go-Bag** [bundle:go-bag-72h] — grab and go`, and a cell that is only a
+    priority word (`| High |`) becomes `(priority: High)` after the first cell.
+    """
+    out: list[str] = []
+    last_row = -1  # index in `out` of the previous line if it was a table row
+    for line in lines:
+        text = line.strip() if "|" in line else ""
+        if not text.startswith("|"):
+            out.append(line)
+            last_row = -1
+            continue
+        cells = [cell.strip() for cell in text.strip("|").split("|")]
+        if all(cell and not cell.strip("-: ") for cell in cells):
+            if last_row == len(out) - 1 and last_row >= 0:
+                out.pop()  # the row above the |---| line is the header
+            last_row = -1
+            continue
+        out.append(_row_item([cell for cell in cells if cell]))
+        last_row = len(out) - 1
+    return out
+
+
+def _row_item(cells: list[str]) -> str:
+    if not cells:
+        return ""
+    rest = cells[1:]
+    priorities = [f"(priority: {c})" for c in rest if c.lower() in _PRIORITY_WORDS]
+    others = [c for c in rest if c.lower() not in _PRIORITY_WORDS]
+    head = " ".join([cells[0], *priorities])
+    return f"- {head} — {' — '.join(others)}" if others else f"- {head}"
+
+
 def list_items(lines: Iterable[str], leftover: list[str] | None = None) -> list[str]:
     """Text of each top-level list item, its wrapped and nested lines joined to it.
 

@@ -57,6 +57,9 @@ def test_a_section_heading_is_known_by_its_words(heading: str) -> None:
         ("## Simulation", "simulation"),
         ("## Action Items", "next_steps"),
         ("## Immediate Next Steps", "next_steps"),
+        ("## Recommended Bundles (within your $600 budget)", "bundles"),
+        ("## Survival Skills Checklist", "skills"),
+        ("## Evacuation Plan Details", "evacuation"),
     ],
 )
 def test_other_names_models_give_the_sections(heading: str, field: str) -> None:
@@ -121,3 +124,30 @@ def test_what_is_reported_is_bounded_whatever_the_plan_holds() -> None:
 def test_an_excerpt_is_one_line_of_plain_text() -> None:
     sections = parse(f"{SUMMARY}## Notes\n**Bold** and `code`\n\n- a    list\n")
     assert sections.unparsed[0].excerpt == "Bold and code - a list"
+
+
+def test_a_subheading_with_a_section_s_name_and_more_words_stays_in_its_entry() -> None:
+    markdown = (
+        f"{SUMMARY}## Day-by-Day Simulation\n### Day 1: Start\n"
+        "#### Next steps after the storm\nCheck the roof.\n"
+    )
+    (day,) = parse(markdown).simulation
+    assert day.details == "#### Next steps after the storm\nCheck the roof."
+
+
+def test_days_and_risks_at_the_sections_level_stay_in_their_section() -> None:
+    markdown = (
+        f"{SUMMARY}## Risk Assessment\n## Flood — HIGH\nWet.\n## Power Grid Failure\nDark.\n"
+        "## Day-by-Day Simulation\n## Day 1: Rain\nWet.\n## Days 2-5\nDrying.\n"
+        "## Local Resources\nShelters.\n"
+    )
+    sections = parse(markdown)
+    assert [(r.title, r.level) for r in sections.risk_assessment] == [
+        ("Flood", "HIGH"),
+        ("Power Grid Failure", "UNKNOWN"),
+    ]
+    assert [d.day for d in sections.simulation] == [1, 2]
+    assert [(u.section, u.reason) for u in sections.unparsed] == [
+        ("Risk Assessment", "no_risk_level"),
+        ("Local Resources", "unknown_section"),
+    ]

@@ -1,8 +1,9 @@
 """Plans written the ways real models vary the format (tests/unit/plan_samples/*.md).
 
 Each sample changes the markdown's dress, not its content: heading levels from
-`#` to `####`, numbered, bold, with emoji and colons, sections out of order,
-missing or extra, `*`/`+`/`1.`/`1)` bullets. Every one must read into the same
+`#` to `####`, numbered, bold, with emoji, colons or added words, sections out of
+order, missing or extra, days and risks at the sections' level, a risk's level on
+its own line, tables instead of lists, `*`/`+`/`1.`/`1)` bullets. Every one must read into the same
 kind of sections, with what could not be read reported, in LF, CRLF or fenced.
 """
 
@@ -73,6 +74,15 @@ EXPECTED = {
         "evacuation": ["when_to_leave", "meeting_points"],
         "unparsed": [("\U0001f4b0 Budget Breakdown", "unknown_section")],
     },
+    "flat_tables": {
+        "risks": [("Hurricane", "HIGH"), ("Flood", "MODERATE")],
+        "bundles": ["go-bag-72h", "water-storage-kit"],
+        "skills": [("Water purification", "high"), ("Map reading", "low")],
+        "days": [(1, "Evacuation order"), (2, "In Columbia")],
+        "next_steps": 1,
+        "evacuation": ["when_to_leave", "destination"],
+        "unparsed": [],
+    },
     "partly_unreadable": {
         "risks": [("Earthquake", "HIGH"), ("Volcano", "UNKNOWN")],
         "bundles": ["earthquake-kit", ""],
@@ -142,3 +152,17 @@ def test_rules_between_sections_and_the_bundle_total_are_not_text_to_report() ->
     assert "---" not in sections.executive_summary
     assert sections.evacuation is not None
     assert sections.evacuation.overview == "A short word before the steps: leave early."
+
+
+def test_a_table_row_reads_as_the_list_item_it_stands_for() -> None:
+    sections = parse_plan_markdown(sample("flat_tables"))
+    assert sections.bundles[0].reason == "one per person — $149.00"
+    assert sections.skills[0].reason == "the water system may fail"
+    assert sections.evacuation is not None
+    assert sections.evacuation.steps[1].advice == "Columbia, SC: the Hampton Inn (pets allowed)"
+
+
+def test_a_risk_s_level_on_its_own_line_is_its_level_not_another_risk() -> None:
+    hurricane, flood = parse_plan_markdown(sample("flat_tables")).risk_assessment
+    assert hurricane.summary.startswith("**Risk Level:** HIGH\n")
+    assert flood.level == "MODERATE"
