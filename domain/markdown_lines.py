@@ -83,3 +83,12 @@ def _marker_end(text: str) -> int:
     if digits and text[digits : digits + 1] in (".", ")"):
         return digits + 1
     return 0
+
+
+def is_thematic_break(line: str) -> bool:
+    """`---`, `***`, `___` or `- - -`: a rule between blocks, not text."""
+    text = line.strip()
+    if len(text) < 3 or text[0] not in "-*_":
+        return False  # most lines: decided without copying them again
+    text = text.replace(" ", "").replace("\t", "")
+    return len(text) >= 3 and text == text[0] * len(text)

@@ -4,8 +4,9 @@ The plan arrives as markdown (docs/plan-format.md) written by the offline
 planner or a real LLM. The parser is deliberately forgiving, because an LLM
 does not follow a format to the letter: it matches headings by name, not level
 or case, accepts any common list marker or separator, and skips what it does not
-recognise. It fails only when there is no executive summary, which means the
-text is not a plan at all, or when it is longer than `MAX_PLAN_CHARS`.
+recognise, reporting it in `PlanSections.unparsed` (domain.plan_unparsed). It
+fails only when there is no executive summary, which means the text is not a
+plan at all, or when it is longer than `MAX_PLAN_CHARS`.
 
 The text is model output that user notes can steer, so parsing is linear in its
 length whatever it holds: lines are recognised by `domain.markdown_lines` with
@@ -17,14 +18,37 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from domain.markdown_lines import (
+    MAX_HEADING_LEVEL,
     MAX_MARKER_CHARS,
     atx_heading,
     bold_line,
     collapse_spaces,
-    list_item,
     without_list_marker,
+)
+from domain.plan_evacuation import parse_evacuation
+from domain.plan_headings import (
+    BUNDLES,
+    EVACUATION,
+    NEXT_STEPS,
+    RISKS,
+    SIMULATION,
+    SKILLS,
+    SUMMARY,
+    Section,
+    normalised_name,
+    split_sections,
+    unfenced_lines,
+)
+from domain.plan_lists import (
+    EMPHASIS,
+    list_items,
+    paragraphs,
+    parse_bundle,
+    parse_skill,
+    table_rows_as_items,
 )
 from domain.plan_sections import (
     DEFAULT_SKILL_PRIORITY,
@@ -32,12 +56,18 @@ from domain.plan_sections import (
     SKILL_PRIORITIES,
     UNKNOWN_RISK_LEVEL,
     BundleRecommendation,
+    EvacuationPlan,
+    EvacuationStep,
+    EvacuationTopic,
     PlanSections,
     RiskAssessment,
     SimulationDay,
     Skill,
+    UnparsedPart,
+    UnparsedReason,
     resolve_bundles,
 )
+from domain.plan_unparsed import UnparsedLog
 from domain.wizard import Scenario
 
 __all__ = [
@@ -47,12 +77,17 @@ __all__ = [
     "SKILL_PRIORITIES",
     "UNKNOWN_RISK_LEVEL",
     "BundleRecommendation",
+    "EvacuationPlan",
+    "EvacuationStep",
+    "EvacuationTopic",
     "PlanParseError",
     "PlanSections",
     "PlanTooLarge",
     "RiskAssessment",
     "SimulationDay",
     "Skill",
+    "UnparsedPart",
+    "UnparsedReason",
     "parse_plan_markdown",
     "resolve_bundles",
 ]
@@ -77,28 +112,6 @@ class PlanTooLarge(PlanParseError):
 
 # --- parsing: sections ----------------------------------------------------------
 
-_SUMMARY, _RISKS, _BUNDLES = "summary", "risks", "bundles"
-_SKILLS, _SIMULATION, _NEXT_STEPS = "skills", "simulation", "next_steps"
-# Recognised at any heading level, and as a line in bold.
-_SECTION_NAMES = {
-    "executive summary": _SUMMARY,
-    "risk assessment": _RISKS,
-    "risk assessments": _RISKS,
-    "recommended bundles": _BUNDLES,
-    "recommended product bundles": _BUNDLES,
-    "survival skills": _SKILLS,
-    "survival skills to learn": _SKILLS,
-    "day by day simulation": _SIMULATION,
-    "day by day scenario simulation": _SIMULATION,
-    "next steps": _NEXT_STEPS,
-}
-# Short names only as top-level headings: "### Summary" under a simulated day is
-# that day's summary, not the plan's.
-_SHORT_SECTION_NAMES = {name: name for name in (_SUMMARY, _RISKS, _BUNDLES, _SKILLS, _SIMULATION)}
-
-_EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_]|[*_](?!\w)|`")
-_SECTION_NUMBERING = re.compile(r"^(?:\d+[.)]|[ivx]+\.) ", re.IGNORECASE)
-
 
 def parse_plan_markdown(markdown: str) -> PlanSections:
     """Structured sections of a plan in the format of docs/plan-format.md.
@@ -107,69 +120,67 @@ def parse_plan_markdown(markdown: str) -> PlanSections:
     """
     if len(markdown) > MAX_PLAN_CHARS:
         raise PlanTooLarge(len(markdown))
-    sections = _split_sections(_unfenced_lines(markdown))
-    summary = _paragraphs(sections.get(_SUMMARY, []))
+    found = split_sections(unfenced_lines(markdown), _belongs)
+    known = {section.kind: section for section in found if section.kind is not None}
+    summary = paragraphs(known[SUMMARY].lines) if SUMMARY in known else ""
     if not summary:
         raise PlanParseError("the plan has no executive summary")
+    unparsed = UnparsedLog()
+    results: dict[str, Any] = {}
+    for section in found:  # in the plan's order, so the unparsed parts are too
+        if section.kind is None:
+            unparsed.add(section.heading, UnparsedReason.UNKNOWN_SECTION, section.lines)
+        elif section.kind != SUMMARY:
+            results[section.kind] = _SECTION_READERS[section.kind](section, unparsed)
     return PlanSections(
         executive_summary=summary,
-        risk_assessment=tuple(_parse_risks(sections.get(_RISKS, []))),
-        bundles=tuple(_parse_bundle(item) for item in _list_items(sections.get(_BUNDLES, []))),
-        skills=tuple(_parse_skill(item) for item in _list_items(sections.get(_SKILLS, []))),
-        simulation=tuple(_parse_simulation(sections.get(_SIMULATION, []))),
-        next_steps=tuple(_list_items(sections.get(_NEXT_STEPS, []))),
+        risk_assessment=tuple(results.get(RISKS, ())),
+        bundles=tuple(results.get(BUNDLES, ())),
+        skills=tuple(results.get(SKILLS, ())),
+        simulation=tuple(results.get(SIMULATION, ())),
+        next_steps=tuple(results.get(NEXT_STEPS, ())),
+        evacuation=results.get(EVACUATION),
+        unparsed=tuple(unparsed.parts),
     )
 
 
-def _unfenced_lines(markdown: str) -> list[str]:
-    # LLMs often wrap the whole answer in ```markdown ... ```.
-    lines = markdown.strip().splitlines()
-    if len(lines) >= 2 and lines[0].startswith("```") and lines[-1].strip() == "```":
-        return lines[1:-1]
-    return lines
+def _belongs(kind: str, title: str) -> bool:
+    """Whether a heading at the sections' level is an entry of section `kind`."""
+    if kind == SIMULATION:
+        return _DAY.match(collapse_spaces(EMPHASIS.sub("", title))) is not None
+    if kind == RISKS:
+        name, level = _split_risk_heading(title)
+        return level != UNKNOWN_RISK_LEVEL or normalised_name(name) in _SCENARIOS_BY_NAME
+    return False
 
 
-def _split_sections(lines: Iterable[str]) -> dict[str, list[str]]:
-    """Body lines of each known section; unknown sections and the title are dropped."""
-    sections: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in lines:
-        found = atx_heading(line)
-        title = found.title if found else bold_line(line)
-        if title is None:
-            if current is not None:
-                current.append(line)
-            continue
-        top_level = found is not None and found.level <= 2
-        kind = _section_kind(title, top_level=top_level)
-        if kind is not None:
-            # A repeated section continues the first one.
-            current = sections.setdefault(kind, [])
-        elif top_level:
-            current = None  # an unknown section: ignored with its content
-        elif current is not None:
-            current.append(line)
-    return sections
+def _has_text(lines: Iterable[str]) -> bool:
+    return any(line.strip() for line in lines)
 
 
-def _section_kind(title: str, *, top_level: bool) -> str | None:
-    plain = collapse_spaces(_EMPHASIS.sub("", title))
-    name = _normalised_name(_SECTION_NUMBERING.sub("", plain))
-    if name in _SECTION_NAMES:
-        return _SECTION_NAMES[name]
-    return _SHORT_SECTION_NAMES.get(name) if top_level else None
+def _read_evacuation(section: Section, unparsed: UnparsedLog) -> EvacuationPlan | None:
+    return parse_evacuation(section.lines)  # everything in it is kept: steps or overview
 
 
-def _normalised_name(text: str) -> str:
-    """Lower case, words only: "Day-by-Day  Simulation:" -> "day by day simulation"."""
-    text = text.lower().replace("&", " and ")
-    return " ".join(re.sub(r"[^\w]+|_", " ", text).split())
+def _read_list(section: Section, unparsed: UnparsedLog) -> list[str]:
+    items = list_items(table_rows_as_items(section.lines))
+    if not items and _has_text(section.lines):
+        unparsed.add(section.heading, UnparsedReason.NOTHING_READ, section.lines)
+    return items
 
 
-def _paragraphs(lines: Iterable[str]) -> str:
-    """The text with trailing spaces and runs of blank lines squeezed out."""
-    text = "\n".join(line.rstrip() for line in lines).strip("\n")
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+def _read_skills(section: Section, unparsed: UnparsedLog) -> list[Skill]:
+    return [parse_skill(item) for item in _read_list(section, unparsed)]
+
+
+def _read_bundles(section: Section, unparsed: UnparsedLog) -> list[BundleRecommendation]:
+    bundles = []
+    for item in _read_list(section, unparsed):
+        bundle = parse_bundle(item)
+        if not bundle.bundle_id:
+            unparsed.add(section.heading, UnparsedReason.NO_BUNDLE_ID, [item])
+        bundles.append(bundle)
+    return bundles
 
 
 def _blocks(lines: Iterable[str], marker: Callable[[str], str | None]) -> list[tuple[str, str]]:
@@ -181,7 +192,21 @@ def _blocks(lines: Iterable[str], marker: Callable[[str], str | None]) -> list[t
             blocks.append((text, []))
         elif blocks:
             blocks[-1][1].append(line)
-    return [(text, _paragraphs(body)) for text, body in blocks]
+    return [(text, paragraphs(body)) for text, body in blocks]
+
+
+def _subheading_level(lines: Iterable[str]) -> int:
+    """The level of a section's first subheading: deeper ones are part of an entry's text."""
+    for line in lines:
+        heading = atx_heading(line)
+        if heading is not None:
+            return heading.level
+    return MAX_HEADING_LEVEL
+
+
+def _heading_text(line: str, level: int) -> str | None:
+    found = atx_heading(line)
+    return found.title if found and found.level <= level else None
 
 
 # --- parsing: risks ---------------------------------------------------------------
@@ -200,40 +225,77 @@ _LEVEL_VOCABULARY = _LEVEL_FILLER | _LEVEL_WORDS.keys()
 # on whitespace-collapsed text, so each `\s*` matches at most one character.
 _RISK_SEPARATOR = re.compile(r"\s*[\u2013\u2014:(\[|-]\s*|\s+")
 _WORD = re.compile(r"[A-Za-z]+")
+# What a line stating a risk's level opens with ("**Risk level:** HIGH"), in its first lines.
+_LEVEL_LABELS = frozenset(
+    {"level", "risk", "risk level", "overall risk", "overall risk level", "threat level"}
+    | {"risk rating", "rating", "severity"}
+)
+_LEVEL_LINES = 3
 _SCENARIOS_BY_NAME = {
-    _normalised_name(name): scenario
+    normalised_name(name): scenario
     for scenario in Scenario
     for name in (scenario.display_name, scenario.value)
 }
 
 
-def _parse_risks(lines: list[str]) -> Iterable[RiskAssessment]:
-    for heading, summary in _blocks(lines, _risk_marker):
-        title, level = _split_risk_heading(heading)
-        scenario = _SCENARIOS_BY_NAME.get(_normalised_name(title))
-        yield RiskAssessment(
-            scenario=scenario,
-            # "HURRICANE" and "power_grid_failure" are shown as the catalog spells them.
-            title=scenario.display_name if scenario else title,
-            level=level,
-            summary=summary,
+def _read_risks(section: Section, unparsed: UnparsedLog) -> list[RiskAssessment]:
+    level = _subheading_level(section.lines)
+    risks = []
+    for heading, summary in _blocks(section.lines, lambda line: _risk_marker(line, level)):
+        title, risk_level = _split_risk_heading(heading)
+        if risk_level == UNKNOWN_RISK_LEVEL:
+            risk_level = _stated_level(summary)  # "### Flood" then "**Risk level:** HIGH"
+        scenario = _SCENARIOS_BY_NAME.get(normalised_name(title))
+        if risk_level == UNKNOWN_RISK_LEVEL:
+            unparsed.add(section.heading, UnparsedReason.NO_RISK_LEVEL, [heading])
+        risks.append(
+            RiskAssessment(
+                scenario=scenario,
+                # "HURRICANE" and "power_grid_failure" are shown as the catalog spells them.
+                title=scenario.display_name if scenario else title,
+                level=risk_level,
+                summary=summary,
+            )
         )
+    if not risks and _has_text(section.lines):
+        unparsed.add(section.heading, UnparsedReason.NOTHING_READ, section.lines)
+    return risks
 
 
-def _heading_text(line: str) -> str | None:
-    found = atx_heading(line)
-    return found.title if found else None
-
-
-def _risk_marker(line: str) -> str | None:
+def _risk_marker(line: str, level: int) -> str | None:
     """A heading, or a bold line naming a level ("**Flood — LOW**"); None for body text."""
-    title = _heading_text(line)
+    title = _heading_text(line, level)
     if title is not None:
         return title
     bold = bold_line(line)
-    if bold is not None and _split_risk_heading(bold)[1] != UNKNOWN_RISK_LEVEL:
-        return bold
-    return None
+    if bold is None:
+        return None
+    name, risk_level = _split_risk_heading(bold)
+    # "**Risk level: HIGH**" under a heading states that risk's level; it is no risk.
+    return bold if risk_level != UNKNOWN_RISK_LEVEL and not _is_level_label(name) else None
+
+
+def _stated_level(summary: str) -> str:
+    """The level a "Risk level: HIGH" line among the summary's first lines states."""
+    start = 0
+    for _ in range(_LEVEL_LINES):
+        end = summary.find("\n", start)
+        end = len(summary) if end == -1 else end
+        label, _, value = collapse_spaces(
+            EMPHASIS.sub("", summary[start : min(end, start + MAX_MARKER_CHARS)])
+        ).partition(":")
+        if value and _is_level_label(label):
+            level = _highest_level(word.upper() for word in _WORD.findall(value))
+            if level != UNKNOWN_RISK_LEVEL:
+                return level
+        start = end + 1
+        if start >= len(summary):
+            break
+    return UNKNOWN_RISK_LEVEL
+
+
+def _is_level_label(text: str) -> bool:
+    return normalised_name(text) in _LEVEL_LABELS
 
 
 def _split_risk_heading(heading: str) -> tuple[str, str]:
@@ -243,7 +305,7 @@ def _split_risk_heading(heading: str) -> tuple[str, str]:
     a title ("Heat-wave — HIGH") survives. One pass over the words finds where the
     run of level words at the end begins, so each separator is checked in O(1).
     """
-    text = collapse_spaces(_EMPHASIS.sub("", heading))
+    text = collapse_spaces(EMPHASIS.sub("", heading))
     words = [(word.start(), word.group().upper()) for word in _WORD.finditer(text)]
     levels_from = len(words)  # words[levels_from:] are all level vocabulary
     while levels_from > 0 and words[levels_from - 1][1] in _LEVEL_VOCABULARY:
@@ -264,97 +326,6 @@ def _highest_level(words: Iterable[str]) -> str:
     return max(levels, key=RISK_LEVELS.index) if levels else UNKNOWN_RISK_LEVEL
 
 
-# --- parsing: lists (bundles, skills, next steps) -------------------------------------
-
-_BUNDLE_REF = re.compile(r"[\[(`]\s*bundle\s*[:=]\s*([A-Za-z0-9][\w.-]*)\s*[\])`]", re.IGNORECASE)
-_NAME_SEPARATOR = re.compile(r"\s+[-\u2013\u2014]\s+|\s*[\u2013\u2014]\s*|:\s+")
-_PRIORITY = re.compile(
-    r"\(\s*(?:priority\s*[:=-]?\s*)?(\w+)(?:\s+priority)?\s*\)|priority\s*[:=-]\s*(\w+)",
-    re.IGNORECASE,
-)
-_PRIORITY_WORDS = {priority: priority for priority in SKILL_PRIORITIES} | {
-    "critical": "high",
-    "essential": "high",
-    "urgent": "high",
-    "moderate": "medium",
-    "optional": "low",
-}
-
-
-def _list_items(lines: Iterable[str]) -> list[str]:
-    """Text of each top-level list item, its wrapped and nested lines joined to it.
-
-    Whitespace inside an item is collapsed, so the regular expressions that read
-    items later see no run of spaces to backtrack over.
-    """
-    items: list[list[str]] = []
-    base_indent: int | None = None
-    after_blank = False
-    # False once an unindented paragraph follows a blank line: that text closes the
-    # list ("These cover the first week."), it does not belong to the last item.
-    attached = False
-    for line in lines:
-        if not line.strip():
-            after_blank = True
-            continue
-        item = list_item(line)
-        expanded = line.expandtabs(4)
-        indent = len(expanded) - len(expanded.lstrip())
-        if item is not None and (base_indent is None or indent <= base_indent + 1):
-            base_indent = indent if base_indent is None else base_indent
-            items.append([item])
-            attached = True
-        elif attached and (not after_blank or indent > 0):
-            items[-1].append(item if item is not None else line.strip())
-        else:
-            attached = False
-        after_blank = False
-    return [collapse_spaces(" ".join(parts)) for parts in items]
-
-
-def _parse_bundle(item: str) -> BundleRecommendation:
-    ref = _BUNDLE_REF.search(item)
-    text = item if ref is None else f"{item[: ref.start()]} {item[ref.end() :]}"
-    name, reason = _name_and_reason(text)
-    bundle_id = "" if ref is None else ref.group(1).lower()
-    return BundleRecommendation(bundle_id=bundle_id, name=name, reason=reason)
-
-
-def _parse_skill(item: str) -> Skill:
-    for found in _PRIORITY.finditer(item):
-        # "First aid (CPR) (priority: high)": only a priority word makes a priority.
-        priority = _PRIORITY_WORDS.get((found.group(1) or found.group(2)).lower())
-        if priority is not None:
-            name, reason = _name_and_reason(f"{item[: found.start()]} {item[found.end() :]}")
-            return Skill(name=name, priority=priority, reason=reason)
-    name, reason = _name_and_reason(item)
-    return Skill(name=name, priority=DEFAULT_SKILL_PRIORITY, reason=reason)
-
-
-def _name_and_reason(text: str) -> tuple[str, str]:
-    """Split "**Name** — why" (or "Name: why") into ("Name", "why")."""
-    bold = _leading_bold(text)
-    if bold is not None:
-        name, rest = bold
-    else:
-        parts = _NAME_SEPARATOR.split(text.strip(), maxsplit=1)
-        name, rest = parts[0], parts[1] if len(parts) > 1 else ""
-    name = _EMPHASIS.sub("", name).strip().rstrip(":").strip()
-    reason = " ".join(rest.split()).lstrip("\u2013\u2014-:.,; ").strip()
-    return name, reason
-
-
-def _leading_bold(text: str) -> tuple[str, str] | None:
-    """("Name", " — why") for "**Name** — why"; None unless the text opens in bold."""
-    text = text.lstrip()
-    for mark in ("**", "__"):
-        if text.startswith(mark):
-            close = text.find(mark, len(mark) + 1)  # the bold text is not empty
-            if close != -1:
-                return text[len(mark) : close], text[close + len(mark) :]
-    return None
-
-
 # --- parsing: simulation -------------------------------------------------------------
 
 _DAY = re.compile(
@@ -363,28 +334,47 @@ _DAY = re.compile(
 )
 
 
-def _parse_simulation(lines: list[str]) -> Iterable[SimulationDay]:
-    for marker, details in _blocks(lines, _simulation_marker):
+def _read_simulation(section: Section, unparsed: UnparsedLog) -> list[SimulationDay]:
+    level = _subheading_level(section.lines)
+    days, others = [], []
+    for marker, details in _blocks(section.lines, lambda line: _simulation_marker(line, level)):
         day = _DAY.match(marker)
         if day is None:
-            continue  # another subsection ("### Overview"): not a day
+            others.append(marker)  # another subsection ("### Overview"): not a day
+            continue
         first, last, title = int(day.group(1)), day.group(2), (day.group(3) or "").strip()
         if last is not None:
             # "Days 5-14: Recovery" summarises a stretch; keep its span in the title.
             span = f"days {first}-{last}"
             title = f"{title} ({span})" if title else span.capitalize()
-        yield SimulationDay(day=first, title=title, details=details)
+        days.append(SimulationDay(day=first, title=title, details=details))
+    if not days and _has_text(section.lines):
+        unparsed.add(section.heading, UnparsedReason.NOTHING_READ, section.lines)
+    else:
+        for marker in others:
+            unparsed.add(section.heading, UnparsedReason.NOT_A_DAY, [marker])
+    return days
 
 
-def _simulation_marker(line: str) -> str | None:
+def _simulation_marker(line: str, level: int) -> str | None:
     """The text of a heading, or of a "**Day 3:** ..." line; None for body text."""
-    title = _heading_text(line)
+    title = _heading_text(line, level)
     if title is not None:
-        return collapse_spaces(_EMPHASIS.sub("", title))
+        return collapse_spaces(EMPHASIS.sub("", title))
     if len(line) > MAX_MARKER_CHARS:
         return None  # body text; and _DAY below only ever sees bounded input
     text = without_list_marker(line).strip()
     if not text.startswith(("**", "__")):
         return None
-    text = collapse_spaces(_EMPHASIS.sub("", text))
+    text = collapse_spaces(EMPHASIS.sub("", text))
     return text if _DAY.match(text) else None
+
+
+_SECTION_READERS: dict[str, Callable[[Section, UnparsedLog], Any]] = {
+    RISKS: _read_risks,
+    EVACUATION: _read_evacuation,
+    BUNDLES: _read_bundles,
+    SKILLS: _read_skills,
+    SIMULATION: _read_simulation,
+    NEXT_STEPS: _read_list,
+}

@@ -17,7 +17,7 @@ from domain import report, wizard
 from domain.failures import MissionErrorCode
 from domain.field_errors import FieldErrorCode
 from domain.notifications import NotificationKind
-from domain.plan_sections import RiskLevel, SkillPriority
+from domain.plan_sections import EvacuationTopic, RiskLevel, SkillPriority, UnparsedReason
 
 
 def register(enum: type[Enum], description: str, values: Mapping[str, str]) -> None:
@@ -84,6 +84,31 @@ register(
     },
 )
 register(
+    EvacuationTopic,
+    "What one step of an evacuation plan is about.",
+    {
+        "WHEN_TO_LEAVE": "The trigger to leave, e.g. the first official warning.",
+        "DESTINATION": "Where to go.",
+        "ROUTES": "The ways out.",
+        "GETTING_THERE": "How to travel: the family's vehicle, a ride or public transport.",
+        "WHAT_TO_TAKE": "What to carry: go-bags, documents, medications.",
+        "MEETING_POINTS": "Where to meet if separated, and whom to call.",
+        "OTHER": "Anything else the plan says about leaving.",
+    },
+)
+register(
+    UnparsedReason,
+    "Why part of a plan's markdown is not in its sections (it is still in MissionPlan.content).",
+    {
+        "UNKNOWN_SECTION": "A section this parser does not know.",
+        "NOTHING_READ": "A known section whose text held no entry the parser could read.",
+        "NO_BUNDLE_ID": "A bundle line that names no catalog id, so no bundle is shown for it.",
+        "UNKNOWN_BUNDLE": "A bundle id the catalog does not have.",
+        "NOT_A_DAY": "A subsection of the simulation that is not a numbered day.",
+        "NO_RISK_LEVEL": "A risk that states no level (its level reads UNKNOWN).",
+    },
+)
+register(
     NotificationKind,
     "What a notification tells.",
     {"PLAN_READY": "A plan finished generating and can be read."},
@@ -119,6 +144,7 @@ MobilityStrategy = wizard.MobilityStrategy
 MissionStatus = report.MissionStatus
 __all__ = [
     "BudgetTier",
+    "EvacuationTopic",
     "FieldErrorCode",
     "MissionErrorCode",
     "MissionStatus",
@@ -127,4 +153,5 @@ __all__ = [
     "RiskLevel",
     "Scenario",
     "SkillPriority",
+    "UnparsedReason",
 ]

@@ -8,7 +8,14 @@ import strawberry
 
 from domain import plan as plan_domain
 from domain import wizard
-from graph.enums import BudgetTier, RiskLevel, Scenario, SkillPriority
+from graph.enums import (
+    BudgetTier,
+    EvacuationTopic,
+    RiskLevel,
+    Scenario,
+    SkillPriority,
+    UnparsedReason,
+)
 
 if TYPE_CHECKING:
     from graph.context import Context
@@ -74,6 +81,77 @@ class SimulationDay:
     details: str = strawberry.field(description="What happens and what to do, as markdown.")
 
 
+@strawberry.type(description="One step of an evacuation plan: a topic and what to do about it.")
+class EvacuationStep:
+    topic: EvacuationTopic = strawberry.field(description="What the step is about.")
+    title: str = strawberry.field(
+        description="The topic as the plan words it, e.g. `When to leave`; empty when untitled."
+    )
+    advice: str = strawberry.field(description="What to do, as markdown.")
+
+
+@strawberry.type(description="How the family leaves: when, where to, by which way, with what.")
+class EvacuationPlan:
+    overview: str = strawberry.field(
+        description="Text of the section outside its steps, as markdown; often empty."
+    )
+    steps: list[EvacuationStep] = strawberry.field(description="Every step, in the plan's order.")
+
+    def _advice(self, topic: EvacuationTopic) -> str | None:
+        found = [step.advice for step in self.steps if step.topic is topic]
+        return "\n\n".join(found) if found else None
+
+    @strawberry.field(description="When to leave (the WHEN_TO_LEAVE steps); null if not said.")
+    def when_to_leave(self) -> str | None:
+        return self._advice(EvacuationTopic.WHEN_TO_LEAVE)
+
+    @strawberry.field(description="Where to go (the DESTINATION steps); null if not said.")
+    def destination(self) -> str | None:
+        return self._advice(EvacuationTopic.DESTINATION)
+
+    @strawberry.field(description="The ways out (the ROUTES steps); null if not said.")
+    def routes(self) -> str | None:
+        return self._advice(EvacuationTopic.ROUTES)
+
+    @strawberry.field(description="How to travel (the GETTING_THERE steps); null if not said.")
+    def getting_there(self) -> str | None:
+        return self._advice(EvacuationTopic.GETTING_THERE)
+
+    @strawberry.field(description="What to carry (the WHAT_TO_TAKE steps); null if not said.")
+    def what_to_take(self) -> str | None:
+        return self._advice(EvacuationTopic.WHAT_TO_TAKE)
+
+    @strawberry.field(
+        description="Where to meet and whom to call (the MEETING_POINTS steps); null if not said."
+    )
+    def meeting_points(self) -> str | None:
+        return self._advice(EvacuationTopic.MEETING_POINTS)
+
+    @classmethod
+    def from_domain(cls, value: plan_domain.EvacuationPlan) -> EvacuationPlan:
+        return cls(
+            overview=value.overview,
+            steps=[
+                EvacuationStep(topic=EvacuationTopic.of(s.topic), title=s.title, advice=s.advice)
+                for s in value.steps
+            ],
+        )
+
+
+@strawberry.type(
+    description="Part of the plan's markdown the parser could not read into its sections."
+)
+class UnparsedPart:
+    section: str = strawberry.field(
+        description="The heading of the section it is in, as the plan words it (at most 120 "
+        "characters; empty for a heading without text); `Recommended Bundles` for UNKNOWN_BUNDLE."
+    )
+    reason: UnparsedReason = strawberry.field(description="Why it is not in the sections.")
+    excerpt: str = strawberry.field(
+        description="How it starts, as plain text on one line (at most 200 characters)."
+    )
+
+
 @strawberry.type(description="The plan's sections, read from its markdown.")
 class PlanSections:
     executive_summary: str = strawberry.field(description="The plan in a few paragraphs.")
@@ -88,6 +166,15 @@ class PlanSections:
         description="The day-by-day simulation, in order."
     )
     next_steps: list[str] = strawberry.field(description="What to do now, one step each.")
+    evacuation: EvacuationPlan | None = strawberry.field(
+        description="How to leave, for a family that evacuates or may (EVACUATE, FLEXIBLE); "
+        "null when the plan has no evacuation section."
+    )
+    unparsed: list[UnparsedPart] = strawberry.field(
+        description="What the parser could not read into these sections (at most 20), in the "
+        "plan's order and then the bundle ids the catalog lacks; MissionPlan.content still "
+        "holds all of it."
+    )
 
     @classmethod
     def from_domain(cls, value: plan_domain.PlanSections) -> PlanSections:
@@ -114,6 +201,13 @@ class PlanSections:
                 SimulationDay(day=d.day, title=d.title, details=d.details) for d in value.simulation
             ],
             next_steps=list(value.next_steps),
+            evacuation=(EvacuationPlan.from_domain(value.evacuation) if value.evacuation else None),
+            unparsed=[
+                UnparsedPart(
+                    section=u.section, reason=UnparsedReason.of(u.reason), excerpt=u.excerpt
+                )
+                for u in value.unparsed
+            ],
         )
 
 

@@ -170,6 +170,11 @@ async def parse_plan_sections(context: dict[str, Any]) -> None:
     reading = await asyncio.to_thread(read_plan, plan)
     if reading.plan is None:
         raise _unusable_plan_error(reading.failure)
+    if reading.plan.sections.unparsed:
+        # The model drifted from the format: the operators see how, the reader sees the
+        # parts in the plan's `unparsed` list (the reasons only: the text is the family's).
+        reasons = sorted({part.reason for part in reading.plan.sections.unparsed})
+        logger.info("the generated plan has parts the parser could not read: %s", reasons)
     context["output"] = {
         "mission_plan": plan,
         "parsed_sections": reading.plan.sections.to_dict(),

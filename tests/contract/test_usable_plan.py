@@ -37,6 +37,13 @@ ACCEPTED = {
     "short name": f"## Summary\n{BODY}",
     "fenced": f"```markdown\n## Executive Summary\n{BODY}```",
     "crlf": f"## Executive Summary\r\n{BODY}".replace("\n", "\r\n"),
+    "sections a level deeper": (
+        f"# Plan\n### 1. Executive Summary\n{BODY}### 2) Risks\n#### Flood — HIGH\nWet.\n"
+    ),
+    "evacuation and an extra section": (
+        f"## Executive Summary\n{BODY}## Evacuation Plan\n- **Routes** — north.\n"
+        "## Local Resources\n- Shelter on Main St\n"
+    ),
 }
 REFUSED = {
     "no summary": "# Plan\n\n## Risk Assessment\n### Flood — HIGH\nWet.\n",

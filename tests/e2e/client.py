@@ -55,6 +55,8 @@ query Report($id: ID!) {
         skills { name priority }
         simulation { day title }
         nextSteps
+        evacuation { whenToLeave destination routes steps { topic title } }
+        unparsed { section reason excerpt }
       }
     }
   }

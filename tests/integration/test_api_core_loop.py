@@ -55,6 +55,11 @@ async def test_a_submitted_plan_completes_with_sections_usage_and_notification(
     assert sections["executiveSummary"]
     assert len(sections["riskAssessment"]) == 2
     assert all(b["bundle"]["id"] == b["bundleId"] for b in sections["bundles"])
+    # A FLEXIBLE family gets an evacuation plan, and the offline plan reads whole.
+    evacuation = sections["evacuation"]
+    assert evacuation["whenToLeave"] and evacuation["destination"] and evacuation["routes"]
+    assert evacuation["steps"][0] == {"topic": "WHEN_TO_LEAVE", "title": "When to leave"}
+    assert sections["unparsed"] == []
     assert report["plan"]["content"].startswith("# ")
     assert report["usage"]["inputTokens"] > 0 and report["usage"]["outputTokens"] > 0
     assert (

@@ -140,3 +140,61 @@ async def test_unknown_jobs_and_event_types_are_acknowledged_and_ignored(api: Ap
 async def test_signed_but_malformed_bodies_are_400(api: ApiHarness) -> None:
     assert (await api.webhook(b"not json")).status_code == 400
     assert (await api.webhook({"type": "workflow.completed", "sequence": "x"})).status_code == 400
+
+
+MODEL_PLAN = """# Mission Plan: Miami, FL
+
+**Executive Summary**
+We leave early for Orlando.
+
+**Evacuation Plan**
+**When to leave:** At the first warning.
+**Routes:** I-95 north; the Turnpike.
+
+## 3) Bundles
+- **72-Hour Family Go-Bag** [bundle:go-bag-72h] — grab and go.
+- **Moon Base Kit** [bundle:moon-base-kit] — not sold here.
+
+## Local Resources
+- The shelter on Main St.
+"""
+PLAN_PARTS = """query($id: ID!) { missionReport(id: $id) { status plan { sections {
+  bundles { bundleId }
+  evacuation { whenToLeave routes destination steps { topic title advice } }
+  unparsed { section reason excerpt }
+} } } }"""
+
+
+async def test_a_model_s_plan_is_stored_with_its_evacuation_and_what_was_not_read(
+    api: ApiHarness,
+) -> None:
+    user, report = await new_report(api)
+    output = {"mission_plan": MODEL_PLAN, "parsed_sections": {}, "llm_usage": {"model": "m"}}
+    completed = webhook_event(report, "workflow.completed", 60, output=output)
+    assert (await api.webhook(completed)).status_code == 200
+    body = await api.graphql(PLAN_PARTS, {"id": report["id"]}, user=user)
+    mission = body["data"]["missionReport"]
+    assert mission["status"] == "COMPLETED"
+    sections = mission["plan"]["sections"]  # read back from the database
+    assert sections["bundles"] == [{"bundleId": "go-bag-72h"}]
+    assert sections["evacuation"] == {
+        "whenToLeave": "At the first warning.",
+        "routes": "I-95 north; the Turnpike.",
+        "destination": None,
+        "steps": [
+            {"topic": "WHEN_TO_LEAVE", "title": "When to leave", "advice": "At the first warning."},
+            {"topic": "ROUTES", "title": "Routes", "advice": "I-95 north; the Turnpike."},
+        ],
+    }
+    assert sections["unparsed"] == [
+        {
+            "section": "Local Resources",
+            "reason": "UNKNOWN_SECTION",
+            "excerpt": "- The shelter on Main St.",
+        },
+        {
+            "section": "Recommended Bundles",
+            "reason": "UNKNOWN_BUNDLE",
+            "excerpt": "Moon Base Kit [bundle:moon-base-kit]",
+        },
+    ]

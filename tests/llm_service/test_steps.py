@@ -75,3 +75,28 @@ async def test_a_plan_over_the_cap_fails_the_job_with_a_retryable_error() -> Non
         await parse_plan_sections(context)
     assert (failed.value.code, failed.value.retryable) == ("plan_too_large", True)
     assert "output" not in context
+
+
+async def test_the_job_s_parsed_sections_carry_the_evacuation_and_what_was_not_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    plan = (
+        "## Executive Summary\nOk\n## Evacuation Plan\n- **Routes** — north.\n"
+        "## Family Secrets\nThe spare key is under the mat.\n"
+    )
+    context: dict[str, Any] = {"mission_plan": plan, "llm_usage": {}}
+    with caplog.at_level("INFO", logger="llm_service.steps"):
+        await parse_plan_sections(context)
+    sections = context["output"]["parsed_sections"]
+    assert sections["evacuation"]["steps"] == [
+        {"topic": "routes", "title": "Routes", "advice": "north."}
+    ]
+    assert sections["unparsed"] == [
+        {
+            "section": "Family Secrets",
+            "reason": "unknown_section",
+            "excerpt": "The spare key is under the mat.",
+        }
+    ]
+    # The operators see that the model drifted, not the family's text.
+    assert "unknown_section" in caplog.text and "spare key" not in caplog.text

@@ -26,10 +26,13 @@ LINE_OPENERS = (
     "[x](",
     "<a ",
     "## Risk Assessment\n### a",
+    "**When to leave:**",
+    "## Evacuation\n### a",
 )
 SECTION_HEADINGS = (
     "## Executive Summary",
     "## Risk Assessment",
+    "## Evacuation Plan",
     "## Recommended Bundles",
     "## Survival Skills",
     "## Day-by-Day Simulation",
@@ -37,9 +40,16 @@ SECTION_HEADINGS = (
 )
 
 
+# The sample plan with every section the parser reads.
+BASE_PLAN = PLAN.replace(
+    "## Recommended Bundles",
+    "## Evacuation Plan\n- **Routes** — two ways north.\n\n## Recommended Bundles",
+)
+
+
 def plan_with_lines(lines: list[str]) -> str:
     """The sample plan with one of `lines` at the end of each section, in turn."""
-    text = PLAN
+    text = BASE_PLAN
     for index, heading in enumerate(SECTION_HEADINGS[1:]):
         text = text.replace(heading, f"{lines[index % len(lines)]}\n{heading}")
     return f"{text}{lines[-1]}\n"
@@ -47,7 +57,7 @@ def plan_with_lines(lines: list[str]) -> str:
 
 def adversarial_plans(total_chars: int) -> Iterator[tuple[str, str]]:
     """(description, plan) of about `total_chars`, for every opener and run character."""
-    run_length = (total_chars - len(PLAN)) // len(SECTION_HEADINGS) - 40
+    run_length = (total_chars - len(BASE_PLAN)) // len(SECTION_HEADINGS) - 40
     for opener in LINE_OPENERS:
         for char in RUN_CHARACTERS:
             line = opener + char * run_length + "x"

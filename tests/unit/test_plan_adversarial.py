@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.plan import MAX_PLAN_CHARS, PlanParseError, PlanTooLarge, parse_plan_markdown
+from domain.plan_sections import MAX_EXCERPT_CHARS, MAX_UNPARSED_HEADING_CHARS, MAX_UNPARSED_PARTS
 from domain.plan_text import read_plan
 from tests.support.adversarial_plans import (
     LINE_OPENERS,
@@ -50,7 +51,14 @@ def test_any_line_in_any_section_is_read_quickly_into_a_plan_or_a_parse_error(
     # A line can end the summary's section before its text: then it is not a plan.
     assert (reading.plan is None) != (reading.failure is None)
     if reading.plan is not None:
-        assert reading.plan.sections.executive_summary
+        sections = reading.plan.sections
+        assert sections.executive_summary
+        # What could not be read is reported, within its bounds whatever the text.
+        assert len(sections.unparsed) <= MAX_UNPARSED_PARTS
+        for part in sections.unparsed:
+            assert len(part.excerpt) <= MAX_EXCERPT_CHARS
+            assert len(part.section) <= MAX_UNPARSED_HEADING_CHARS
+            assert "\n" not in part.excerpt
 
 
 def test_every_adversarial_plan_at_the_cap_is_read_in_under_a_second() -> None:
@@ -64,7 +72,16 @@ def test_every_adversarial_plan_at_the_cap_is_read_in_under_a_second() -> None:
 
 @pytest.mark.parametrize(
     "unit",
-    ["#\n", "- **a** (priority: high) — b\n", "### Flood — HIGH\n", "**Day 1:** x\n", "[x](", "\n"],
+    [
+        "#\n",
+        "## a\n",
+        "**When to leave:** x\n",
+        "- **a** (priority: high) — b\n",
+        "### Flood — HIGH\n",
+        "**Day 1:** x\n",
+        "[x](",
+        "\n",
+    ],
 )
 def test_a_plan_of_many_short_hostile_lines_at_the_cap_is_read_in_under_a_second(
     unit: str,

@@ -124,6 +124,8 @@ query Plan($id: ID!) {
         skills { name priority reason }
         simulation { day title details }
         nextSteps
+        evacuation { overview steps { topic title advice } }
+        unparsed { section reason excerpt }
       }
     }
   }

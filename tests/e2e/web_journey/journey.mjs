@@ -207,7 +207,7 @@ async function toastSurvivesReload(page, id) {
 }
 
 async function planPage(page) {
-  for (const section of ["#summary", "#risks", "#bundles", "#skills", "#days", "#next-steps", "#usage"]) {
+  for (const section of ["#summary", "#risks", "#evacuation", "#bundles", "#skills", "#days", "#next-steps", "#usage"]) {
     await page.waitForSelector(section);
   }
   const risks = await page.locator(".risk").count();
@@ -224,7 +224,14 @@ async function planPage(page) {
   const levels = await page.locator(".risk .level").allTextContents();
   expect(levels.every((l) => ["LOW", "MODERATE", "HIGH", "SEVERE", "UNKNOWN"].includes(l)),
     `risk levels ${levels}`);
-  report("plan page renders every section with prices, total and usage", { risks, total, priorities });
+  // The wizard chose FLEXIBLE: the plan has an evacuation section, and the offline
+  // planner's markdown reads whole, so nothing is listed as unread.
+  const evacuationTopics = await page.locator("#evacuation dt").allTextContents();
+  expect(evacuationTopics.includes("When to leave") && evacuationTopics.includes("Routes"),
+    `evacuation topics ${evacuationTopics}`);
+  expect((await page.locator("#unparsed").count()) === 0, "the offline plan showed unread parts");
+  report("plan page renders every section with prices, total and usage",
+    { risks, total, priorities, evacuationTopics });
   await shot(page, "05-plan");
 }
 

@@ -1,5 +1,6 @@
-// /plans/<id>: every section of the plan, the bundles' prices and total, and what the
-// generation used and cost. A failed plan shows its message and Retry.
+// /plans/<id>: every section of the plan (the evacuation plan when there is one), the
+// bundles' prices and total, what could not be read, and what the generation used and
+// cost. A failed plan shows its message and Retry.
 import { gql } from "../api.js";
 import { fill, formatDate, h, link, titleCase } from "../dom.js";
 import { renderMarkdown, withInline } from "../markdown.js";
@@ -32,11 +33,13 @@ export async function render(root, [reportId], { navigate }) {
     h("p", { class: "muted" }, `Completed ${formatDate(report.completedAt)} · attempt ${report.attempt}`),
     section("summary", "Executive summary", h("div", { class: "markdown" }, renderMarkdown(sections.executiveSummary))),
     section("risks", "Risks by scenario", risks(sections.riskAssessment)),
+    sections.evacuation ? section("evacuation", "Evacuation plan", evacuation(sections.evacuation)) : null,
     section("bundles", "Recommended bundles", bundles(sections.bundles)),
     section("skills", "Skills to learn", skills(sections.skills)),
     section("days", "Day by day", days(sections.simulation)),
     section("next-steps", "Next steps", h("ol", {}, sections.nextSteps.map((stepText) =>
       withInline(h("li", {}), stepText)))),
+    sections.unparsed.length ? unparsed(sections.unparsed) : null,
     usageCard(report.usage),
     h("details", { class: "card" }, h("summary", {}, "The whole plan as written"),
       h("div", { class: "markdown" }, renderMarkdown(report.plan.content))),
@@ -55,6 +58,46 @@ function risks(assessments) {
         h("span", { class: `level level-${String(risk.level).toUpperCase()}` }, risk.level)),
       h("div", { class: "markdown" }, renderMarkdown(risk.summary)),
     ));
+}
+
+// Each step under the plan's own title for it, or the topic's name when it has none.
+const TOPIC_LABELS = {
+  WHEN_TO_LEAVE: "When to leave",
+  DESTINATION: "Destination",
+  ROUTES: "Routes",
+  GETTING_THERE: "Getting there",
+  WHAT_TO_TAKE: "What to take",
+  MEETING_POINTS: "Meeting points",
+  OTHER: "Also",
+};
+
+function evacuation(plan) {
+  return [
+    plan.overview ? h("div", { class: "markdown" }, renderMarkdown(plan.overview)) : null,
+    h("dl", { class: "kv evacuation-steps" }, plan.steps.map((step) => [
+      h("dt", { dataset: { topic: step.topic } }, step.title || TOPIC_LABELS[step.topic] || titleCase(step.topic)),
+      h("dd", {}, h("div", { class: "markdown" }, renderMarkdown(step.advice))),
+    ])),
+  ];
+}
+
+// What the parser could not read: the reader knows to look in the whole plan below.
+const UNPARSED_REASONS = {
+  UNKNOWN_SECTION: "a section not shown above",
+  NOTHING_READ: "nothing in it could be read",
+  NO_BUNDLE_ID: "names no catalog bundle",
+  UNKNOWN_BUNDLE: "a bundle not in the catalog",
+  NOT_A_DAY: "not a day of the simulation",
+  NO_RISK_LEVEL: "states no risk level",
+};
+
+function unparsed(parts) {
+  return h("section", { class: "card", id: "unparsed" },
+    h("h2", {}, "Not shown above"),
+    h("p", { class: "muted" }, "These parts of the plan could not be read into its sections; the whole plan below has them."),
+    h("ul", {}, parts.map((part) => h("li", {},
+      h("strong", {}, part.section || "An untitled section"), ` (${UNPARSED_REASONS[part.reason] ?? titleCase(part.reason)}): `,
+      h("span", { class: "excerpt" }, part.excerpt)))));
 }
 
 function bundles(recommended) {
