@@ -19,7 +19,7 @@ from llm_service.providers import OpenAICompatibleProvider
 from llm_service.settings import LLMServiceSettings
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for
-from tests.integration.test_usage import (
+from tests.integration.usage.metered import (
     CANCEL,
     SUMMARY,
     as_admin,
