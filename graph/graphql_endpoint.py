@@ -120,7 +120,11 @@ class CappedWebSocketAdapter(ASGIWebSocketAdapter):
                 except (ValueError, RecursionError) as exc:
                     await self.close(BAD_MESSAGE, _json_problem(exc))
                     return
+                # Not held while waiting for the next message: on an idle socket the
+                # last one (the subscribe) would stay alive for the socket's life.
+                del text
                 yield message
+                del message
         except KeyError as exc:
             raise NonTextMessageReceived from exc
         except WebSocketDisconnect:
@@ -278,6 +282,8 @@ class MissionPlannerGraphQL(GraphQL[Context, None]):
         # Refusals carry their reason in the close frame: with a bare "Forbidden" a
         # client such as GraphiQL cannot tell the user what to fix.
         params = context.connection_params or {}
+        # The token is decoded once, here; the context lives as long as the socket.
+        context.connection_params = None
         authorization = params.get("authorization") or params.get("Authorization")
         if not isinstance(authorization, str):
             raise SocketRefused(FORBIDDEN, "Forbidden: authorization required")

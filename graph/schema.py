@@ -5,20 +5,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, GraphQLError, parse
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import Schema
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from domain.usage_summary import InvalidUsagePeriod, UsageSummaryNotAllowed
@@ -89,23 +85,11 @@ class LoggedSchema(Schema):
         super().process_errors(unexpected, execution_context)
 
 
-class ParseErrorsAsResults(ParserCache):
-    """ParserCache whose syntax errors reach the client as errors, over websockets too.
-
-    ParserCache parses in its hook, before the try that turns a GraphQLError into a
-    result. Over HTTP an outer handler catches it; a subscription's syntax error (or one
-    over MaxTokensLimiter's limit) escaped strawberry's websocket worker as a traceback
-    and the client got a bare `complete`. Left unparsed, the document is parsed again
-    by strawberry where its error becomes the result (an invalid one is never cached).
-    """
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        with contextlib.suppress(GraphQLError):
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        yield
+# Parsed documents and their validation errors, shared by every operation: thousands of
+# clients send the same few subscriptions. Invalid documents raise, so are never cached.
+CACHE_SIZE = 512
+_cached_parse = lru_cache(maxsize=CACHE_SIZE)(parse)
+_cached_validate = lru_cache(maxsize=CACHE_SIZE)(validate_document)
 
 
 # Strawberry's disable_field_suggestions covers fields only; graphql-core still
@@ -125,6 +109,52 @@ class PublicErrors(MaskErrors):
         if not self._hide_suggestions:
             return processed
         return [_without_suggestion(error) for error in processed]
+
+
+class GuardedOperation(PublicErrors):
+    """Strawberry's ParserCache, ValidationCache, AddValidationRules and MaxTokensLimiter,
+    and PublicErrors, as one extension.
+
+    A subscription keeps its extensions and their on_operation hooks for its whole
+    life: five instances and three hook generators were ~5 KiB per idle subscription
+    and a share of each subscribe's CPU (benchmarks/README.md, "Changes made for speed").
+
+    Parsing: ParserCache parsed in its hook, before the try that turns a GraphQLError
+    into a result, so a subscription's syntax error (or one over the token limit)
+    escaped strawberry's websocket worker as a traceback and the client got a bare
+    `complete`. Left unparsed here, the document is parsed again by strawberry where
+    its error becomes the result.
+    """
+
+    def __init__(
+        self,
+        *,
+        hide_suggestions: bool,
+        validation_rules: Sequence[type[ASTValidationRule]],
+        max_tokens: int,
+    ) -> None:
+        super().__init__(hide_suggestions=hide_suggestions)
+        self._validation_rules = tuple(validation_rules)
+        self._max_tokens = max_tokens
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = self._max_tokens
+        context.validation_rules = context.validation_rules + self._validation_rules
+        yield from super().on_operation()
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = _cached_parse(context.query, **context.parse_options)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        context.pre_execution_errors = _cached_validate(
+            context.schema._schema, context.graphql_document, context.validation_rules
+        )
+        yield
 
 
 def _without_suggestion(error: GraphQLError) -> GraphQLError:
@@ -185,11 +215,9 @@ def build_schema(
         ],
         config=StrawberryConfig(disable_field_suggestions=production),
         extensions=[
-            lambda: ParseErrorsAsResults(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
-            lambda: AddValidationRules(limits),
-            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: PublicErrors(hide_suggestions=production),
+            lambda: GuardedOperation(
+                hide_suggestions=production, validation_rules=limits, max_tokens=MAX_TOKENS
+            ),
         ],
     )
 

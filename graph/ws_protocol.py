@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from typing import TYPE_CHECKING, Any, cast
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -115,7 +116,10 @@ class MissionPlannerWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._idle_task: asyncio.Task[None] | None = None
+        # A timer, not a sleeping task: a task, its frame and its sleep were ~1.5 KiB
+        # per idle socket (benchmarks/README.md, "Changes made for speed").
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._idle_close: asyncio.Task[None] | None = None
         self._subscribed_recently = False
 
     @property
@@ -129,6 +133,9 @@ class MissionPlannerWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.handle_invalid_message(problem)
             return
         await super().handle_message(message)
+        # Strawberry's read loop keeps the last message until the next one arrives; what
+        # the operation needs it has taken (its query, variables and id).
+        message.clear()
 
     async def handle_connection_init(self, message: Any) -> None:
         try:
@@ -136,31 +143,46 @@ class MissionPlannerWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         except SocketRefused as refused:
             await self.websocket.close(code=refused.code, reason=refused.reason)
             return
-        if self.connection_acknowledged and self._idle_task is None:
-            self._idle_task = asyncio.create_task(self._close_when_idle())
+        if self.connection_acknowledged:
+            # Strawberry's init-timeout task would sleep out its whole wait regardless.
+            # Dropped, not kept: a cancelled task holds its traceback and so its frame.
+            if self.connection_init_timeout_task is not None:
+                self.connection_init_timeout_task.cancel()
+                self.connection_init_timeout_task = None
+            if self._idle_timer is None:
+                self._arm_idle_timer()
 
     async def handle_subscribe(self, message: Any) -> None:
         self._subscribed_recently = True
+        # The operation keeps its query text for its whole life; thousands of clients
+        # send the same few, so they share one string (freed with its last operation).
+        payload = message["payload"]
+        payload["query"] = sys.intern(payload["query"])
         await super().handle_subscribe(message)
 
-    async def _close_when_idle(self) -> None:
+    def _arm_idle_timer(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._idle_timer = loop.call_later(self._view.idle_timeout_seconds, self._idle_check)
+
+    def _idle_check(self) -> None:
         """Closes the socket once a whole idle period passed with no operation running.
 
         So a socket is closed between one and two periods after its last operation.
         """
-        idle_seconds = self._view.idle_timeout_seconds
-        while True:
-            await asyncio.sleep(idle_seconds)
-            if not self.operations and not self._subscribed_recently:
-                reason = f"Idle: no subscription for {idle_seconds:g} s"
-                await self.websocket.close(code=IDLE, reason=reason)
-                return
-            self._subscribed_recently = False
+        if not self.operations and not self._subscribed_recently:
+            idle_seconds = self._view.idle_timeout_seconds
+            reason = f"Idle: no subscription for {idle_seconds:g} s"
+            self._idle_close = asyncio.create_task(self.websocket.close(code=IDLE, reason=reason))
+            return
+        self._subscribed_recently = False
+        self._arm_idle_timer()
 
     async def shutdown(self) -> None:
-        if self._idle_task is not None:
-            self._idle_task.cancel()
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        if self._idle_close is not None:
+            self._idle_close.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._idle_task
+                await self._idle_close
         self._view.open_sockets.release(self.context)
         await super().shutdown()

@@ -21,6 +21,7 @@ import json
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Final
 
@@ -59,9 +60,26 @@ class SlowSubscriber(Exception):
 
 
 class Subscription:
+    """One subscriber's bounded queue: a deque and at most one waiting reader.
+
+    An asyncio.Queue (deque, getter and putter deques, an Event, a Condition's worth
+    of futures) and `asyncio.wait_for` (a task per wait) cost ~5 KiB per idle
+    subscription (benchmarks/README.md, section 7); a stream has one reader, so a
+    deque and one future do. Kept alive by 10,000 idle subscriptions, that matters.
+    """
+
+    __slots__ = (
+        "_items", "_max_overflows", "_overflows", "_queue_size", "_waiter", "channel",
+        "closed_reason", "on_closed",
+    )  # fmt: skip
+
     def __init__(self, channel: str, queue_size: int, max_overflows: int) -> None:
         self.channel = channel
-        self._queue: asyncio.Queue[str | Resync | None] = asyncio.Queue(queue_size)
+        # Made on the first message and dropped once drained: an empty deque is a
+        # 64-slot block (~0.7 KiB), and most subscriptions are idle most of the time.
+        self._items: deque[str | Resync | None] | None = None
+        self._queue_size = queue_size
+        self._waiter: asyncio.Future[None] | None = None
         self._overflows = 0
         self._max_overflows = max_overflows
         self.closed_reason: str | None = None
@@ -69,43 +87,73 @@ class Subscription:
         # a client that stopped reading is blocked in a send and never calls get().
         self.on_closed: Callable[[], None] | None = None
 
+    def _put(self, item: str | Resync | None) -> None:
+        if self._items is None:
+            self._items = deque()
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
     def deliver(self, message: str | Resync) -> None:
-        try:
-            self._queue.put_nowait(message)
-        except asyncio.QueueFull:
+        if self.pending >= self._queue_size:
             self._overflow()
+        else:
+            self._put(message)
 
     def _overflow(self) -> None:
         self._overflows += 1
-        while not self._queue.empty():
-            self._queue.get_nowait()
+        self._items = None
         if self._overflows > self._max_overflows:
             if self.closed_reason is None and self.on_closed is not None:
                 self.on_closed()
             self.closed_reason = "slow subscriber"
-            self._queue.put_nowait(None)
+            self._put(None)
         else:
-            self._queue.put_nowait(RESYNC)
+            self._put(RESYNC)
 
     def close(self) -> None:
-        with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait(None)
+        if self.pending < self._queue_size:
+            self._put(None)
 
     async def get(self, timeout: float | None = None) -> str | Resync | None:  # noqa: ASYNC109
-        """The next message; None on timeout. Raises SlowSubscriber when closed for lag."""
-        try:
-            item = await asyncio.wait_for(self._queue.get(), timeout)
-        except TimeoutError:
-            return None
+        """The next message; None on timeout. Raises SlowSubscriber when closed for lag.
+
+        One reader at a time (each stream reads its own subscription).
+        """
+        items = self._items
+        if not items:
+            if self._waiter is not None:
+                raise RuntimeError("a Subscription has one reader at a time")
+            loop = asyncio.get_running_loop()
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._waiter = waiter
+            timer = None if timeout is None else loop.call_later(timeout, _wake, waiter)
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+                if timer is not None:
+                    timer.cancel()
+            items = self._items
+            if not items:
+                return None  # timed out
+        item = items.popleft()
+        if not items:
+            self._items = None
+            self._overflows = 0  # caught up: only lag that never drains counts
         if item is None:
             raise SlowSubscriber(self.closed_reason or "closed")
-        if self._queue.empty():
-            self._overflows = 0  # caught up: only lag that never drains counts
         return item
 
     @property
     def pending(self) -> int:
-        return self._queue.qsize()
+        return 0 if self._items is None else len(self._items)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class EventBus:

@@ -63,3 +63,19 @@ async def test_a_connection_the_server_terminated_is_replaced_not_used(
     postgres_url: str, use: str
 ) -> None:
     await _served_after_kill(await migrated_postgres_url(postgres_url), use)
+
+
+async def test_reads_run_each_statement_on_its_own(postgres_url: str) -> None:
+    """No BEGIN and ROLLBACK around a read: two statements see two transaction starts."""
+    engines = create_engines(await migrated_postgres_url(postgres_url))
+    try:
+        async with engines.reader.connect() as conn:
+            first = (await conn.execute(text("SELECT txid_current()"))).scalar_one()
+            second = (await conn.execute(text("SELECT txid_current()"))).scalar_one()
+        assert second != first
+        async with engines.writer.connect() as conn:  # the writer's transactions stay whole
+            first = (await conn.execute(text("SELECT txid_current()"))).scalar_one()
+            second = (await conn.execute(text("SELECT txid_current()"))).scalar_one()
+        assert second == first
+    finally:
+        await engines.dispose()
