@@ -8,8 +8,11 @@ bare baseline app) as uvicorn would, with the same request for users in turn, an
 prints the CPU ms per request of the best of several rounds. `--profile FILE` writes
 a cProfile of the API's requests (read it with `python -m pstats FILE`).
 
-The HTTP server's own work (uvicorn parsing the request, writing the response) is
-not counted here: `dashboard.py` measures the whole path.
+Without `--http` the HTTP server's own work (uvicorn parsing the request, writing the
+response) is not counted; with it, the app is served by uvicorn in this process with
+graph.serve's options (the baseline with uvicorn's defaults, as `dashboard.py` runs
+it) and called over one loopback keep-alive connection, whose client side is counted
+too (the same small cost on both sides). `dashboard.py` measures the real servers.
 
     .venv/bin/python -m benchmarks.dashboard_inprocess [--requests 500] [--rounds 5]
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import cProfile
+import functools
 import gc
 import json
 import os
@@ -28,7 +32,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
-from benchmarks import common, dashboard
+from benchmarks import clients, common, dashboard
+from graph.serve import event_loop
 from infra.auth import TokenAuthenticator
 
 Scope = MutableMapping[str, Any]
@@ -43,6 +48,9 @@ def parse_args() -> Any:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--profile", help="write a cProfile of the API's requests to this file")
     p.add_argument("--no-baseline", action="store_true")
+    p.add_argument(
+        "--http", action="store_true", help="through uvicorn on loopback (HTTP parsing counted)"
+    )
     p.add_argument(
         "--reuse-db", action="store_true", help="use the --database a --keep-db run left seeded"
     )
@@ -98,12 +106,15 @@ async def call(app: ASGIApp, path: str, body: bytes, token: str) -> tuple[int, b
     return status, b"".join(chunks)
 
 
+Caller = Callable[[str, bytes, str], Awaitable[tuple[int, bytes]]]
+
+
 async def rounds(
-    app: ASGIApp, path: str, tokens: list[str], args: Any, profile: cProfile.Profile | None
+    call_app: Caller, path: str, tokens: list[str], args: Any, profile: cProfile.Profile | None
 ) -> list[float]:
     body = json.dumps({"query": dashboard.QUERY}).encode()
     for token in tokens:  # warm-up: caches, pools, first-call imports
-        await call(app, path, body, token)
+        await call_app(path, body, token)
     results = []
     for _ in range(args.rounds):
         gc.collect()
@@ -112,7 +123,7 @@ async def rounds(
         if profile:
             profile.enable()
         for n in range(args.requests):
-            status, _ = await call(app, path, body, tokens[n % len(tokens)])
+            status, _ = await call_app(path, body, tokens[n % len(tokens)])
             assert status == 200, status
         if profile:
             profile.disable()
@@ -129,9 +140,41 @@ def _callgrind(state: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(app: Any) -> AsyncIterator[None]:
-    async with app.router.lifespan_context(app):
-        yield
+async def serving(app: Any, http: bool, options: dict[str, Any]) -> AsyncIterator[Caller]:
+    """The app's lifespan, and a way to call it: directly, or with `http` through uvicorn
+    on a loopback port of this process (one keep-alive connection)."""
+    if not http:
+        async with app.router.lifespan_context(app):
+            yield functools.partial(call, app)
+        return
+    import uvicorn
+
+    port = common.free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, loop="none", **options)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(600):  # up to 30 s for migrations and startup
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.05)
+    if not server.started:
+        raise SystemExit("uvicorn did not start")
+    connection = await clients.HttpConnection.open(port)
+    built: dict[tuple[str, bytes, str], bytes] = {}
+
+    async def over_http(path: str, body: bytes, token: str) -> tuple[int, bytes]:
+        request = built.get((path, body, token))
+        if request is None:
+            head = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+            request = built[path, body, token] = clients.http_request("POST", path, body, head)
+        return await connection.send(request)
+
+    try:
+        yield over_http
+    finally:
+        await connection.close()
+        server.should_exit = True
+        await task
 
 
 async def main(args: Any) -> None:
@@ -155,27 +198,31 @@ async def main(args: Any) -> None:
         # The embedded LLM service's fallback poll (every 2 s) is work no request
         # causes: left out, the figures are the requests' own.
         LLM_WEBHOOK_POLL_SECONDS="3600",
+        LOG_LEVEL="warning",
     )
     from benchmarks import baseline_dashboard
     from graph.app import create_app
+    from graph.serve import server_options
     from infra.settings import Settings
 
     figures: dict[str, list[float]] = {}
+    body = json.dumps({"query": dashboard.QUERY}).encode()
+    settings = Settings()
+    # As production runs them: the API with graph.serve's options, the baseline with
+    # the benchmarks' (common.baseline_server).
+    api_options = server_options(settings)
+    base_options = {"ws_per_message_deflate": False, "ws_max_size": 65536, "log_level": "warning"}
     try:
-        api = create_app(Settings())
-        async with running(api):
-            body = json.dumps({"query": dashboard.QUERY}).encode()
-            _, answer = await call(api, "/graphql", body, tokens[0])
+        async with serving(create_app(settings), args.http, api_options) as call_api:
+            _, answer = await call_api("/graphql", body, tokens[0])
             profile = cProfile.Profile(time.process_time) if args.profile else None
-            figures["api"] = await rounds(api, "/graphql", tokens, args, profile)
+            figures["api"] = await rounds(call_api, "/graphql", tokens, args, profile)
             if profile:
                 profile.dump_stats(args.profile)
         if not args.no_baseline:
-            async with running(baseline_dashboard.app):
-                _, expected = await call(baseline_dashboard.app, "/reports", body, tokens[0])
-                figures["baseline"] = await rounds(
-                    baseline_dashboard.app, "/reports", tokens, args, None
-                )
+            async with serving(baseline_dashboard.app, args.http, base_options) as call_base:
+                _, expected = await call_base("/reports", body, tokens[0])
+                figures["baseline"] = await rounds(call_base, "/reports", tokens, args, None)
             print(f"same answer as the baseline: {json.loads(answer) == json.loads(expected)}")
     finally:
         if not args.keep_db:
@@ -185,9 +232,14 @@ async def main(args: Any) -> None:
         print(f"{name:8}: best {min(values):.3f} ms CPU per request (rounds: {shown})")
     if "baseline" in figures:
         ratio = min(figures["baseline"]) / min(figures["api"])
-        print(f"baseline / API CPU per request, in-process (no HTTP server): {ratio:.0%}")
+        how = "through uvicorn" if args.http else "no HTTP server"
+        print(f"baseline / API CPU per request, in-process ({how}): {ratio:.0%}")
 
 
 if __name__ == "__main__":
     arguments = parse_args()
+    if event_loop() == "uvloop":  # as graph.serve runs the API
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     common.run(lambda: main(arguments))

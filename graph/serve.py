@@ -14,6 +14,7 @@ import importlib
 import os
 import signal
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
@@ -41,6 +42,21 @@ def _stopped_on_request(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's settings for the API (also used by benchmarks that serve it in-process)."""
+    return {
+        "http": header_timeout_protocol(settings.http_header_timeout_seconds),
+        "h11_max_incomplete_event_size": settings.http_max_header_bytes,
+        "timeout_keep_alive": settings.http_keep_alive_seconds,
+        "limit_concurrency": settings.http_max_concurrency,
+        "ws_per_message_deflate": False,
+        "ws_max_size": MAX_WS_MESSAGE_BYTES,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        "log_level": os.environ.get("LOG_LEVEL", "info"),
+        "proxy_headers": True,
+    }
+
+
 def main() -> None:
     # uvicorn drains on SIGTERM, then re-raises the signal to whatever handler was there
     # before it; with the default one the process would die of it (status 143) after a
@@ -52,15 +68,7 @@ def main() -> None:
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8000")),
         loop=event_loop(),
-        http=header_timeout_protocol(settings.http_header_timeout_seconds),
-        h11_max_incomplete_event_size=settings.http_max_header_bytes,
-        timeout_keep_alive=settings.http_keep_alive_seconds,
-        limit_concurrency=settings.http_max_concurrency,
-        ws_per_message_deflate=False,
-        ws_max_size=MAX_WS_MESSAGE_BYTES,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        log_level=os.environ.get("LOG_LEVEL", "info"),
-        proxy_headers=True,
+        **server_options(settings),
     )
 
 
