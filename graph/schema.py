@@ -28,6 +28,7 @@ from graph.event_types import (
     MissionProgressEvent,
     NotificationEvent,
 )
+from graph.fast_fields import FastFieldsExecutionContext
 from graph.mutations import Mutation
 from graph.operation_limits import create_alias_rule, create_cost_rule, create_depth_rule
 from graph.queries import InvalidPageSize, Query
@@ -214,6 +215,7 @@ def build_schema(
             NotificationEvent,
         ],
         config=StrawberryConfig(disable_field_suggestions=production),
+        execution_context_class=FastFieldsExecutionContext,
         extensions=[
             lambda: GuardedOperation(
                 hide_suggestions=production, validation_rules=limits, max_tokens=MAX_TOKENS

@@ -14,10 +14,11 @@ import importlib
 import os
 import signal
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
-from graph.http_protocol import header_timeout_protocol
+from graph.http_protocol import head_limits_protocol, uses_httptools
 from graph.ws_protocol import MAX_WS_MESSAGE_BYTES
 from infra.settings import Settings
 
@@ -27,8 +28,8 @@ GRACEFUL_SHUTDOWN_SECONDS = 20
 def event_loop() -> str:
     """uvloop when installed (a dependency: `uvicorn[standard]`), else asyncio's own.
 
-    The HTTP parser stays h11 (graph/http_protocol.py): the head deadline and the
-    header-size cap are written against it; httptools has neither.
+    The HTTP parser is httptools when installed, else h11, each with the head deadline
+    and the header-size cap of graph/http_protocol.py.
     """
     try:
         importlib.import_module("uvloop")
@@ -39,6 +40,23 @@ def event_loop() -> str:
 
 def _stopped_on_request(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's settings for the API (also used by benchmarks that serve it in-process)."""
+    head_limits = (settings.http_header_timeout_seconds, settings.http_max_header_bytes)
+    h11_cap = {} if uses_httptools() else {"h11_max_incomplete_event_size": head_limits[1]}
+    return {
+        "http": head_limits_protocol(*head_limits),
+        **h11_cap,
+        "timeout_keep_alive": settings.http_keep_alive_seconds,
+        "limit_concurrency": settings.http_max_concurrency,
+        "ws_per_message_deflate": False,
+        "ws_max_size": MAX_WS_MESSAGE_BYTES,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        "log_level": os.environ.get("LOG_LEVEL", "info"),
+        "proxy_headers": True,
+    }
 
 
 def main() -> None:
@@ -52,15 +70,7 @@ def main() -> None:
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8000")),
         loop=event_loop(),
-        http=header_timeout_protocol(settings.http_header_timeout_seconds),
-        h11_max_incomplete_event_size=settings.http_max_header_bytes,
-        timeout_keep_alive=settings.http_keep_alive_seconds,
-        limit_concurrency=settings.http_max_concurrency,
-        ws_per_message_deflate=False,
-        ws_max_size=MAX_WS_MESSAGE_BYTES,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        log_level=os.environ.get("LOG_LEVEL", "info"),
-        proxy_headers=True,
+        **server_options(settings),
     )
 
 

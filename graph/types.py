@@ -142,6 +142,11 @@ async def report_plan(
     return MissionPlan(content=plan.content, sections=PlanSections.from_domain(plan.sections))
 
 
+def report_input(root: MissionReport) -> MissionInput:
+    """Built when selected: a page of reports rarely asks for the whole wizard input."""
+    return MissionInput.from_domain(root._input)
+
+
 @strawberry.type(description="A plan request: its input, its progress and, once written, its plan.")
 class MissionReport:
     id: strawberry.ID = strawberry.field(description="The report id.")
@@ -164,7 +169,9 @@ class MissionReport:
     plan: MissionPlan | None = strawberry.field(
         resolver=report_plan, description="The plan; null until COMPLETED."
     )
-    input: MissionInput = strawberry.field(description="The wizard answers it was generated from.")
+    input: MissionInput = strawberry.field(
+        resolver=report_input, description="The wizard answers it was generated from."
+    )
     draft: str | None = strawberry.field(
         description="The plan's text so far while it is GENERATING: the model's raw "
         'output, to be shown as plain text (never as HTML). "" before the first text; '
@@ -174,6 +181,7 @@ class MissionReport:
     # the plan columns out) `_plan_listed` says whether there is one to load.
     _plan: strawberry.Private[report_domain.Plan | None]
     _plan_listed: strawberry.Private[bool]
+    _input: strawberry.Private[wizard.MissionPlanInput]
 
     @strawberry.field(description="Every attempt that used tokens, summed; null before any.")
     async def usage(self, info: strawberry.Info[Context, None]) -> MissionUsage | None:
@@ -197,23 +205,25 @@ class MissionReport:
 
     @classmethod
     def _of(cls, value: report_domain.MissionReport, plan_listed: bool) -> MissionReport:
-        snapshot = MissionInput.from_domain(value.input)
+        loc = value.input.location
         return cls(
             id=strawberry.ID(value.id),
             job_id=value.job_id,
             status=value.status,
             attempt=value.attempt,
-            location=snapshot.location,
-            scenarios=snapshot.scenarios,
+            location=Location(
+                city=loc.city, state=loc.state, country=loc.country, postal_code=loc.postal_code
+            ),
+            scenarios=list(value.input.scenarios),
             created_at=value.created_at,
             updated_at=value.updated_at,
             completed_at=value.completed_at,
             progress=MissionProgress.from_domain(value.progress),
             error=MissionError.from_domain(value.error) if value.error else None,
-            input=snapshot,
             draft=value.draft if value.status is MissionStatus.GENERATING else None,
             _plan=value.plan,
             _plan_listed=plan_listed,
+            _input=value.input,
         )
 
 

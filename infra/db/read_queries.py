@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.event_log import EventType, MissionEvent, replay_draft
@@ -77,6 +78,23 @@ _LISTING_COLUMNS = [
     *(c for c in mission_reports.c if c.name not in _PLAN_COLUMNS),
     mission_reports.c.plan_markdown.is_not(None).label("has_plan"),
 ]
+
+
+@functools.cache
+def _page_query(by_status: bool, after: bool) -> Select[Any]:
+    """A page's statement, built once per shape: built per request, SQLAlchemy also
+    re-derived its cache key each time (a statement object memoizes its own)."""
+    t = mission_reports.c
+    query = select(*_LISTING_COLUMNS).where(t.user_id == bindparam("user_id"))
+    if by_status:
+        query = query.where(t.status == bindparam("status"))
+    if after:
+        created = bindparam("created", type_=t.created_at.type)
+        report_id = bindparam("report_id", type_=t.id.type)
+        query = query.where(
+            or_(t.created_at < created, and_(t.created_at == created, t.id < report_id))
+        )
+    return query.order_by(t.created_at.desc(), t.id.desc()).limit(bindparam("limit"))
 
 
 @dataclass(frozen=True)
@@ -150,18 +168,14 @@ class ReadQueries:
     async def report_page(
         self, user_id: str, status: MissionStatus | None, first: int, after: str | None
     ) -> ReportPage:
-        t = mission_reports.c
-        query = select(*_LISTING_COLUMNS).where(t.user_id == user_id)
+        values: dict[str, Any] = {"user_id": user_id, "limit": first + 1}
         if status is not None:
-            query = query.where(t.status == status.value)
+            values["status"] = status.value
         if after:
-            created, report_id = decode_cursor(after)
-            query = query.where(
-                or_(t.created_at < created, and_(t.created_at == created, t.id < report_id))
-            )
-        query = query.order_by(t.created_at.desc(), t.id.desc()).limit(first + 1)
+            values["created"], values["report_id"] = decode_cursor(after)
+        query = _page_query(status is not None, bool(after))
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
+            rows = (await conn.execute(query, values)).mappings().all()
         listed = rows[:first]
         return ReportPage(
             [report_listing_from_row(row) for row in listed],

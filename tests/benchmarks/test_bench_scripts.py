@@ -82,3 +82,22 @@ async def main():
     await engine.dispose()
 asyncio.run(main())
 """
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("http", [False, True])
+def test_the_in_process_dashboard_runs_and_answers_as_the_baseline(http: bool) -> None:
+    """Not part of `make bench` (no FIGURE line): the before/after tool of the README."""
+    require_server("PostgreSQL", "127.0.0.1", 5432)
+    database = f"bench_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    argv = [
+        *(sys.executable, "-m", "benchmarks.dashboard_inprocess", "--users", "2"),
+        *("--reports-per-user", "20", "--requests", "5", "--rounds", "1"),
+        *("--database", database, *(["--http"] if http else [])),
+    ]
+    done = subprocess.run(argv, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=220)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    assert "same answer as the baseline: True" in done.stdout, output[-4000:]
+    assert "baseline / API CPU per request" in done.stdout, output[-4000:]
+    assert database not in _databases(), "the script left its scratch database behind"

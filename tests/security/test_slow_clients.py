@@ -7,6 +7,7 @@ keep-alive timer. graph/http_protocol.py adds one; these tests dribble header by
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -138,3 +139,39 @@ def test_a_request_head_over_the_cap_is_refused(server: RunningServer) -> None:
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 20_000)
         assert sock.recv(4096).startswith(b"HTTP/1.1 400")
+
+
+def test_a_head_over_the_cap_in_several_pieces_is_refused(server: RunningServer) -> None:
+    """The cap holds for a head that arrives in pieces, each under it."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        answer = b""
+        for n in range(8):
+            try:
+                sock.sendall(f"X-Part-{n}: ".encode() + b"a" * 4000 + b"\r\n")
+            except OSError:
+                break
+            time.sleep(0.05)
+        while not answer.endswith(b"Invalid HTTP request received."):
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 400"), answer
+
+
+def test_a_large_body_sent_with_its_head_is_not_taken_for_a_head(server: RunningServer) -> None:
+    """Only the head counts against the cap: a 200 KB body in the same writes is served."""
+    body = json.dumps({"query": "{ __typename }", "variables": {"pad": "x" * 200_000}}).encode()
+    head = (
+        b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(head + body)
+        answer = b""
+        while b"__typename" not in answer:
+            chunk = sock.recv(4096)
+            assert chunk, answer
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer
