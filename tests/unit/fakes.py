@@ -163,15 +163,16 @@ class FakeReportRepository:
             1 for r in self._visible().values() if r.user_id == user_id and r.status is status
         )
 
-    async def save(self, report: MissionReport) -> None:
+    async def save(self, report: MissionReport, events: Sequence[MissionEvent] = ()) -> None:
         self._uow.ensure_active()
         refused = self._uow.store.refuse_plans_containing
         if refused and report.plan is not None and refused in report.plan.content:
             raise UnstorableData("the database refused the plan")
         report = _as_stored(report)
-        if report.id not in self._visible():
-            return  # an UPDATE of a missing row changes nothing
-        self.staged[report.id] = report
+        if report.id in self._visible():  # an UPDATE of a missing row changes nothing
+            self.staged[report.id] = report
+        for event in events:
+            await self._uow.events.append(event)
 
     async def delete(self, report_id: str) -> None:
         self._uow.ensure_active()
