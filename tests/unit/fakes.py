@@ -178,6 +178,11 @@ class FakeReportRepository:
         self._uow.ensure_active()
         self.staged[report_id] = None
 
+    async def lock_many(self, report_ids: Sequence[str]) -> dict[str, MissionReport]:
+        self._uow.ensure_active()
+        visible = self._visible()
+        return {rid: visible[rid] for rid in sorted(set(report_ids)) if rid in visible}
+
     async def list_stale_generating(
         self, updated_before: datetime, limit: int
     ) -> list[MissionReport]:
@@ -307,6 +312,9 @@ class FakeWebhookReceipts:
         # As the SQL repository: stamped with the wall clock when the receipt is written.
         self.staged_times[webhook_id] = self._uow.store.receipt_clock()
         return True
+
+    async def record_many(self, receipts: Sequence[tuple[str, str, str]]) -> set[str]:
+        return {wid for wid, job, kind in receipts if await self.record(wid, job, kind)}
 
     async def count_received_before(self, cutoff: datetime) -> int:
         self._uow.ensure_active()
