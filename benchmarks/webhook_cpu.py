@@ -37,10 +37,6 @@ def parse_args() -> Any:
     p.add_argument("--reports", type=int, default=100, help="one subscriber each")
     p.add_argument("--concurrency", type=int, default=1, help="webhooks in flight at once")
     p.add_argument("--rounds", type=int, default=5, help="measured rounds (best and median)")
-    p.add_argument(
-        "--callgrind", action="store_true",
-        help="under `valgrind --tool=callgrind --instr-atstart=no`: count only the measured rounds",
-    )  # fmt: skip
     return p.parse_args()
 
 
@@ -129,20 +125,6 @@ def signed(reports: list[dict[str, Any]], moves: int) -> list[tuple[bytes, dict[
     return built
 
 
-async def _callgrind(switch: str) -> None:
-    """Instruction counts are the one figure the rest of a shared machine cannot move.
-
-    Valgrind reads the command only while this process runs code: so not a blocking wait.
-    """
-    control = await asyncio.create_subprocess_exec(
-        "callgrind_control", switch, str(os.getpid()), stdout=asyncio.subprocess.DEVNULL
-    )
-    for _ in range(6000):
-        if control.returncode is not None:
-            return
-        await asyncio.sleep(0.01)
-
-
 @contextlib.asynccontextmanager
 async def running_app(url: str, workdir: Path) -> AsyncIterator[Any]:
     os.environ.update(
@@ -201,14 +183,10 @@ async def main(args: Any) -> None:
             results = []
             for n in range(args.rounds + 1):  # the first is warm-up
                 batch = requests[n * per_round : (n + 1) * per_round]
-                if n == 1 and args.callgrind:
-                    await _callgrind("--instr=on")
                 user, system, got, errors = await one_round(app, batch, frames, args.concurrency)
                 if n:
                     ms = (user + system) / len(batch) * 1000
                     results.append((ms, user / len(batch) * 1000, got, len(batch), errors))
-            if args.callgrind:
-                await _callgrind("--instr=off")
             for socket in sockets:
                 socket.incoming.put_nowait({"type": "websocket.disconnect", "code": 1000})
             await asyncio.gather(*(s.task for s in sockets), return_exceptions=True)  # type: ignore[attr-defined]
