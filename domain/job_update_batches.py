@@ -27,13 +27,14 @@ import logging
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from types import TracebackType
 
 from domain.event_log import MissionEvent
 from domain.job_updates import apply_job_update
 from domain.jobs import JobUpdate
 from domain.operations import Dependencies
-from domain.ports import UnitOfWork
+from domain.ports import UnitOfWork, WebhookReceipts
 from domain.usage import AttemptUsage
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,14 @@ class JobUpdateBatcher:
 
     async def _together(self, batch: list[_Pending]) -> None:
         async with self._deps.uow() as uow:
+            receipts = await _record_receipts(uow, batch)
+            # The batch's reports locked in one read (in id order) rather than one by one;
+            # each update's own read then finds its row already locked.
+            await uow.reports.lock_many(
+                [p.update.report_id for p in batch if p.update.report_id is not None]
+            )
             for pending in batch:
-                shared = _SharedTransaction(uow)
+                shared = _SharedTransaction(uow, receipts)
                 deps = replace(
                     self._deps,
                     uow=shared,
@@ -146,11 +153,11 @@ class _SharedTransaction:
     is the batch's. Leaving it neither commits nor rolls back; an error propagates
     and rolls the whole batch back."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, receipts: WebhookReceipts) -> None:
         self.reports = uow.reports
         self.events = uow.events
         self.notifications = uow.notifications
-        self.receipts = uow.receipts
+        self.receipts = receipts
         self.submissions = uow.submissions
         self.usage = uow.usage
         self.committed = False
@@ -172,6 +179,45 @@ class _SharedTransaction:
 
     async def commit(self) -> None:
         self.committed = True
+
+
+async def _record_receipts(uow: UnitOfWork, batch: list[_Pending]) -> _RecordedReceipts:
+    """The batch's webhook receipts written in one statement, before any update runs."""
+    asked = [
+        (p.webhook_id, p.update.job_id, p.update.type.value)
+        for p in batch
+        if p.webhook_id is not None
+    ]
+    fresh = await uow.receipts.record_many(asked)
+    return _RecordedReceipts(uow.receipts, fresh, {wid for wid, _, _ in asked})
+
+
+class _RecordedReceipts:
+    """The batch's receipts, already written: each update's `record` is answered from
+    what that write found, once True for a webhook new to the database and False after,
+    so a second delivery in the same batch is a duplicate as it would be one by one."""
+
+    def __init__(self, receipts: WebhookReceipts, fresh: set[str], asked: set[str]) -> None:
+        self._receipts = receipts
+        self._fresh = fresh
+        self._asked = asked
+
+    async def record(self, webhook_id: str, job_id: str, event_type: str) -> bool:
+        if webhook_id not in self._asked:
+            return await self._receipts.record(webhook_id, job_id, event_type)
+        if webhook_id in self._fresh:
+            self._fresh.discard(webhook_id)
+            return True
+        return False
+
+    async def record_many(self, receipts: Sequence[tuple[str, str, str]]) -> set[str]:
+        return {wid for wid, job, kind in receipts if await self.record(wid, job, kind)}
+
+    async def count_received_before(self, cutoff: datetime) -> int:
+        return await self._receipts.count_received_before(cutoff)
+
+    async def delete_received_before(self, cutoff: datetime) -> int:
+        return await self._receipts.delete_received_before(cutoff)
 
 
 class _HeldEvents:

@@ -64,9 +64,7 @@ async def _apply_once(deps: Dependencies, update: JobUpdate, webhook_id: str | N
         )
         transition = apply_update(report, update, ctx)
         if transition.changed:
-            await uow.reports.save(transition.report)
-            for event in transition.events:
-                await uow.events.append(event)
+            await uow.reports.save(transition.report, transition.events)
             if transition.notification is not None:
                 await uow.notifications.add(transition.notification)
         await uow.commit()

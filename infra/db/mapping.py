@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -19,27 +19,32 @@ from domain.wizard import MissionPlanInput
 log = logging.getLogger(__name__)
 
 
+# Each column of a report's row from the report: one place for the full row (an insert)
+# and for the columns a change touched (infra.db.report_writes).
+REPORT_COLUMNS: dict[str, Callable[[MissionReport], Any]] = {
+    "id": lambda r: r.id,
+    "user_id": lambda r: r.user_id,
+    "status": lambda r: r.status.value,
+    "attempt": lambda r: r.attempt,
+    "job_id": lambda r: r.job_id,
+    "idempotency_key": lambda r: r.idempotency_key,
+    "location_label": lambda r: r.location_label,
+    "input": lambda r: r.input.to_dict(),
+    "progress": lambda r: r.progress.to_dict(),
+    "error": lambda r: r.error.to_dict() if r.error else None,
+    "plan_markdown": lambda r: r.plan.content if r.plan else None,
+    "plan_sections": lambda r: r.plan.sections.to_dict() if r.plan else None,
+    "last_sequence": lambda r: r.last_sequence,
+    "last_job_sequence": lambda r: r.last_job_sequence,
+    "draft": lambda r: r.draft or None,
+    "created_at": lambda r: r.created_at,
+    "updated_at": lambda r: r.updated_at,
+    "completed_at": lambda r: r.completed_at,
+}
+
+
 def report_to_row(report: MissionReport) -> dict[str, Any]:
-    return {
-        "id": report.id,
-        "user_id": report.user_id,
-        "status": report.status.value,
-        "attempt": report.attempt,
-        "job_id": report.job_id,
-        "idempotency_key": report.idempotency_key,
-        "location_label": report.location_label,
-        "input": report.input.to_dict(),
-        "progress": report.progress.to_dict(),
-        "error": report.error.to_dict() if report.error else None,
-        "plan_markdown": report.plan.content if report.plan else None,
-        "plan_sections": report.plan.sections.to_dict() if report.plan else None,
-        "last_sequence": report.last_sequence,
-        "last_job_sequence": report.last_job_sequence,
-        "draft": report.draft or None,
-        "created_at": report.created_at,
-        "updated_at": report.updated_at,
-        "completed_at": report.completed_at,
-    }
+    return {column: value(report) for column, value in REPORT_COLUMNS.items()}
 
 
 def report_from_row(row: RowMapping) -> MissionReport:

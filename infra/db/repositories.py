@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from infra.db.mapping import (
     report_to_row,
     usage_to_row,
 )
+from infra.db.report_writes import change_statement, changed_columns
 from infra.db.tables import (
     IDEMPOTENCY_CONSTRAINT,
     generation_usage,
@@ -55,6 +57,8 @@ class SqlReportRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
         self._postgres = conn.dialect.name == "postgresql"
+        self._read: dict[str, MissionReport] = {}
+        self._locked: set[str] = set()  # rows this transaction holds FOR UPDATE
 
     async def add(self, report: MissionReport) -> None:
         try:
@@ -64,13 +68,26 @@ class SqlReportRepository:
             if _violates_idempotency_key(exc):
                 raise DuplicateIdempotencyKey(report.idempotency_key) from exc
             raise  # e.g. a duplicate id: a bug, not a request that lost a race for its key
+        self._read[report.id] = report
 
     async def get(self, report_id: str, *, for_update: bool = False) -> MissionReport | None:
+        if report_id in self._locked:
+            # Locked by this transaction: no one else changed the row since we read or wrote it.
+            return self._read[report_id]
         query = select(mission_reports).where(mission_reports.c.id == report_id)
         if for_update and self._postgres:
             query = query.with_for_update()
         row = (await self._conn.execute(query)).mappings().first()
-        return report_from_row(row) if row else None
+        if row is None:
+            return None
+        if for_update and self._postgres:
+            self._locked.add(report_id)
+        return self._remember(report_from_row(row))
+
+    def _remember(self, report: MissionReport) -> MissionReport:
+        """The row as read in this transaction: `save` writes only what differs from it."""
+        self._read[report.id] = report
+        return report
 
     async def get_by_idempotency_key(self, user_id: str, key: str) -> MissionReport | None:
         query = select(mission_reports).where(
@@ -90,14 +107,34 @@ class SqlReportRepository:
         )
         return int((await self._conn.execute(query)).scalar_one())
 
-    async def save(self, report: MissionReport) -> None:
-        values = report_to_row(report)
-        del values["id"]
-        await self._conn.execute(
-            update(mission_reports).where(mission_reports.c.id == report.id).values(values)
-        )
+    async def save(self, report: MissionReport, events: Sequence[MissionEvent] = ()) -> None:
+        columns = changed_columns(self._read.get(report.id), report)
+        if self._postgres and events:
+            statement, params = change_statement(report, columns, events, with_events=True)
+            await self._conn.execute(statement, params)
+        else:
+            if columns:
+                statement, params = change_statement(report, columns, (), with_events=False)
+                await self._conn.execute(statement, params)
+            for event in events:
+                await self._conn.execute(insert(mission_events).values(event_to_row(event)))
+        self._read[report.id] = report  # what the row now holds
+
+    async def lock_many(self, report_ids: Sequence[str]) -> dict[str, MissionReport]:
+        # In id order: two transactions locking overlapping sets cannot deadlock.
+        ids = sorted(set(report_ids))
+        query = select(mission_reports).where(mission_reports.c.id.in_(ids))
+        query = query.order_by(mission_reports.c.id)
+        if self._postgres:
+            query = query.with_for_update()
+        rows = (await self._conn.execute(query)).mappings().all()
+        if self._postgres:
+            self._locked.update(row["id"] for row in rows)
+        return {row["id"]: self._remember(report_from_row(row)) for row in rows}
 
     async def delete(self, report_id: str) -> None:
+        self._read.pop(report_id, None)
+        self._locked.discard(report_id)
         await self._conn.execute(delete(mission_reports).where(mission_reports.c.id == report_id))
 
     async def list_stale_generating(
@@ -196,6 +233,23 @@ class SqlWebhookReceipts:
             .returning(webhook_receipts.c.webhook_id)
         )
         return (await self._conn.execute(statement)).first() is not None
+
+    async def record_many(self, receipts: Sequence[tuple[str, str, str]]) -> set[str]:
+        first = {wid: (wid, job, kind) for wid, job, kind in reversed(receipts)}  # first wins
+        if not first:
+            return set()
+        statement = (
+            _dialect_insert(self._conn)(webhook_receipts)
+            .values(
+                [
+                    {"webhook_id": w, "job_id": j, "event_type": k, "received_at": self._now}
+                    for w, j, k in first.values()
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["webhook_id"])
+            .returning(webhook_receipts.c.webhook_id)
+        )
+        return set((await self._conn.execute(statement)).scalars().all())
 
     async def count_received_before(self, cutoff: datetime) -> int:
         query = select(func.count()).where(webhook_receipts.c.received_at < cutoff)

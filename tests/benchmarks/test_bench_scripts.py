@@ -36,6 +36,8 @@ TINY: dict[str, list[str]] = {
     "two_processes": ["--subscriptions", "4", "--duration", "0.5", "--clients", "2"],
     "llm_workers": ["--jobs", "4", "--step-delay-ms", "0"],
 }  # fmt: skip
+# Scripts outside `make bench` (measurement tools for before/after comparisons).
+TOOLS: dict[str, list[str]] = {"webhook_cpu": ["--reports", "3", "--rounds", "1"]}
 
 
 def test_every_script_of_make_bench_has_a_tiny_run() -> None:
@@ -43,13 +45,14 @@ def test_every_script_of_make_bench_has_a_tiny_run() -> None:
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.parametrize("script", sorted(TINY))
+@pytest.mark.parametrize("script", sorted(TINY | TOOLS))
 def test_script_runs_and_prints_its_figure(script: str) -> None:
     require_server("PostgreSQL", "127.0.0.1", 5432)
     if script == "two_processes" and shutil.which("redis-server") is None:
         pytest.skip("redis-server not installed")
     database = f"bench_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    argv = [sys.executable, "-m", f"benchmarks.{script}", *TINY[script], "--database", database]
+    args = {**TINY, **TOOLS}[script]
+    argv = [sys.executable, "-m", f"benchmarks.{script}", *args, "--database", database]
     done = subprocess.run(argv, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=220)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]

@@ -129,3 +129,20 @@ async def test_a_rolled_back_delete_keeps_the_receipts(backend: Backend) -> None
     async with backend.uow() as uow:
         assert await uow.receipts.count_received_before(later) == 1
         assert await uow.receipts.record("msg_1", "job-1", "workflow.started") is False
+
+
+async def test_receipts_recorded_together_are_new_once(backend: Backend) -> None:
+    async with backend.uow() as uow:
+        assert await uow.receipts.record("msg_1", "job-1", "workflow.started") is True
+        batch = [
+            ("msg_1", "job-1", "workflow.started"),
+            ("msg_2", "job-1", "workflow.progress"),
+            ("msg_2", "job-1", "workflow.progress"),
+            ("msg_3", "job-2", "workflow.completed"),
+        ]
+        assert await uow.receipts.record_many(batch) == {"msg_2", "msg_3"}
+        assert await uow.receipts.record_many([]) == set()
+        await uow.commit()
+
+    async with backend.uow() as uow:
+        assert await uow.receipts.record("msg_3", "job-2", "workflow.completed") is False

@@ -16,6 +16,7 @@ from tests.contract.builders import (
     USER,
     add_reports,
     completed,
+    event,
     failed,
     read_report,
     report,
@@ -166,3 +167,53 @@ async def test_a_user_lock_is_taken_inside_a_writing_transaction(backend: Backen
         await uow.commit()
 
     assert await read_report(backend, "report-1") is not None
+
+
+# --- a change written with its events, and the batch's reads ------------------------
+
+
+async def test_a_change_read_then_saved_with_its_events_reads_back_whole(
+    backend: Backend,
+) -> None:
+    """Only the changed columns are written; the rest of the row stays as it was."""
+    original = report(idempotency_key="k1")
+    await add_reports(backend, original)
+    moved = dataclasses.replace(
+        original, progress=dataclasses.replace(original.progress, percentage=50.0),
+        last_sequence=2, draft="So far",
+    )  # fmt: skip
+
+    async with backend.uow() as uow:
+        assert await uow.reports.get(original.id, for_update=True) == original
+        await uow.reports.save(moved, [event(2), event(3)])
+        assert await uow.reports.get(original.id, for_update=True) == moved
+        done = completed()
+        await uow.reports.save(done, [event(4)])
+        await uow.commit()
+
+    assert await read_report(backend, original.id) == done
+    async with backend.uow() as uow:
+        assert [e.sequence for e in await uow.events.list_after(original.id, 0)] == [2, 3, 4]
+
+
+async def test_a_save_with_events_of_a_missing_report_still_appends_them(
+    backend: Backend,
+) -> None:
+    async with backend.uow() as uow:
+        await uow.reports.save(report("ghost"), [event(1, report_id="ghost")])
+        await uow.commit()
+
+    assert await read_report(backend, "ghost") is None
+    async with backend.uow() as uow:
+        assert [e.sequence for e in await uow.events.list_after("ghost", 0)] == [1]
+
+
+async def test_lock_many_reads_the_reports_that_exist(backend: Backend) -> None:
+    first, second = report("report-1"), report("report-2", job_id="job-2")
+    await add_reports(backend, first, second)
+
+    async with backend.uow() as uow:
+        locked = await uow.reports.lock_many(["report-2", "missing", "report-1", "report-2"])
+        assert locked == {"report-1": first, "report-2": second}
+        assert await uow.reports.get("report-2", for_update=True) == second
+        assert await uow.reports.lock_many([]) == {}

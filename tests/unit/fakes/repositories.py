@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -66,19 +67,25 @@ class FakeReportRepository:
             1 for r in self._visible().values() if r.user_id == user_id and r.status is status
         )
 
-    async def save(self, report: MissionReport) -> None:
+    async def save(self, report: MissionReport, events: Sequence[MissionEvent] = ()) -> None:
         self._uow.ensure_active()
         refused = self._uow.store.refuse_plans_containing
         if refused and report.plan is not None and refused in report.plan.content:
             raise UnstorableData("the database refused the plan")
         report = as_stored(report)
-        if report.id not in self._visible():
-            return  # an UPDATE of a missing row changes nothing
-        self.staged[report.id] = report
+        if report.id in self._visible():  # an UPDATE of a missing row changes nothing
+            self.staged[report.id] = report
+        for event in events:
+            await self._uow.events.append(event)
 
     async def delete(self, report_id: str) -> None:
         self._uow.ensure_active()
         self.staged[report_id] = None
+
+    async def lock_many(self, report_ids: Sequence[str]) -> dict[str, MissionReport]:
+        self._uow.ensure_active()
+        visible = self._visible()
+        return {rid: visible[rid] for rid in sorted(set(report_ids)) if rid in visible}
 
     async def list_stale_generating(
         self, updated_before: datetime, limit: int
@@ -209,6 +216,9 @@ class FakeWebhookReceipts:
         # As the SQL repository: stamped with the wall clock when the receipt is written.
         self.staged_times[webhook_id] = self._uow.store.receipt_clock()
         return True
+
+    async def record_many(self, receipts: Sequence[tuple[str, str, str]]) -> set[str]:
+        return {wid for wid, job, kind in receipts if await self.record(wid, job, kind)}
 
     async def count_received_before(self, cutoff: datetime) -> int:
         self._uow.ensure_active()
