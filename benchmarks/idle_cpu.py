@@ -27,6 +27,7 @@ def parse_args() -> Any:
     p.add_argument("--subscriptions", type=int, default=1000)
     p.add_argument("--reports", type=int, default=100, help="one user each")
     p.add_argument("--no-baseline", action="store_true")
+    idle_memory.add_settle_argument(p)
     args = p.parse_args()
     args.kind = "report"  # what idle_memory.measure opens
     return args

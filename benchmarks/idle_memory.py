@@ -39,7 +39,15 @@ def parse_args() -> Any:
         help="missionEvents(reportId) on a generating report, or myMissionEvents",
     )  # fmt: skip
     p.add_argument("--no-baseline", action="store_true")
+    add_settle_argument(p)
     return p.parse_args()
+
+
+def add_settle_argument(p: Any) -> None:
+    p.add_argument(
+        "--settle", type=float, default=SETTLE_SECONDS,
+        help="seconds to let the heap and the CPU settle around each measurement",
+    )  # fmt: skip
 
 
 def raise_file_limit(subscriptions: int) -> int:
@@ -64,7 +72,7 @@ async def measure(
     wait_first = not (server.name == "api" and args.kind == "user")
     warm = await clients.subscribe_many(ws_url, jobs[:20], wait_first=wait_first)
     await clients.close_all(warm)  # first use loads code and fills caches: not per-subscription
-    await asyncio.sleep(SETTLE_SECONDS)
+    await asyncio.sleep(args.settle)
     await meters.wait_for_quiet(args.quiet_wait)
     opened: list[ClientConnection] = []
     rss = [meters.rss_kib(server.pid)]
@@ -79,14 +87,14 @@ async def measure(
             if len(rss) == 1:
                 open_rate = len(opened) / (time.perf_counter() - started)
                 profiler.stop()
-            await asyncio.sleep(SETTLE_SECONDS)
+            await asyncio.sleep(args.settle)
             rss.append(meters.rss_kib(server.pid))
         with meters.CpuMeter(server.pid) as idle:
             await asyncio.sleep(args.duration)
         rss.append(meters.rss_kib(server.pid))
     finally:
         await clients.close_all(opened)
-    await asyncio.sleep(SETTLE_SECONDS)
+    await asyncio.sleep(args.settle)
     rss.append(meters.rss_kib(server.pid))
     return {"rss": rss, "count": len(opened), "idle": idle, "open_rate": open_rate}
 

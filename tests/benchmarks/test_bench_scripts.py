@@ -30,9 +30,11 @@ TINY: dict[str, list[str]] = {
                          "--clients", "2"],
     "delivery": ["--subscriptions", "3", "--rate", "20", "--duration", "0.5", "--clients", "2"],
     "streaming_plans": ["--start-plans", "2", "--max-plans", "2", "--duration", "1"],
-    "idle_memory": ["--subscriptions", "24", "--reports", "2", "--duration", "0.5"],
+    "idle_memory": ["--subscriptions", "24", "--reports", "2", "--duration", "0.5",
+                    "--settle", "0.2"],
     "subscribe_rate": ["--subscriptions", "24", "--reports", "2"],
-    "idle_cpu": ["--subscriptions", "24", "--reports", "2", "--duration", "0.5"],
+    "idle_cpu": ["--subscriptions", "24", "--reports", "2", "--duration", "0.5",
+                 "--settle", "0.2"],
     "two_processes": ["--subscriptions", "4", "--duration", "0.5", "--clients", "2"],
     "llm_workers": ["--jobs", "4", "--step-delay-ms", "0"],
 }  # fmt: skip
