@@ -35,9 +35,36 @@ TIMEOUT_RESPONSE = (
 )
 
 
-class HeaderTimeoutProtocol(H11Protocol):
-    header_timeout: float = 10.0
+class HeadDeadline:
+    """The head deadline both protocols share; each says when its head is pending."""
 
+    header_timeout: float = 10.0
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    _head_deadline: asyncio.TimerHandle | None
+
+    def _head_pending(self) -> bool:
+        raise NotImplementedError
+
+    def _arm_head_deadline(self) -> None:
+        if self._head_deadline is None:
+            self._head_deadline = self.loop.call_later(self.header_timeout, self._head_too_slow)
+
+    def _cancel_head_deadline(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _head_too_slow(self) -> None:
+        self._head_deadline = None
+        if self.transport.is_closing() or not self._head_pending():
+            return
+        log.info("closed a connection whose request head took over %.0f s", self.header_timeout)
+        self.transport.write(TIMEOUT_RESPONSE)
+        self.transport.close()
+
+
+class HeaderTimeoutProtocol(HeadDeadline, H11Protocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_deadline: asyncio.TimerHandle | None = None
@@ -62,22 +89,8 @@ class HeaderTimeoutProtocol(H11Protocol):
         self._cancel_head_deadline()
         super().connection_lost(exc)
 
-    def _arm_head_deadline(self) -> None:
-        if self._head_deadline is None:
-            self._head_deadline = self.loop.call_later(self.header_timeout, self._head_too_slow)
-
-    def _cancel_head_deadline(self) -> None:
-        if self._head_deadline is not None:
-            self._head_deadline.cancel()
-            self._head_deadline = None
-
-    def _head_too_slow(self) -> None:
-        self._head_deadline = None
-        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
-            return
-        log.info("closed a connection whose request head took over %.0f s", self.header_timeout)
-        self.transport.write(TIMEOUT_RESPONSE)
-        self.transport.close()
+    def _head_pending(self) -> bool:
+        return self.conn.their_state is h11.IDLE
 
 
 def header_timeout_protocol(header_timeout: float) -> type[HeaderTimeoutProtocol]:

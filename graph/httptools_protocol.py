@@ -16,7 +16,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from graph.http_protocol import TIMEOUT_RESPONSE
+from graph.http_protocol import HeadDeadline
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,7 @@ log = logging.getLogger(__name__)
 _TOO_LARGE = "Invalid HTTP request received."
 
 
-class HeadLimitsHttpToolsProtocol(HttpToolsProtocol):
-    header_timeout: float = 10.0
+class HeadLimitsHttpToolsProtocol(HeadDeadline, HttpToolsProtocol):
     max_head_bytes: int = 16 * 1024
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -65,19 +64,5 @@ class HeadLimitsHttpToolsProtocol(HttpToolsProtocol):
         self._cancel_head_deadline()
         super().on_headers_complete()
 
-    def _arm_head_deadline(self) -> None:
-        if self._head_deadline is None:
-            self._head_deadline = self.loop.call_later(self.header_timeout, self._head_too_slow)
-
-    def _cancel_head_deadline(self) -> None:
-        if self._head_deadline is not None:
-            self._head_deadline.cancel()
-            self._head_deadline = None
-
-    def _head_too_slow(self) -> None:
-        self._head_deadline = None
-        if self.transport.is_closing() or not self._head_open:
-            return
-        log.info("closed a connection whose request head took over %.0f s", self.header_timeout)
-        self.transport.write(TIMEOUT_RESPONSE)
-        self.transport.close()
+    def _head_pending(self) -> bool:
+        return self._head_open
