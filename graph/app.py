@@ -57,7 +57,11 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
-            engines = create_engines(settings.resolved_database_url)
+            engines = create_engines(
+                settings.resolved_database_url,
+                pool_size=settings.database_pool_size,
+                max_overflow=settings.database_max_overflow,
+            )
             stack.push_async_callback(engines.dispose)
             await upgrade_to_head(engines.writer)
             bus = EventBus.from_url(

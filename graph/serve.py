@@ -53,6 +53,8 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "limit_concurrency": settings.http_max_concurrency,
         "ws_per_message_deflate": False,
         "ws_max_size": MAX_WS_MESSAGE_BYTES,
+        "ws_ping_interval": settings.ws_ping_seconds,
+        "ws_ping_timeout": settings.ws_ping_timeout_seconds,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         "log_level": os.environ.get("LOG_LEVEL", "info"),
         "proxy_headers": True,

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from infra.db.engine import DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE
 from llm_service.db import async_driver_url
 
 
@@ -114,6 +115,22 @@ class Settings(BaseSettings):
     http_max_concurrency: int = Field(20_000, ge=1, validation_alias="HTTP_MAX_CONCURRENCY")
     # The request line and headers together (h11's incomplete-event cap): larger is 400.
     http_max_header_bytes: int = Field(16 * 1024, ge=1024, validation_alias="HTTP_MAX_HEADER_BYTES")
+    # The server pings every open websocket this often and closes one whose pong has not
+    # come within WS_PING_TIMEOUT_SECONDS (a peer gone without a FIN). uvicorn's 20 s made
+    # the pings themselves most of the idle cost of 10,000 sockets (benchmarks/README.md);
+    # 45 s stays under the 60 s idle timeouts of common proxies and load balancers.
+    ws_ping_seconds: float = Field(45.0, ge=5, le=600, validation_alias="WS_PING_SECONDS")
+    ws_ping_timeout_seconds: float = Field(
+        20.0, ge=1, le=600, validation_alias="WS_PING_TIMEOUT_SECONDS"
+    )
+    # PostgreSQL connections each API process keeps open, and how many more a burst may
+    # open (infra/db/engine.py says why these defaults).
+    database_pool_size: int = Field(
+        DEFAULT_POOL_SIZE, ge=1, le=500, validation_alias="DATABASE_POOL_SIZE"
+    )
+    database_max_overflow: int = Field(
+        DEFAULT_MAX_OVERFLOW, ge=0, le=500, validation_alias="DATABASE_MAX_OVERFLOW"
+    )
 
     @model_validator(mode="after")
     def _no_fault_knobs_in_production(self) -> Settings:

@@ -35,12 +35,27 @@ class Engines:
 # Connections older than this are replaced at checkout, before a server-side idle
 # timeout or a failover can leave them half-open.
 POOL_RECYCLE_SECONDS = 600
+# PostgreSQL connections kept open per process, and how many more a burst may open (each
+# closed when returned). With 10 kept, a burst of 50 subscribes spent 5% of its CPU
+# connecting (benchmarks/README.md); settings DATABASE_POOL_SIZE / DATABASE_MAX_OVERFLOW.
+DEFAULT_POOL_SIZE = 20
+DEFAULT_MAX_OVERFLOW = 10
 
 
-def create_engines(url: str, *, echo: bool = False) -> Engines:
+def create_engines(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    max_overflow: int = DEFAULT_MAX_OVERFLOW,
+) -> Engines:
     if not url.startswith("sqlite"):
         engine = create_async_engine(
-            url, echo=echo, pool_size=10, max_overflow=20, pool_recycle=POOL_RECYCLE_SECONDS
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_recycle=POOL_RECYCLE_SECONDS,
         )
         discard_closed_connections(engine)
         # Reads are single statements or, where one read runs two, need no common

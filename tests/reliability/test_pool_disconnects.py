@@ -79,3 +79,23 @@ async def test_reads_run_each_statement_on_its_own(postgres_url: str) -> None:
         assert second == first
     finally:
         await engines.dispose()
+
+
+async def test_a_burst_waits_for_the_kept_connections_instead_of_opening_more(
+    postgres_url: str,
+) -> None:
+    """Connections are capped by the pool settings, and the kept ones serve the next burst."""
+    engines = create_engines(postgres_url, pool_size=3, max_overflow=0)
+
+    async def backend_pid() -> int:
+        async with engines.reader.connect() as conn:
+            await asyncio.sleep(0.01)  # overlap the burst
+            return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+    try:
+        first = set(await asyncio.gather(*(backend_pid() for _ in range(30))))
+        second = set(await asyncio.gather(*(backend_pid() for _ in range(30))))
+        assert len(first) <= 3
+        assert second == first  # kept open and reused, not closed and reopened
+    finally:
+        await engines.dispose()
