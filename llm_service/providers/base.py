@@ -7,6 +7,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from domain.failures import MissionErrorCode
 from llm_service.errors import ProviderError
 
 
@@ -85,5 +86,7 @@ async def generate(
             elif on_text is not None:
                 await on_text(item.text)
     raise ProviderError(
-        "LLM_BAD_OUTPUT", "the provider's stream ended without a result", retryable=True
+        MissionErrorCode.LLM_BAD_OUTPUT,
+        "the provider's stream ended without a result",
+        retryable=True,
     )

@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from domain.failures import MissionErrorCode
 from llm_service.errors import ProviderError
 from llm_service.household import MemberNeed, needs_served_by
 from llm_service.plan_request import (
@@ -118,7 +119,9 @@ class OfflinePlanner:
             if failed >= self._fail_first:
                 return
         raise ProviderError(
-            "LLM_UNAVAILABLE", "the offline planner was set to fail this plan", retryable=True
+            MissionErrorCode.LLM_UNAVAILABLE,
+            "the offline planner was set to fail this plan",
+            retryable=True,
         )
 
 

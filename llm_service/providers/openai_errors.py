@@ -10,15 +10,8 @@ from __future__ import annotations
 
 import openai
 
+from domain.failures import MissionErrorCode as Code
 from llm_service.errors import ProviderError
-
-LLM_TIMEOUT = "LLM_TIMEOUT"
-LLM_RATE_LIMITED = "LLM_RATE_LIMITED"
-LLM_UNAVAILABLE = "LLM_UNAVAILABLE"
-LLM_AUTH_FAILED = "LLM_AUTH_FAILED"
-LLM_CONTEXT_TOO_LONG = "LLM_CONTEXT_TOO_LONG"
-LLM_BAD_OUTPUT = "LLM_BAD_OUTPUT"
-LLM_REJECTED = "LLM_REJECTED"
 
 # How OpenAI, OpenRouter, vLLM, llama.cpp and Ollama say the prompt does not fit.
 _CONTEXT_CODES = frozenset({"context_length_exceeded", "string_above_max_length"})
@@ -31,61 +24,63 @@ def provider_error(exc: openai.OpenAIError) -> ProviderError:
     detail = _detail(exc)
     if isinstance(exc, openai.APITimeoutError):  # before APIConnectionError: a subclass
         return ProviderError(
-            LLM_TIMEOUT, "the model stopped answering", retryable=True, detail=detail
+            Code.LLM_TIMEOUT, "the model stopped answering", retryable=True, detail=detail
         )
     if isinstance(exc, openai.APIConnectionError):
         return ProviderError(
-            LLM_UNAVAILABLE, "the model could not be reached", retryable=True, detail=detail
+            Code.LLM_UNAVAILABLE, "the model could not be reached", retryable=True, detail=detail
         )
     if isinstance(exc, openai.APIStatusError):
         return _status_error(exc, detail)
     if isinstance(exc, openai.APIError):
         # An error event inside a 200 stream (OpenRouter sends these when the upstream dies).
         return ProviderError(
-            LLM_UNAVAILABLE, "the model failed while answering", retryable=True, detail=detail
+            Code.LLM_UNAVAILABLE, "the model failed while answering", retryable=True, detail=detail
         )
     return ProviderError(
-        LLM_BAD_OUTPUT, "the model's answer could not be read", retryable=True, detail=detail
+        Code.LLM_BAD_OUTPUT, "the model's answer could not be read", retryable=True, detail=detail
     )
 
 
 def bad_output(message: str, detail: str = "") -> ProviderError:
     """A stream that arrived but is no answer: retrying may well get a good one."""
-    return ProviderError(LLM_BAD_OUTPUT, message, retryable=True, detail=detail[:_DETAIL_LIMIT])
+    return ProviderError(
+        Code.LLM_BAD_OUTPUT, message, retryable=True, detail=detail[:_DETAIL_LIMIT]
+    )
 
 
 def _status_error(exc: openai.APIStatusError, detail: str) -> ProviderError:
     status = exc.status_code
     if isinstance(exc, openai.RateLimitError):
         return ProviderError(
-            LLM_RATE_LIMITED, "the model is rate limiting us", retryable=True, detail=detail
+            Code.LLM_RATE_LIMITED, "the model is rate limiting us", retryable=True, detail=detail
         )
     # 402 is OpenRouter's "out of credits": the operators' account, like a bad key.
     if status in (401, 402, 403):
         return ProviderError(
-            LLM_AUTH_FAILED,
+            Code.LLM_AUTH_FAILED,
             f"the model's API refused our credentials (HTTP {status})",
             retryable=False,
             detail=detail,
         )
     if status == 413 or (status in (400, 422) and _is_context_overflow(exc)):
         return ProviderError(
-            LLM_CONTEXT_TOO_LONG,
+            Code.LLM_CONTEXT_TOO_LONG,
             "the prompt is longer than the model accepts",
             retryable=False,
             detail=detail,
         )
     if status == 408:
-        return ProviderError(LLM_TIMEOUT, "the model timed out", retryable=True, detail=detail)
+        return ProviderError(Code.LLM_TIMEOUT, "the model timed out", retryable=True, detail=detail)
     if status >= 500 or status == 409:
         return ProviderError(
-            LLM_UNAVAILABLE,
+            Code.LLM_UNAVAILABLE,
             f"the model's API failed (HTTP {status})",
             retryable=True,
             detail=detail,
         )
     return ProviderError(
-        LLM_REJECTED,
+        Code.LLM_REJECTED,
         f"the model's API rejected the request (HTTP {status})",
         retryable=False,
         detail=detail,
