@@ -117,6 +117,17 @@ class Group:
     optional_members: list[Node] | None
 
 
+class Later:
+    """An awaitable of `value`: unlike a coroutine, one left unawaited (its field not
+    selected) is no warning."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        return asyncio.sleep(0, self.value).__await__()
+
+
 ODD_LISTS = 10
 
 
@@ -124,9 +135,6 @@ def odd_list(index: int) -> Any:
     """A value for a list of objects, by index: the ones the fast path leaves to
     graphql-core too (made afresh each time: a coroutine or generator runs once)."""
     good, bad = row(), row(leaf=NULL_REQUIRED)  # bad: a non-null field of its leaf is null
-
-    async def later(row: Row) -> Row:
-        return row
 
     def generated() -> Any:
         yield good
@@ -138,7 +146,7 @@ def odd_list(index: int) -> Any:
         lambda: [good, None],
         lambda: [good, bad],
         lambda: [good, ValueError("no item")],
-        lambda: [later(good)],
+        lambda: [Later(good)],
         generated,
         lambda: "not a list",
         lambda: None,
@@ -223,7 +231,7 @@ def test_the_same_data_and_errors_as_graphql_core_s_own_path() -> None:
         ("MissionReport", "plan", False),  # a resolver
         ("MissionReport", "usage", False),
         ("MissionReportConnection", "nodes", True),  # a list of plain objects
-        ("MissionReportConnection", "edges", True),
+        ("MissionReportConnection", "edges", False),  # a resolver: cursors made when selected
         ("Query", "missionReports", False),
     ],
 )
