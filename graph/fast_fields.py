@@ -25,126 +25,29 @@ compares the two.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from enum import Enum
-from typing import Any, NamedTuple
+from collections.abc import Awaitable
+from typing import Any
 
 from graphql import (
-    GraphQLEnumType,
     GraphQLField,
     GraphQLLeafType,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.pyutils import Path, Undefined, UndefinedType, gather_with_cancel
-from graphql.type.scalars import serialize_id, serialize_string
+from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
 
-_DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
-# What a directly completed field gives when it needs no awaiting: checked by exact
-# type first, so the awaitable check runs only for anything else.
-_COMPLETED_TYPES = frozenset({str, int, float, bool, dict, list, type(None)})
-
-
-class _Plan(NamedTuple):
-    attribute: str
-    read: Callable[[Any, str], Any]
-    non_null: bool
-    leaf: GraphQLLeafType | None
-    # String or ID: a str value is its own serialization.
-    str_leaf: bool
-    obj: GraphQLObjectType | None
-    # A list of scalars or enums (`[Scenario!]!`): its item type, completed the same way.
-    items: GraphQLLeafType | None
-    # A list of objects (`[MissionReport!]!`): the item type as declared (an item's
-    # error is located against it) and its object type.
-    item_type: GraphQLOutputType | None
-    item_obj: GraphQLObjectType | None
-    # For a strawberry enum: the python enum and each member value's GraphQL name.
-    enum_class: type[Enum]
-    enum_names: dict[Any, str]
-
-
-class _NotAnEnum(Enum):
-    """The enum_class of a field that is no enum: no value is one of its members."""
-
-
-def plan_for(field_def: GraphQLField) -> _Plan | None:
-    """How to read a field directly, or None when it needs the ordinary path."""
-    definition = (field_def.extensions or {}).get(_DEFINITION)
-    resolver = field_def.resolve
-    if (
-        not isinstance(definition, StrawberryField)
-        or not definition.is_basic_field
-        # strawberry marks the resolver it made for a basic field with no
-        # exception handlers; any other resolver does more than read the attribute.
-        or not getattr(resolver, "_is_default", False)
-        or field_def.args
-        or definition.python_name is None
-    ):
-        return None
-    field_type: Any = field_def.type
-    non_null = isinstance(field_type, GraphQLNonNull)
-    inner: Any = field_type.of_type if non_null else field_type
-    leaf = inner if is_leaf_type(inner) else None
-    obj = _plain_object(inner)
-    items = item_type = item_obj = None
-    if isinstance(inner, GraphQLList):
-        item_type = inner.of_type
-        item: Any = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
-        items = item if is_leaf_type(item) else None
-        item_obj = _plain_object(item)
-    if leaf is None and obj is None and items is None and item_obj is None:
-        return None  # lists of lists, interfaces, unions, objects with is_type_of
-    enum_class, enum_names = _enum_lookup(leaf or items)
-    return _Plan(
-        definition.python_name,
-        definition.default_resolver,
-        non_null,
-        leaf,
-        leaf is not None and leaf.serialize in (serialize_string, serialize_id),
-        obj,
-        items,
-        item_type if item_obj is not None else None,
-        item_obj,
-        enum_class,
-        enum_names,
-    )
-
-
-def _plain_object(graphql_type: Any) -> GraphQLObjectType | None:
-    if isinstance(graphql_type, GraphQLObjectType) and not graphql_type.is_type_of:
-        return graphql_type
-    return None
-
-
-def _enum_lookup(inner: Any) -> tuple[type[Enum], dict[Any, str]]:
-    if not isinstance(inner, CustomGraphQLEnumType) or not isinstance(inner, GraphQLEnumType):
-        return _NotAnEnum, {}
-    names: dict[Any, str] = {}
-    try:
-        for name, value in inner.values.items():
-            names.setdefault(value.value, name)  # the first name wins, as in strawberry's scan
-    except TypeError:  # an unhashable value: keep strawberry's scan
-        return _NotAnEnum, {}
-    wrapped: Any = inner.wrapped_cls  # strawberry types it as EnumMeta
-    return wrapped, names
-
+from graph.field_plans import COMPLETED_TYPES, PLAIN_LEAF_VALUES, FieldPlan, plan_for
 
 # One field of a selection: response name, its field nodes, definition (None: not in
 # the schema, left out as graphql-core does) and plan (None: the ordinary path).
-_Entry = tuple[str, FieldDetailsList, GraphQLField | None, _Plan | None]
+_Entry = tuple[str, FieldDetailsList, GraphQLField | None, FieldPlan | None]
 
 
 class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     # Plans by field (the field is kept alongside, so its id is never reused).
-    _plans: dict[int, tuple[GraphQLField, _Plan | None]] = {}
+    _plans: dict[int, tuple[GraphQLField, FieldPlan | None]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -159,7 +62,7 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # field sets per execution; each is kept alongside, so its id is not reused).
         self._programs: dict[int, tuple[GroupedFieldSet, GraphQLObjectType, list[_Entry]]] = {}
 
-    def _plan(self, field_def: GraphQLField) -> _Plan | None:
+    def _plan(self, field_def: GraphQLField) -> FieldPlan | None:
         found = self._plans.get(id(field_def))
         if found is None:
             found = (field_def, plan_for(field_def))
@@ -221,7 +124,7 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         position_context,
                     )
                 results[response_name] = result
-                if type(result) not in _COMPLETED_TYPES and is_awaitable(result):
+                if type(result) not in COMPLETED_TYPES and is_awaitable(result):
                     awaitable_fields.append(response_name)
         except Exception:
             if awaitable_fields:
@@ -231,38 +134,9 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return results
         return _gathered(results, awaitable_fields)
 
-    def execute_field(
-        self,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: FieldDetailsList,
-        path: Path,
-        position_context: Any,
-    ) -> Any | UndefinedType:
-        """For fields graphql-core executes one at a time (a mutation's, serially)."""
-        node = field_details_list[0].node
-        field_def = self.schema.get_field(parent_type, node.name.value)
-        plan = self._plan(field_def) if field_def and self._direct else None
-        if plan is None or node.arguments:
-            return super().execute_field(
-                parent_type, source, field_details_list, path, position_context
-            )
-        assert field_def is not None
-        return self._direct_field(
-            plan,
-            field_def,
-            parent_type,
-            source,
-            field_details_list,
-            path.prev,
-            path.key,
-            position_context,
-            path,
-        )
-
     def _direct_field(
         self,
-        plan: _Plan,
+        plan: FieldPlan,
         field_def: GraphQLField,
         parent_type: GraphQLObjectType,
         source: Any,
@@ -270,14 +144,27 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         parent_path: Path | None,
         response_name: Any,
         position_context: Any,
-        path: Path | None = None,
     ) -> Any:
-        """What graphql-core's execute_field gives for a plain field; `path` is made
+        """What graphql-core's execute_field gives for a plain field; its Path is made
         from the parent's when needed."""
+        path: Path | None = None
         try:
             result = plan.read(source, plan.attribute)
-            if plan.str_leaf and type(result) is str:
-                return result
+            kind = type(result)
+            # First the values that are plainly no error, null or awaitable.
+            if plan.leaf is not None:
+                if kind is str and plan.str_leaf:
+                    return result
+                if isinstance(result, plan.enum_class):
+                    name = plan.enum_names.get(result.value)
+                    if name is not None:
+                        return name
+                if kind in PLAIN_LEAF_VALUES:
+                    return self.complete_leaf_value(plan.leaf, result)
+            elif plan.items is not None and (kind is list or kind is tuple):
+                completed_items = self._leaf_list(plan, plan.items, result)
+                if completed_items is not None:
+                    return completed_items
             if isinstance(result, Exception):
                 raise result
             if result is None or result is Undefined:
@@ -314,7 +201,7 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return self._complete_generic(
                     parent_type, field_def, field_details_list, path, result, position_context
                 )
-            if type(completed) not in _COMPLETED_TYPES and self.is_awaitable(completed):
+            if type(completed) not in COMPLETED_TYPES and self.is_awaitable(completed):
                 return self._await_completed(completed, field_def.type, field_details_list, path)
             return completed
         except Exception as raw_error:
@@ -340,7 +227,7 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _object_list(
         self,
-        plan: _Plan,
+        plan: FieldPlan,
         field_details_list: FieldDetailsList,
         path: Path,
         items: Any,
@@ -389,7 +276,9 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return completed
         return _gathered(completed, awaitable_indices)
 
-    def _leaf_list(self, plan: _Plan, item_type: GraphQLLeafType, items: Any) -> list[Any] | None:
+    def _leaf_list(
+        self, plan: FieldPlan, item_type: GraphQLLeafType, items: Any
+    ) -> list[Any] | None:
         """The completed items, or None when any item needs graphql-core's handling
         (null, an error, an awaitable, a value its type refuses, a stream)."""
         if not self._no_stream or (type(items) is not list and type(items) is not tuple):

@@ -12,7 +12,8 @@ import pytest
 import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graph.fast_fields import FastFieldsExecutionContext, plan_for
+from graph.fast_fields import FastFieldsExecutionContext
+from graph.field_plans import plan_for
 from graph.schema import schema as app_schema
 
 
