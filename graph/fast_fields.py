@@ -156,7 +156,8 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if kind is str and plan.str_leaf:
                     return result
                 if isinstance(result, plan.enum_class):
-                    name = plan.enum_names.get(result.value)
+                    # `_value_` is what `.value` returns, without its descriptor's call.
+                    name = plan.enum_names.get(result._value_)
                     if name is not None:
                         return name
                 if kind in PLAIN_LEAF_VALUES:
@@ -176,7 +177,7 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None
             if plan.leaf is not None and not self.is_awaitable(result):
                 if isinstance(result, plan.enum_class):
-                    name = plan.enum_names.get(result.value)
+                    name = plan.enum_names.get(result._value_)
                     if name is not None:
                         return name
                 return self.complete_leaf_value(plan.leaf, result)
@@ -287,7 +288,7 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         completed = []
         for item in items:
             if isinstance(item, enum_class):
-                name = names.get(item.value)
+                name = names.get(item._value_)
                 if name is None:
                     return None
                 completed.append(name)
