@@ -51,6 +51,21 @@ class Location:
     country: str = "US"
     postal_code: str | None = None
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Location:
+        """Inverse of the `location` of `MissionPlanInput.to_dict`."""
+        return cls(
+            city=data["city"],
+            state=data["state"],
+            country=data.get("country") or "US",
+            postal_code=data.get("postal_code"),
+        )
+
+
+def scenarios_from_list(values: list[str]) -> tuple[Scenario, ...]:
+    """Inverse of the `scenarios` of `MissionPlanInput.to_dict`."""
+    return tuple(map(Scenario, values))
+
 
 @dataclass(frozen=True)
 class FamilyMember:
@@ -103,16 +118,10 @@ class MissionPlanInput:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MissionPlanInput:
         """Inverse of `to_dict`, for values this service stored itself."""
-        loc = data["location"]
         mob = data["mobility_plan"]
         return cls(
-            location=Location(
-                city=loc["city"],
-                state=loc["state"],
-                country=loc.get("country") or "US",
-                postal_code=loc.get("postal_code"),
-            ),
-            scenarios=tuple(Scenario(s) for s in data["scenarios"]),
+            location=Location.from_dict(data["location"]),
+            scenarios=scenarios_from_list(data["scenarios"]),
             family_members=tuple(
                 FamilyMember(
                     name=m.get("name"),

@@ -2,117 +2,52 @@
 
 Most fields of our types are attributes of a dataclass (strawberry's "basic" fields:
 no resolver, no arguments, no field extensions). graphql-core still builds a
-GraphQLResolveInfo for each, calls strawberry's wrapper around `getattr`, and walks
-`complete_value` through NonNull to the leaf: that was half of the dashboard's
-server CPU (20 reports x 10 fields). Here such a field is read with strawberry's own
-default resolver and completed directly:
+GraphQLResolveInfo and a response Path for each, calls strawberry's wrapper around
+`getattr`, and walks `complete_value` through NonNull to the leaf: that was half of
+the dashboard's server CPU (20 reports x 10 fields). Here such a field is read with
+strawberry's own default resolver and completed directly:
 
 - a scalar or enum value is coerced by its type, as `complete_leaf_value` does (an
-  enum member by a dict lookup instead of strawberry's scan of every value);
+  enum member by a dict lookup instead of strawberry's scan of every value; a str
+  for String or ID as is, which is what their serializers return for one);
 - an object value runs its sub-selection, when its type has no `is_type_of` check;
+- a list of scalars or enums is completed at once, and a list of such objects item
+  by item, when every item is an ordinary value (no null, error or awaitable);
 - null for a non-null field raises graphql-core's own error, located the same way.
 
-Anything else (resolvers, arguments, lists, abstract types, awaitable or exception
-values, schema-wide middleware) takes graphql-core's ordinary path, so answers and
-errors are the same; tests/unit/test_fast_fields.py compares the two.
+An object's fields are looked up once per selection and execution (`_program`), and
+a field's response Path is made only when something needs it (an error, a resolver,
+a sub-selection). Anything else (resolvers, arguments, abstract types, awaitable or
+exception values, unusual list items, schema-wide middleware) takes graphql-core's
+ordinary path, so answers and errors are the same; tests/unit/test_fast_fields.py
+compares the two.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from enum import Enum
-from typing import Any, NamedTuple
+from collections.abc import Awaitable
+from typing import Any
 
 from graphql import (
-    GraphQLEnumType,
     GraphQLField,
     GraphQLLeafType,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
-    is_leaf_type,
+    GraphQLOutputType,
 )
-from graphql.execution.collect_fields import FieldDetailsList
-from graphql.pyutils import Path, Undefined, UndefinedType
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
 
-_DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
+from graph.field_plans import COMPLETED_TYPES, PLAIN_LEAF_VALUES, FieldPlan, plan_for
 
-
-class _Plan(NamedTuple):
-    attribute: str
-    read: Callable[[Any, str], Any]
-    non_null: bool
-    leaf: GraphQLLeafType | None
-    obj: GraphQLObjectType | None
-    # A list of scalars or enums (`[Scenario!]!`): its item type, completed the same way.
-    items: GraphQLLeafType | None
-    # For a strawberry enum: the python enum and each member value's GraphQL name.
-    enum_class: type[Enum]
-    enum_names: dict[Any, str]
-
-
-class _NotAnEnum(Enum):
-    """The enum_class of a field that is no enum: no value is one of its members."""
-
-
-def plan_for(field_def: GraphQLField) -> _Plan | None:
-    """How to read a field directly, or None when it needs the ordinary path."""
-    definition = (field_def.extensions or {}).get(_DEFINITION)
-    resolver = field_def.resolve
-    if (
-        not isinstance(definition, StrawberryField)
-        or not definition.is_basic_field
-        # strawberry marks the resolver it made for a basic field with no
-        # exception handlers; any other resolver does more than read the attribute.
-        or not getattr(resolver, "_is_default", False)
-        or field_def.args
-        or definition.python_name is None
-    ):
-        return None
-    field_type: Any = field_def.type
-    non_null = isinstance(field_type, GraphQLNonNull)
-    inner: Any = field_type.of_type if non_null else field_type
-    leaf = inner if is_leaf_type(inner) else None
-    obj = inner if isinstance(inner, GraphQLObjectType) and not inner.is_type_of else None
-    items = None
-    if isinstance(inner, GraphQLList):
-        item = inner.of_type
-        item = item.of_type if isinstance(item, GraphQLNonNull) else item
-        items = item if is_leaf_type(item) else None
-    if leaf is None and obj is None and items is None:
-        return None  # lists of objects, interfaces, unions, objects with is_type_of
-    enum_class, enum_names = _enum_lookup(leaf or items)
-    return _Plan(
-        definition.python_name,
-        definition.default_resolver,
-        non_null,
-        leaf,
-        obj,
-        items,
-        enum_class,
-        enum_names,
-    )
-
-
-def _enum_lookup(inner: Any) -> tuple[type[Enum], dict[Any, str]]:
-    if not isinstance(inner, CustomGraphQLEnumType) or not isinstance(inner, GraphQLEnumType):
-        return _NotAnEnum, {}
-    names: dict[Any, str] = {}
-    try:
-        for name, value in inner.values.items():
-            names.setdefault(value.value, name)  # the first name wins, as in strawberry's scan
-    except TypeError:  # an unhashable value: keep strawberry's scan
-        return _NotAnEnum, {}
-    wrapped: Any = inner.wrapped_cls  # strawberry types it as EnumMeta
-    return wrapped, names
+# One field of a selection: response name, its field nodes, definition (None: not in
+# the schema, left out as graphql-core does) and plan (None: the ordinary path).
+_Entry = tuple[str, FieldDetailsList, GraphQLField | None, FieldPlan | None]
 
 
 class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
     # Plans by field (the field is kept alongside, so its id is never reused).
-    _plans: dict[int, tuple[GraphQLField, _Plan | None]] = {}
+    _plans: dict[int, tuple[GraphQLField, FieldPlan | None]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -123,70 +58,228 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # Without the directive in the schema no list can be streamed (validation
         # refuses an unknown directive), so lists complete at once.
         self._no_stream = self.schema.get_directive("stream") is None
+        # A selection's entries, for this execution (graphql-core memoizes the grouped
+        # field sets per execution; each is kept alongside, so its id is not reused).
+        self._programs: dict[int, tuple[GroupedFieldSet, GraphQLObjectType, list[_Entry]]] = {}
 
-    def _plan(self, field_def: GraphQLField) -> _Plan | None:
+    def _plan(self, field_def: GraphQLField) -> FieldPlan | None:
         found = self._plans.get(id(field_def))
         if found is None:
             found = (field_def, plan_for(field_def))
             self._plans[id(field_def)] = found
         return found[1]
 
-    def execute_field(
+    def _program(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> list[_Entry]:
+        found = self._programs.get(id(fields))
+        if found is not None and found[0] is fields and found[1] is parent_type:
+            return found[2]
+        entries: list[_Entry] = []
+        for response_name, field_details_list in fields.items():
+            node = field_details_list[0].node
+            field_def = self.schema.get_field(parent_type, node.name.value)
+            plan = self._plan(field_def) if field_def and not node.arguments else None
+            entries.append((response_name, field_details_list, field_def, plan))
+        self._programs[id(fields)] = (fields, parent_type, entries)
+        return entries
+
+    def execute_fields(
         self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's execute_fields, with plain fields completed in place."""
+        if not self._direct:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list, field_def, plan in self._program(
+                parent_type, grouped_field_set
+            ):
+                if field_def is None:
+                    continue
+                if plan is None:
+                    result = super().execute_field(
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        position_context,
+                    )
+                else:
+                    result = self._direct_field(
+                        plan,
+                        field_def,
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        path,
+                        response_name,
+                        position_context,
+                    )
+                results[response_name] = result
+                if type(result) not in COMPLETED_TYPES and is_awaitable(result):
+                    awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[name] for name in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        return _gathered(results, awaitable_fields)
+
+    def _direct_field(
+        self,
+        plan: FieldPlan,
+        field_def: GraphQLField,
         parent_type: GraphQLObjectType,
         source: Any,
         field_details_list: FieldDetailsList,
-        path: Path,
+        parent_path: Path | None,
+        response_name: Any,
         position_context: Any,
-    ) -> Any | UndefinedType:
-        node = field_details_list[0].node
-        field_def = self.schema.get_field(parent_type, node.name.value)
-        plan = self._plan(field_def) if field_def and self._direct else None
-        if plan is None or node.arguments:
-            return super().execute_field(
-                parent_type, source, field_details_list, path, position_context
-            )
-        assert field_def is not None
+    ) -> Any:
+        """What graphql-core's execute_field gives for a plain field; its Path is made
+        from the parent's when needed."""
+        path: Path | None = None
         try:
             result = plan.read(source, plan.attribute)
+            kind = type(result)
+            # First the values that are plainly no error, null or awaitable.
+            if plan.leaf is not None:
+                if kind is str and plan.str_leaf:
+                    return result
+                if isinstance(result, plan.enum_class):
+                    # `_value_` is what `.value` returns, without its descriptor's call.
+                    name = plan.enum_names.get(result._value_)
+                    if name is not None:
+                        return name
+                if kind in PLAIN_LEAF_VALUES:
+                    return self.complete_leaf_value(plan.leaf, result)
+            elif plan.items is not None and (kind is list or kind is tuple):
+                completed_items = self._leaf_list(plan, plan.items, result)
+                if completed_items is not None:
+                    return completed_items
             if isinstance(result, Exception):
                 raise result
-            if self.is_awaitable(result):
-                return self._complete_generic(
-                    parent_type, field_def, field_details_list, path, result, position_context
-                )
             if result is None or result is Undefined:
                 if plan.non_null:
                     raise TypeError(
                         "Cannot return null for non-nullable field"
-                        f" {parent_type}.{node.name.value}."
+                        f" {parent_type}.{field_details_list[0].node.name.value}."
                     )
                 return None
-            if plan.leaf is not None:
+            if plan.leaf is not None and not self.is_awaitable(result):
                 if isinstance(result, plan.enum_class):
-                    name = plan.enum_names.get(result.value)
+                    name = plan.enum_names.get(result._value_)
                     if name is not None:
                         return name
                 return self.complete_leaf_value(plan.leaf, result)
+            if path is None:
+                path = Path(parent_path, response_name, parent_type.name)
+            if self.is_awaitable(result):
+                return self._complete_generic(
+                    parent_type, field_def, field_details_list, path, result, position_context
+                )
+            completed: Any = None
             if plan.items is not None:
-                completed_items = self._leaf_list(plan, plan.items, result)
-                if completed_items is None:  # anything unusual: graphql-core's own path
-                    return self._complete_generic(
-                        parent_type, field_def, field_details_list, path, result, position_context
-                    )
-                return completed_items
-            assert plan.obj is not None
-            completed = self.collect_and_execute_subfields(
-                plan.obj, field_details_list, path, result, position_context
-            )
-            if self.is_awaitable(completed):
-                return self._await_completed(completed, field_def, field_details_list, path)
+                completed = self._leaf_list(plan, plan.items, result)
+            elif plan.item_obj is not None:
+                completed = self._object_list(
+                    plan, field_details_list, path, result, position_context
+                )
+            elif plan.obj is not None:
+                completed = self._object(
+                    plan.obj, field_details_list, path, result, position_context
+                )
+            if completed is None:  # anything unusual: graphql-core's own path
+                return self._complete_generic(
+                    parent_type, field_def, field_details_list, path, result, position_context
+                )
+            if type(completed) not in COMPLETED_TYPES and self.is_awaitable(completed):
+                return self._await_completed(completed, field_def.type, field_details_list, path)
             return completed
         except Exception as raw_error:
+            if path is None:
+                path = Path(parent_path, response_name, parent_type.name)
             self.handle_field_error(raw_error, field_def.type, field_details_list, path)
             return None
 
-    def _leaf_list(self, plan: _Plan, item_type: GraphQLLeafType, items: Any) -> list[Any] | None:
+    def _object(
+        self,
+        obj: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """complete_object_value for a type without is_type_of, or None for
+        graphql-core's path (deferred fragments)."""
+        grouped_field_set, defer_usages, _ = self.collect_subfields(obj, field_details_list)
+        if defer_usages or position_context is not None:
+            return None
+        return self.execute_fields(obj, result, path, grouped_field_set, None)
+
+    def _object_list(
+        self,
+        plan: FieldPlan,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        items: Any,
+        position_context: Any,
+    ) -> Any:
+        """complete_iterable_value for a list of plain objects, or None when any item
+        needs graphql-core's handling (null, an error, an awaitable) or the list is
+        no list or tuple, streamed or deferred. Decided before any item runs."""
+        if (
+            not self._no_stream
+            or position_context is not None
+            or (type(items) is not list and type(items) is not tuple)
+        ):
+            return None
+        is_awaitable = self.is_awaitable
+        for item in items:
+            if item is None or isinstance(item, Exception) or is_awaitable(item):
+                return None
+        obj, item_type = plan.item_obj, plan.item_type
+        assert obj is not None and item_type is not None
+        grouped_field_set, defer_usages, _ = self.collect_subfields(obj, field_details_list)
+        if defer_usages:
+            return None
+        completed: list[Any] = []
+        awaitable_indices: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = Path(path, index, None)
+                try:
+                    value = self.execute_fields(obj, item, item_path, grouped_field_set, None)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                    value = None
+                else:
+                    if type(value) is not dict and is_awaitable(value):
+                        value = self._await_completed(
+                            value, item_type, field_details_list, item_path
+                        )
+                        awaitable_indices.append(index)
+                completed.append(value)
+        except Exception:
+            if awaitable_indices:
+                self.settle_in_background([completed[index] for index in awaitable_indices])
+            raise
+        if not awaitable_indices:
+            return completed
+        return _gathered(completed, awaitable_indices)
+
+    def _leaf_list(
+        self, plan: FieldPlan, item_type: GraphQLLeafType, items: Any
+    ) -> list[Any] | None:
         """The completed items, or None when any item needs graphql-core's handling
         (null, an error, an awaitable, a value its type refuses, a stream)."""
         if not self._no_stream or (type(items) is not list and type(items) is not tuple):
@@ -195,7 +288,7 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         completed = []
         for item in items:
             if isinstance(item, enum_class):
-                name = names.get(item.value)
+                name = names.get(item._value_)
                 if name is None:
                     return None
                 completed.append(name)
@@ -230,18 +323,31 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return_type, field_details_list, info, path, result, position_context
         )
         if self.is_awaitable(completed):
-            return self._await_completed(completed, field_def, field_details_list, path)
+            return self._await_completed(completed, return_type, field_details_list, path)
         return completed
 
     async def _await_completed(
         self,
         completed: Awaitable[Any],
-        field_def: GraphQLField,
+        return_type: GraphQLOutputType,
         field_details_list: FieldDetailsList,
         path: Path,
     ) -> Any:
         try:
             return await completed
         except Exception as raw_error:
-            self.handle_field_error(raw_error, field_def.type, field_details_list, path)
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
+
+
+async def _gathered(results: Any, awaitable_keys: list[Any]) -> Any:
+    """`results` (a dict or list) with the values at `awaitable_keys` awaited, as
+    graphql-core's execute_fields and complete_iterable_value do."""
+    if len(awaitable_keys) == 1:
+        key = awaitable_keys[0]
+        results[key] = await results[key]
+    else:
+        awaited = await gather_with_cancel(*(results[key] for key in awaitable_keys))
+        for key, value in zip(awaitable_keys, awaited, strict=True):
+            results[key] = value
+    return results

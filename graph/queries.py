@@ -17,13 +17,12 @@ from graph.reads import read_report
 from graph.types import (
     MissionReport,
     MissionReportConnection,
-    MissionReportEdge,
     Notification,
     PageInfo,
     Viewer,
     WorkflowStep,
+    report_cursor,
 )
-from infra.db.read_queries import encode_cursor
 
 DEFAULT_PAGE_SIZE = 20
 
@@ -84,20 +83,14 @@ class Query:
         page = await info.context.state.queries.report_page(
             viewer.user_id, DomainStatus(status.value) if status else None, limit, after
         )
-        nodes = [MissionReport.from_listing(r, r.id in page.with_plan) for r in page.reports]
-        edges = [
-            MissionReportEdge(cursor=encode_cursor(r), node=node)
-            for r, node in zip(page.reports, nodes, strict=True)
-        ]
-        end = edges[-1].cursor if edges else None
+        nodes = [MissionReport.from_listing(r) for r in page.reports]
         return MissionReportConnection(
-            edges=edges,
             nodes=nodes,
             page_info=PageInfo(
                 has_next_page=page.has_next_page,
-                end_cursor=end,
+                end_cursor=report_cursor(nodes[-1]) if nodes else None,
                 has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
+                start_cursor=report_cursor(nodes[0]) if nodes else None,
             ),
         )
 
@@ -105,7 +98,7 @@ class Query:
     async def active_missions(self, info: Info[Context, None]) -> list[MissionReport]:
         viewer = info.context.require_viewer()
         page = await info.context.state.queries.active_reports(viewer.user_id)
-        return [MissionReport.from_listing(r, r.id in page.with_plan) for r in page.reports]
+        return [MissionReport.from_listing(r) for r in page.reports]
 
     @strawberry.field(
         description="The workflow's steps with the percentage done at each. "

@@ -22,6 +22,8 @@ from graph.enums import (
 )
 from graph.plan_types import MissionPlan, PlanSections
 from graph.usage import MissionUsage, UsageSummary, report_attempts, report_usage, viewer_usage
+from infra.db.mapping import ReportListing
+from infra.db.read_queries import encode_cursor
 
 if TYPE_CHECKING:
     from graph.context import Context
@@ -144,7 +146,7 @@ async def report_plan(
 
 def report_input(root: MissionReport) -> MissionInput:
     """Built when selected: a page of reports rarely asks for the whole wizard input."""
-    return MissionInput.from_domain(root._input)
+    return MissionInput.from_domain(root._source.input)
 
 
 @strawberry.type(description="A plan request: its input, its progress and, once written, its plan.")
@@ -181,7 +183,8 @@ class MissionReport:
     # the plan columns out) `_plan_listed` says whether there is one to load.
     _plan: strawberry.Private[report_domain.Plan | None]
     _plan_listed: strawberry.Private[bool]
-    _input: strawberry.Private[wizard.MissionPlanInput]
+    # What it was made from, for its wizard input (a listing decodes it when asked).
+    _source: strawberry.Private[report_domain.MissionReport | ReportListing]
 
     @strawberry.field(description="Every attempt that used tokens, summed; null before any.")
     async def usage(self, info: strawberry.Info[Context, None]) -> MissionUsage | None:
@@ -196,16 +199,23 @@ class MissionReport:
 
     @classmethod
     def from_domain(cls, value: report_domain.MissionReport) -> MissionReport:
-        return cls._of(value, plan_listed=False)
+        return cls._of(value, value.input, value.plan, plan_listed=False)
 
     @classmethod
-    def from_listing(cls, value: report_domain.MissionReport, has_plan: bool) -> MissionReport:
+    def from_listing(cls, value: ReportListing) -> MissionReport:
         """A report of a page (read without its plan): the plan loads when selected."""
-        return cls._of(value, plan_listed=has_plan)
+        return cls._of(value, value, None, plan_listed=value.has_plan)
 
     @classmethod
-    def _of(cls, value: report_domain.MissionReport, plan_listed: bool) -> MissionReport:
-        loc = value.input.location
+    def _of(
+        cls,
+        value: report_domain.MissionReport | ReportListing,
+        shown: wizard.MissionPlanInput | ReportListing,
+        plan: report_domain.Plan | None,
+        plan_listed: bool,
+    ) -> MissionReport:
+        """`shown` has the location and scenarios: the input, or a listing itself."""
+        loc = shown.location
         return cls(
             id=strawberry.ID(value.id),
             job_id=value.job_id,
@@ -214,17 +224,21 @@ class MissionReport:
             location=Location(
                 city=loc.city, state=loc.state, country=loc.country, postal_code=loc.postal_code
             ),
-            scenarios=list(value.input.scenarios),
+            scenarios=list(shown.scenarios),
             created_at=value.created_at,
             updated_at=value.updated_at,
             completed_at=value.completed_at,
             progress=MissionProgress.from_domain(value.progress),
             error=MissionError.from_domain(value.error) if value.error else None,
             draft=value.draft if value.status is MissionStatus.GENERATING else None,
-            _plan=value.plan,
+            _plan=plan,
             _plan_listed=plan_listed,
-            _input=value.input,
+            _source=value,
         )
+
+
+def report_cursor(report: MissionReport) -> str:
+    return encode_cursor(report.created_at, str(report.id))
 
 
 @strawberry.type(description="Where a page of a connection ends.")
@@ -247,9 +261,16 @@ class MissionReportEdge:
     node: MissionReport = strawberry.field(description="The report.")
 
 
+def connection_edges(root: MissionReportConnection) -> list[MissionReportEdge]:
+    """Made when selected: a query of `nodes` never reads the cursors."""
+    return [MissionReportEdge(cursor=report_cursor(node), node=node) for node in root.nodes]
+
+
 @strawberry.type(description="A page of reports (Relay connection).")
 class MissionReportConnection:
-    edges: list[MissionReportEdge] = strawberry.field(description="The reports with their cursors.")
+    edges: list[MissionReportEdge] = strawberry.field(
+        resolver=connection_edges, description="The reports with their cursors."
+    )
     nodes: list[MissionReport] = strawberry.field(description="The reports alone.")
     page_info: PageInfo = strawberry.field(description="Where this page ends.")
 

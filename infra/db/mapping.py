@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import RowMapping
 
 from domain.event_log import MalformedEvent, MissionEvent, payload_from_dict, payload_to_dict
@@ -14,7 +18,7 @@ from domain.notifications import Notification
 from domain.plan import PlanSections
 from domain.report import MissionReport, MissionStatus, Plan, Progress, ReportError
 from domain.usage import AttemptUsage, StepUsage
-from domain.wizard import MissionPlanInput
+from domain.wizard import Location, MissionPlanInput, Scenario, scenarios_from_list
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +58,101 @@ def report_from_row(row: RowMapping) -> MissionReport:
     return _report(row, plan)
 
 
-def report_listing_from_row(row: RowMapping) -> MissionReport:
-    """A row read without its plan columns: the report with `plan` None."""
-    return _report(row, None)
+@dataclass(frozen=True, slots=True)
+class ReportListing:
+    """A report as a page lists it: what a list shows, without the plan (`has_plan`
+    says whether there is one) and with the wizard input decoded whole only when
+    asked for (`input`): a page rarely shows more of it than location and scenarios,
+    and building every listed row's MissionPlanInput was a tenth of a dashboard
+    request (benchmarks/README.md, "Branch h/dashfast")."""
+
+    id: str
+    status: MissionStatus
+    attempt: int
+    job_id: str | None
+    location: Location
+    scenarios: tuple[Scenario, ...]
+    progress: Progress
+    error: ReportError | None
+    draft: str
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    has_plan: bool
+    input_data: dict[str, Any]
+
+    @property
+    def input(self) -> MissionPlanInput:
+        return MissionPlanInput.from_dict(self.input_data)
+
+
+# The columns of a listing's row, in the order report_listing_from_row reads them; the
+# page query selects these and then whether the row has a plan. Its JSON columns come
+# as their text, decoded here by orjson: through the driver's codec (the json module)
+# their decoding was a sixth of a dashboard request's instructions.
+LISTING_JSON_COLUMNS = frozenset({"input", "progress", "error"})
+LISTING_COLUMNS = (
+    "id",
+    "status",
+    "attempt",
+    "job_id",
+    "input",
+    "progress",
+    "error",
+    "draft",
+    "created_at",
+    "updated_at",
+    "completed_at",
+)
+
+
+def report_listing_from_row(row: Sequence[Any]) -> ReportListing:
+    """A row of LISTING_COLUMNS and has_plan (read by position: a RowMapping and its
+    key look-ups cost more than the rest of the mapping)."""
+    (
+        report_id,
+        status,
+        attempt,
+        job_id,
+        input_text,
+        progress_text,
+        error_text,
+        draft,
+        created_at,
+        updated_at,
+        completed_at,
+        has_plan,
+    ) = row
+    input_data = _json_value(input_text)
+    progress = _json_value(progress_text)
+    error = _json_value(error_text) if error_text is not None else None
+    return ReportListing(
+        id=report_id,
+        status=MissionStatus(status),
+        attempt=attempt,
+        job_id=job_id,
+        location=Location.from_dict(input_data["location"]),
+        scenarios=scenarios_from_list(input_data["scenarios"]),
+        progress=Progress.from_dict(progress),
+        error=ReportError.from_dict(error) if error else None,
+        draft=draft or "",
+        created_at=created_at,
+        updated_at=updated_at,
+        completed_at=completed_at,
+        has_plan=has_plan,
+        input_data=input_data,
+    )
+
+
+def _json_value(text: str) -> Any:
+    """orjson's reading of a JSON column's text; the json module's (as the driver's
+    codec) for what orjson refuses and json accepts: NaN, lone surrogates. One more
+    difference: orjson reads an integer beyond 64 bits as a float; no number in these
+    columns is one (wizard answers are range-checked, progress comes from a workflow)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _report(row: RowMapping, plan: Plan | None) -> MissionReport:

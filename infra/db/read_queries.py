@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy import Select, Text, and_, bindparam, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.event_log import EventType, MissionEvent, replay_draft
@@ -18,6 +18,9 @@ from domain.notifications import Notification
 from domain.plan import PlanSections
 from domain.report import MissionReport, MissionStatus, Plan
 from infra.db.mapping import (
+    LISTING_COLUMNS,
+    LISTING_JSON_COLUMNS,
+    ReportListing,
     event_from_row,
     events_from_rows,
     notification_from_row,
@@ -70,12 +73,17 @@ MAX_CURSOR_LENGTH = 200
 _REPORT_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
 
-# A page of reports leaves the plan out: it is several KB of JSON per completed
-# report that a list rarely asks for (benchmarks/README.md, fix 2). `plans_by_ids`
-# reads the plans of the rows that have one, when a query selects them.
-_PLAN_COLUMNS = frozenset({"plan_markdown", "plan_sections"})
+# A page of reports reads what a listing shows (infra.db.mapping.ReportListing): not
+# the plan, several KB of JSON per completed report that a list rarely asks for
+# (benchmarks/README.md, fix 2); `plans_by_ids` reads the plans of the rows that have
+# one, when a query selects them.
 _LISTING_COLUMNS = [
-    *(c for c in mission_reports.c if c.name not in _PLAN_COLUMNS),
+    *(
+        cast(mission_reports.c[name], Text)
+        if name in LISTING_JSON_COLUMNS
+        else mission_reports.c[name]
+        for name in LISTING_COLUMNS
+    ),
     mission_reports.c.plan_markdown.is_not(None).label("has_plan"),
 ]
 
@@ -99,15 +107,13 @@ def _page_query(by_status: bool, after: bool) -> Select[Any]:
 
 @dataclass(frozen=True)
 class ReportPage:
-    """`reports` are listings: their `plan` is None; `with_plan` holds the ids that have one."""
-
-    reports: list[MissionReport]
+    reports: list[ReportListing]
     has_next_page: bool
-    with_plan: frozenset[str] = frozenset()
 
 
-def encode_cursor(report: MissionReport) -> str:
-    raw = f"{report.created_at.isoformat()}|{report.id}"
+def encode_cursor(created_at: datetime, report_id: str) -> str:
+    """The cursor of the report created at `created_at` with id `report_id`."""
+    raw = f"{created_at.isoformat()}|{report_id}"
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
@@ -175,12 +181,10 @@ class ReadQueries:
             values["created"], values["report_id"] = decode_cursor(after)
         query = _page_query(status is not None, bool(after))
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(query, values)).mappings().all()
-        listed = rows[:first]
+            rows = (await conn.execute(query, values)).all()
         return ReportPage(
-            [report_listing_from_row(row) for row in listed],
+            [report_listing_from_row(row) for row in rows[:first]],
             has_next_page=len(rows) > first,
-            with_plan=frozenset(row["id"] for row in listed if row["has_plan"]),
         )
 
     async def plans_by_ids(self, ids: Sequence[str]) -> dict[str, Plan]:
