@@ -137,6 +137,12 @@ class SqlReportRepository:
             self._locked.update(row["id"] for row in rows)
         return {row["id"]: self._remember(report_from_row(row)) for row in rows}
 
+    def remember_locked(self, reports: Sequence[MissionReport]) -> None:
+        """Rows this transaction locked FOR UPDATE elsewhere (infra.db.batch_opening)."""
+        for report in reports:
+            self._remember(report)
+            self._locked.add(report.id)
+
     async def delete(self, report_id: str) -> None:
         self._read.pop(report_id, None)
         self._locked.discard(report_id)
