@@ -124,6 +124,10 @@ class JobUpdateBatcher:
     async def _together(self, batch: list[_Pending]) -> None:
         """The batch in one transaction; a webhook that goes alone takes this path too,
         for the receipts and locks in one round trip (`record_and_lock`)."""
+        # Fetched (or found cached) before the transaction, as `apply_job_update` does
+        # alone: no row stays locked while the LLM service is asked for the definition.
+        await self._deps.llm.get_workflow(self._deps.workflow_name)
+        await self._deps.catalog.known_ids()
         async with self._deps.uow() as uow:
             asked = [
                 (p.webhook_id, p.update.job_id, p.update.type.value)

@@ -81,6 +81,8 @@ class SqlUnitOfWork:
         self, receipts: Sequence[tuple[str, str, str]], report_ids: Sequence[str]
     ) -> set[str]:
         assert self._conn is not None
+        if not receipts and not report_ids:
+            return set()
         if self._conn.dialect.name != "postgresql":
             fresh = await self.receipts.record_many(receipts)
             await self.reports.lock_many(report_ids)
