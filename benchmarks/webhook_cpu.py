@@ -8,6 +8,12 @@ shared machine than req/s do: the figure for before/after comparisons of the pat
 
     .venv/bin/python -m benchmarks.webhook_cpu                 # 100 reports, 1,500 webhooks
     .venv/bin/python -m benchmarks.webhook_cpu --concurrency 16  # group commit at work
+    .venv/bin/python -m benchmarks.webhook_cpu --delta          # text deltas, as a plan streams
+
+With --delta every webhook is a `workflow.progress` of the generation step carrying
+`--delta-chars` of plan text, each report's in order, on drafts seeded
+`--seed-draft` characters long: the stream `streaming_plans.py --delta` sends, on the
+drafts a plan has halfway through (a delta costs more when its draft is larger).
 """
 
 from __future__ import annotations
@@ -25,7 +31,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks import clients, common, delivery, seeding
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from benchmarks import clients, common, delivery, seeding, streaming_plans
+from infra.db.tables import mission_reports
 from infra.webhook_signing import sign
 from tests.support.job_events import webhook_event
 
@@ -37,6 +47,10 @@ def parse_args() -> Any:
     p.add_argument("--reports", type=int, default=100, help="one subscriber each")
     p.add_argument("--concurrency", type=int, default=1, help="webhooks in flight at once")
     p.add_argument("--rounds", type=int, default=5, help="measured rounds (best and median)")
+    p.add_argument("--delta", action="store_true", help="send text deltas (see above)")
+    p.add_argument("--delta-chars", type=int, default=200, help="plan text per delta")
+    p.add_argument("--deltas", type=int, default=30, help="deltas per report (--delta)")
+    p.add_argument("--seed-draft", type=int, default=20_000, help="draft seeded (--delta)")
     return p.parse_args()
 
 
@@ -125,6 +139,38 @@ def signed(reports: list[dict[str, Any]], moves: int) -> list[tuple[bytes, dict[
     return built
 
 
+def signed_deltas(
+    reports: list[dict[str, Any]], count: int, chars: int, seeded: int
+) -> list[tuple[bytes, dict[str, str]]]:
+    """`count` rounds of one text delta per report, each continuing the report's draft."""
+    text = (streaming_plans.DELTA * (chars // len(streaming_plans.DELTA) + 1))[:chars]
+    built = []
+    for n in range(count):
+        for report in reports:
+            event = webhook_event(
+                report, "workflow.progress", 1000 + n, step_id=streaming_plans.GENERATION_STEP
+            )
+            event["data"].update(delta=text, draft_length=seeded + chars * (n + 1))
+            body = json.dumps(event).encode()
+            headers = sign(common.WEBHOOK_SECRET, f"msg_{uuid.uuid4().hex}", int(time.time()), body)
+            built.append((body, headers))
+    return built
+
+
+async def seed_drafts(url: str, reports: list[dict[str, Any]], chars: int) -> None:
+    """Each report's draft `chars` long, as if that much of its plan had streamed."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                update(mission_reports)
+                .where(mission_reports.c.id.in_([r["id"] for r in reports]))
+                .values(draft="x" * chars)
+            )
+    finally:
+        await engine.dispose()
+
+
 @contextlib.asynccontextmanager
 async def running_app(url: str, workdir: Path) -> AsyncIterator[Any]:
     os.environ.update(
@@ -173,7 +219,12 @@ async def main(args: Any) -> None:
     url = await common.recreate_database(args.database)
     try:
         reports = await seeding.seed_generating(url, args.reports, "cpu")
-        requests = signed(reports, len(delivery.ladder()))  # the whole ladder once
+        if args.delta:
+            if args.seed_draft:
+                await seed_drafts(url, reports, args.seed_draft)
+            requests = signed_deltas(reports, args.deltas, args.delta_chars, args.seed_draft)
+        else:
+            requests = signed(reports, len(delivery.ladder()))  # the whole ladder once
         async with running_app(url, workdir) as app:
             frames: asyncio.Queue[str] = asyncio.Queue()
             sockets = [await subscribe(app, r, frames) for r in reports]
@@ -199,13 +250,14 @@ async def main(args: Any) -> None:
             f"({got}/{sent} frames, {errors} errors)"
         )
     best = min(r[0] for r in results)
+    kind = f", deltas of {args.delta_chars} on {args.seed_draft}+" if args.delta else ""
     median = statistics.median(r[0] for r in results)
     print(
-        f"\nAPI CPU per webhook, in-process, concurrency {args.concurrency}: "
+        f"\nAPI CPU per webhook, in-process, concurrency {args.concurrency}{kind}: "
         f"best {best:.3f} ms, median {median:.3f} ms"
     )
     common.print_figure(
-        f"API CPU per webhook in-process (concurrency {args.concurrency})",
+        f"API CPU per webhook in-process (concurrency {args.concurrency}{kind})",
         api=f"{best:.3f} ms", baseline="", ratio="", target="", met=True,
     )  # fmt: skip
 

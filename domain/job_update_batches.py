@@ -18,6 +18,12 @@ Whatever goes wrong in a batch (an update that fails, one that leaves without
 committing as a duplicate does, a deadlock with another process, a failed commit)
 rolls the batch back, and its updates are applied again one transaction each:
 exactly the path without batching, with its error handling and its answers.
+
+A webhook that goes alone is a batch of one: its receipt and its row lock are one
+round trip as a batch's are (`UnitOfWork.record_and_lock`). Its own error is its
+answer, and leaving without committing (a duplicate) rolls back, as in a transaction
+of its own; only a value the database refuses (`UnstorableData`) sends it to the
+plain path, which fails its report instead (domain.job_updates).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from domain.event_log import MissionEvent
 from domain.job_updates import apply_job_update
 from domain.jobs import JobUpdate
 from domain.operations import Dependencies
-from domain.ports import UnitOfWork, WebhookReceipts
+from domain.ports import UnitOfWork, UnstorableData, WebhookReceipts
 from domain.usage import AttemptUsage
 
 log = logging.getLogger(__name__)
@@ -95,26 +101,45 @@ class JobUpdateBatcher:
             self._writer = None
 
     async def _write(self, batch: list[_Pending]) -> None:
-        if len(batch) > 1:
-            try:
-                await self._together(batch)
-            except Exception as exc:
-                log.info("a batch of %d job updates is applied one by one: %r", len(batch), exc)
-            else:
-                self.batches += 1
-                await self._answer_all(batch)
+        try:
+            await self._together(batch)
+        except UnstorableData:
+            if len(batch) > 1:
+                log.info("a batch of %d job updates is applied one by one", len(batch))
+            # One by one, each that the database refuses fails its report (job_updates).
+        except Exception as exc:
+            if len(batch) == 1:
+                # Alone, its own error is its answer, as it would be in its own transaction.
+                _answer_error(batch[0], exc)
                 return
+            log.info("a batch of %d job updates is applied one by one: %r", len(batch), exc)
+        else:
+            if len(batch) > 1:
+                self.batches += 1
+            await self._answer_all(batch)
+            return
         for pending in batch:
             await self._alone(pending)
 
     async def _together(self, batch: list[_Pending]) -> None:
+        """The batch in one transaction; a webhook that goes alone takes this path too,
+        for the receipts and locks in one round trip (`record_and_lock`)."""
+        # Fetched (or found cached) before the transaction, as `apply_job_update` does
+        # alone: no row stays locked while the LLM service is asked for the definition.
+        await self._deps.llm.get_workflow(self._deps.workflow_name)
+        await self._deps.catalog.known_ids()
         async with self._deps.uow() as uow:
-            receipts = await _record_receipts(uow, batch)
+            asked = [
+                (p.webhook_id, p.update.job_id, p.update.type.value)
+                for p in batch
+                if p.webhook_id is not None
+            ]
             # The batch's reports locked in one read (in id order) rather than one by one;
             # each update's own read then finds its row already locked.
-            await uow.reports.lock_many(
-                [p.update.report_id for p in batch if p.update.report_id is not None]
+            fresh = await uow.record_and_lock(
+                asked, [p.update.report_id for p in batch if p.update.report_id is not None]
             )
+            receipts = _RecordedReceipts(uow.receipts, fresh, {wid for wid, _, _ in asked})
             for pending in batch:
                 shared = _SharedTransaction(uow, receipts)
                 deps = replace(
@@ -125,6 +150,8 @@ class JobUpdateBatcher:
                 )
                 pending.changed = await apply_job_update(deps, pending.update, pending.webhook_id)
                 if not shared.committed:
+                    if len(batch) == 1:
+                        return  # as in its own transaction: leaving rolls back (a duplicate)
                     raise BatchAbandoned("an update left without committing")
             await uow.commit()
 
@@ -141,11 +168,15 @@ class JobUpdateBatcher:
         try:
             changed = await apply_job_update(self._deps, pending.update, pending.webhook_id)
         except Exception as exc:
-            if not pending.answer.done():
-                pending.answer.set_exception(exc)
+            _answer_error(pending, exc)
             return
         if not pending.answer.done():
             pending.answer.set_result(changed)
+
+
+def _answer_error(pending: _Pending, exc: Exception) -> None:
+    if not pending.answer.done():
+        pending.answer.set_exception(exc)
 
 
 class _SharedTransaction:
@@ -180,16 +211,12 @@ class _SharedTransaction:
     async def commit(self) -> None:
         self.committed = True
 
-
-async def _record_receipts(uow: UnitOfWork, batch: list[_Pending]) -> _RecordedReceipts:
-    """The batch's webhook receipts written in one statement, before any update runs."""
-    asked = [
-        (p.webhook_id, p.update.job_id, p.update.type.value)
-        for p in batch
-        if p.webhook_id is not None
-    ]
-    fresh = await uow.receipts.record_many(asked)
-    return _RecordedReceipts(uow.receipts, fresh, {wid for wid, _, _ in asked})
+    async def record_and_lock(
+        self, receipts: Sequence[tuple[str, str, str]], report_ids: Sequence[str]
+    ) -> set[str]:
+        fresh = await self.receipts.record_many(receipts)
+        await self.reports.lock_many(report_ids)
+        return fresh
 
 
 class _RecordedReceipts:

@@ -134,6 +134,13 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
     async def commit(self) -> None: ...
+    async def record_and_lock(
+        self, receipts: Sequence[tuple[str, str, str]], report_ids: Sequence[str]
+    ) -> set[str]:
+        """A batch's opening: `receipts.record_many(receipts)`, then `reports.lock_many`
+        of `report_ids` (their reads are then answered from what it read), as one round
+        trip where the database can. Returns the webhook ids new to the database."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -108,13 +108,18 @@ class SqlReportRepository:
         return int((await self._conn.execute(query)).scalar_one())
 
     async def save(self, report: MissionReport, events: Sequence[MissionEvent] = ()) -> None:
-        columns = changed_columns(self._read.get(report.id), report)
+        before = self._read.get(report.id)
+        columns = changed_columns(before, report, locked=report.id in self._locked)
         if self._postgres and events:
-            statement, params = change_statement(report, columns, events, with_events=True)
+            statement, params = change_statement(
+                report, columns, events, with_events=True, before=before
+            )
             await self._conn.execute(statement, params)
         else:
             if columns:
-                statement, params = change_statement(report, columns, (), with_events=False)
+                statement, params = change_statement(
+                    report, columns, (), with_events=False, before=before
+                )
                 await self._conn.execute(statement, params)
             for event in events:
                 await self._conn.execute(insert(mission_events).values(event_to_row(event)))
@@ -131,6 +136,12 @@ class SqlReportRepository:
         if self._postgres:
             self._locked.update(row["id"] for row in rows)
         return {row["id"]: self._remember(report_from_row(row)) for row in rows}
+
+    def remember_locked(self, reports: Sequence[MissionReport]) -> None:
+        """Rows this transaction locked FOR UPDATE elsewhere (infra.db.batch_opening)."""
+        for report in reports:
+            self._remember(report)
+            self._locked.add(report.id)
 
     async def delete(self, report_id: str) -> None:
         self._read.pop(report_id, None)

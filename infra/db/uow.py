@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 
@@ -19,6 +19,7 @@ from domain.ports import (
     UsageLog,
     WebhookReceipts,
 )
+from infra.db.batch_opening import open_batch
 from infra.db.repositories import (
     SqlEventLog,
     SqlNotificationRepository,
@@ -46,10 +47,12 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> SqlUnitOfWork:
         self._conn = await self._engine.connect()
         await self._conn.begin()
-        self.reports = SqlReportRepository(self._conn)
+        self._now = self._clock()
+        self._reports = SqlReportRepository(self._conn)
+        self.reports = self._reports
         self.events = SqlEventLog(self._conn)
         self.notifications = SqlNotificationRepository(self._conn)
-        self.receipts = SqlWebhookReceipts(self._conn, self._clock())
+        self.receipts = SqlWebhookReceipts(self._conn, self._now)
         self.submissions = SqlSubmissionAttempts(self._conn)
         self.usage = SqlUsageLog(self._conn)
         return self
@@ -73,6 +76,20 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         assert self._conn is not None
         await self._conn.commit()
+
+    async def record_and_lock(
+        self, receipts: Sequence[tuple[str, str, str]], report_ids: Sequence[str]
+    ) -> set[str]:
+        assert self._conn is not None
+        if not receipts and not report_ids:
+            return set()
+        if self._conn.dialect.name != "postgresql":
+            fresh = await self.receipts.record_many(receipts)
+            await self.reports.lock_many(report_ids)
+            return fresh
+        fresh, locked = await open_batch(self._conn, self._now, receipts, report_ids)
+        self._reports.remember_locked(locked)
+        return fresh
 
 
 # SQLSTATE class 22, data exception: a string too long (22001), a NUL (22021), ...

@@ -217,3 +217,65 @@ async def test_lock_many_reads_the_reports_that_exist(backend: Backend) -> None:
         assert locked == {"report-1": first, "report-2": second}
         assert await uow.reports.get("report-2", for_update=True) == second
         assert await uow.reports.lock_many([]) == {}
+
+
+async def test_a_draft_grown_save_by_save_reads_back_whole_and_starting_over_replaces_it(
+    backend: Backend,
+) -> None:
+    """A grown draft is written as its new text only (infra.db.report_writes); what
+    reads back is the whole text, whether it grew across transactions or within one."""
+    original = report()
+    await add_reports(backend, original)
+    for text in ["Fill ", "Fill the tub", "Fill the tub: Ünïcode ✓ 🌀"]:  # one per webhook
+        async with backend.uow() as uow:
+            current = await uow.reports.get(original.id, for_update=True)
+            assert current is not None
+            await uow.reports.save(dataclasses.replace(current, draft=text))
+            await uow.commit()
+
+    async with backend.uow() as uow:
+        current = await uow.reports.get(original.id, for_update=True)
+        assert current is not None and current.draft == "Fill the tub: Ünïcode ✓ 🌀"
+        grown = dataclasses.replace(current, draft=current.draft + " More.")
+        await uow.reports.save(grown, [event(2)])
+        await uow.reports.save(
+            dataclasses.replace(grown, draft=grown.draft + " Again."), [event(3), event(4)]
+        )
+        await uow.commit()
+    stored = await read_report(backend, original.id)
+    assert stored is not None and stored.draft == "Fill the tub: Ünïcode ✓ 🌀 More. Again."
+
+    async with backend.uow() as uow:
+        current = await uow.reports.get(original.id, for_update=True)
+        assert current is not None
+        await uow.reports.save(dataclasses.replace(current, draft="Over"))
+        await uow.commit()
+    stored = await read_report(backend, original.id)
+    assert stored is not None and stored.draft == "Over"
+
+
+async def test_record_and_lock_writes_new_receipts_once_and_reads_the_reports(
+    backend: Backend,
+) -> None:
+    """A batch's opening (domain.job_update_batches): its receipts, then its reports."""
+    first = report("report-1")
+    await add_reports(backend, first)
+    asked = [
+        ("msg_1", "job-1", "workflow.progress"),
+        ("msg_2", "job-1", "workflow.progress"),
+        ("msg_1", "job-1", "workflow.progress"),
+    ]
+
+    async with backend.uow() as uow:
+        assert await uow.record_and_lock(asked, ["report-1", "missing"]) == {"msg_1", "msg_2"}
+        assert await uow.reports.get("report-1", for_update=True) == first
+        await uow.commit()
+
+    async with backend.uow() as uow:  # receipts kept; none of the reports exists
+        fresh = await uow.record_and_lock([*asked, ("msg_3", "job-2", "x")], ["missing"])
+        assert fresh == {"msg_3"}
+        assert await uow.record_and_lock([], ["report-1"]) == set()
+        assert await uow.record_and_lock([], []) == set()
+        await uow.commit()
+    async with backend.uow() as uow:
+        assert await uow.receipts.record("msg_3", "job-2", "x") is False

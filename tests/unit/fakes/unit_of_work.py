@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 
 from domain.ports import (
@@ -76,6 +77,13 @@ class FakeUnitOfWork:
         self._submissions.apply(self.store)
         self._usage.apply(self.store)
         self.committed = True
+
+    async def record_and_lock(
+        self, receipts: Sequence[tuple[str, str, str]], report_ids: Sequence[str]
+    ) -> set[str]:
+        fresh = await self.receipts.record_many(receipts)
+        await self.reports.lock_many(report_ids)
+        return fresh
 
 
 class FakeUnitOfWorkFactory:
