@@ -42,7 +42,7 @@ from graph.http_responses import (
     is_request_error,
     prefers_graphql_response_json,
 )
-from graph.schema import build_schema
+from graph.schema import GuardedOperation, build_schema
 from graph.ws_protocol import (
     BAD_MESSAGE,
     FORBIDDEN,
@@ -172,6 +172,11 @@ class MissionPlannerGraphQL(GraphQL[Context, None]):
         self.open_sockets = OpenSockets(settings.ws_max_connections_per_user)
         self.idle_timeout_seconds = settings.ws_idle_timeout_seconds
         self.graphiql_page = graphiql_page
+        # The light subscription path's parse, validation and masking: the schema's own
+        # extension (made once here, stateless for those uses).
+        self.guard = next(e for e in schema.get_extensions() if isinstance(e, GuardedOperation))
+        # graphql-transport-ws subscriptions on the light path (tests compare both paths).
+        self.light_subscriptions = True
 
     async def render_graphql_ide(self, request: Request) -> Response:
         if self.graphiql_page is None:

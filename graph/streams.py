@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -38,7 +38,7 @@ async def report_events(
     report_id: str,
     after_sequence: int | None,
     subscription: Subscription,
-) -> AsyncIterator[MissionEvent]:
+) -> AsyncGenerator[MissionEvent, None]:
     """The report's logged events, first the snapshot or those after `after_sequence`, then live.
 
     Every event yielded is a row of the log, so one sequence always means one event
@@ -155,7 +155,7 @@ def _decoded(item: str) -> MissionEvent | OversizedEvent | None:
 
 async def user_events(
     state: AppState, viewer: Viewer, subscription: Subscription
-) -> AsyncIterator[MissionEvent]:
+) -> AsyncGenerator[MissionEvent, None]:
     """Every event of the viewer's reports, live; after a RESYNC, what the log has since."""
     last_seen: dict[str, int] = {}
     resync_from = state.deps.clock.now()
