@@ -42,6 +42,7 @@ from graph.http_responses import (
     is_request_error,
     prefers_graphql_response_json,
 )
+from graph.light_subscriptions import LightPath
 from graph.schema import GuardedOperation, build_schema
 from graph.ws_protocol import (
     BAD_MESSAGE,
@@ -172,9 +173,10 @@ class MissionPlannerGraphQL(GraphQL[Context, None]):
         self.open_sockets = OpenSockets(settings.ws_max_connections_per_user)
         self.idle_timeout_seconds = settings.ws_idle_timeout_seconds
         self.graphiql_page = graphiql_page
-        # The light subscription path's parse, validation and masking: the schema's own
-        # extension (made once here, stateless for those uses).
-        self.guard = next(e for e in schema.get_extensions() if isinstance(e, GuardedOperation))
+        # The light subscription path, with the schema's own extension for its parse,
+        # validation and masking (made once here: stateless for those uses).
+        guard = next(e for e in schema.get_extensions() if isinstance(e, GuardedOperation))
+        self.light_path = LightPath(schema, guard)
         # graphql-transport-ws subscriptions on the light path (tests compare both paths).
         self.light_subscriptions = True
 

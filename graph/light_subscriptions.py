@@ -17,6 +17,8 @@ path, which answers it as it always did. SSE and multipart keep strawberry's pat
 from __future__ import annotations
 
 import contextlib
+import json
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +38,7 @@ from domain.event_log import MissionEvent
 from graph.context import Context, NotAuthenticated
 from graph.event_types import event_from_domain
 from graph.fast_fields import FastFieldsExecutionContext
+from graph.per_tick import PerTick
 from graph.schema import GuardedOperation
 from graph.streams import report_events, user_events
 from graph.subscriptions import hang_up_when_too_slow
@@ -100,87 +103,123 @@ def light_plan(
     )
 
 
-async def serve(
-    schema: Schema,
-    guard: GuardedOperation,
-    context: Context,
-    operation: Operation[Context, None],
-    plan: LightPlan,
-) -> None:
-    """The subscription's frames until its stream ends or fails (one last error frame).
+class LightPath:
+    """The view's light path: its schema, the guard's masking, the results of events
+    shared by subscribers who would get the same frame (same event, document,
+    variables and user) in one loop iteration (graph/per_tick.py)."""
 
-    As in strawberry's path: an error of the stream or of an event's execution (not
-    found, expired session, slow subscriber) is one `next` with `data: null` and the
-    error, logged and masked, sent once the bus subscription is closed; a failed send
-    raises out of the operation.
-    """
-    try:
-        viewer = context.require_viewer()
-    except NotAuthenticated as exc:
-        failure: Exception | None = exc
-    else:
-        failure = await _send_events(schema, guard, context, operation, plan, viewer)
-    if failure is not None:
-        error = failure if isinstance(failure, GraphQLError) else None
-        if error is None:
-            error = GraphQLError(str(failure), original_error=failure)
-        schema._process_errors([error])
-        await operation.send_next(ExecutionResult(data=None, errors=guard.masked([error])))
+    def __init__(self, schema: Schema, guard: GuardedOperation) -> None:
+        self.schema = schema
+        self.guard = guard
+        self._shared: PerTick[Hashable, tuple[Any, ExecutionResult]] = PerTick()
 
+    def plan(
+        self, query: str, variables: dict[str, Any] | None, operation_name: str | None
+    ) -> LightPlan | None:
+        return light_plan(self.guard, self.schema, query, variables, operation_name)
 
-async def _send_events(
-    schema: Schema,
-    guard: GuardedOperation,
-    context: Context,
-    operation: Operation[Context, None],
-    plan: LightPlan,
-    viewer: Viewer,
-) -> Exception | None:
-    """One frame per event of the stream; returns what the stream or an execution raised."""
-    state = context.state
-    async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
-        hang_up_when_too_slow(subscription, context)
-        if plan.field == REPORT_EVENTS:
-            report_id = str(plan.report_id)  # ID!: coerced, or the plan refused it
-            stream = report_events(state, viewer, report_id, plan.after_sequence, subscription)
+    async def serve(
+        self, context: Context, operation: Operation[Context, None], plan: LightPlan
+    ) -> None:
+        """The subscription's frames until its stream ends or fails (one last error frame).
+
+        As in strawberry's path: an error of the stream or of an event's execution (not
+        found, expired session, slow subscriber) is one `next` with `data: null` and the
+        error, logged and masked, sent once the bus subscription is closed; a failed
+        send raises out of the operation.
+        """
+        try:
+            viewer = context.require_viewer()
+        except NotAuthenticated as exc:
+            failure: Exception | None = exc
         else:
-            stream = user_events(state, viewer, subscription)
-        async with contextlib.aclosing(stream):
-            while True:
-                try:
-                    event = await anext(stream)
-                    context.fresh_loaders()
-                    result = await _execute(schema, guard, context, plan, event)
-                except StopAsyncIteration:
-                    return None
-                except Exception as exc:  # the frame strawberry's _stream makes of it
-                    return exc
-                await operation.send_next(result)
+            failure = await self._send_events(context, operation, plan, viewer)
+        if failure is not None:
+            error = failure if isinstance(failure, GraphQLError) else None
+            if error is None:
+                error = GraphQLError(str(failure), original_error=failure)
+            self.schema._process_errors([error])
+            masked = self.guard.masked([error])
+            await operation.send_next(ExecutionResult(data=None, errors=masked))
+
+    async def _send_events(
+        self,
+        context: Context,
+        operation: Operation[Context, None],
+        plan: LightPlan,
+        viewer: Viewer,
+    ) -> Exception | None:
+        """One frame per event of the stream; returns what the stream or an execution raised."""
+        state = context.state
+        async with state.bus.subscribe(user_channel(viewer.user_id)) as subscription:
+            hang_up_when_too_slow(subscription, context)
+            if plan.field == REPORT_EVENTS:
+                report_id = str(plan.report_id)  # ID!: coerced, or the plan refused it
+                after = plan.after_sequence
+                stream = report_events(state, viewer, report_id, after, subscription)
+            else:
+                stream = user_events(state, viewer, subscription)
+            async with contextlib.aclosing(stream):
+                while True:
+                    try:
+                        event = await anext(stream)
+                        context.fresh_loaders()
+                        result = await self._result(context, plan, viewer, event)
+                    except StopAsyncIteration:
+                        return None
+                    except Exception as exc:  # the frame strawberry's _stream makes of it
+                        return exc
+                    await operation.send_next(result)
+
+    async def _result(
+        self, context: Context, plan: LightPlan, viewer: Viewer, event: MissionEvent
+    ) -> ExecutionResult:
+        """The event's result, shared with the subscribers who get the same one now.
+
+        Only a result made without waiting is shared (most events: their fields are the
+        event's own); one that reads (a completed event's report) is each subscriber's.
+        """
+        key = _share_key(plan, viewer, event)
+        if key is not None:
+            found = self._shared.get(key)
+            if found is not None and found[0] is plan.document:
+                return found[1]
+        result, waited = await self._execute(context, plan, event)
+        if key is not None and not waited:
+            self._shared.put(key, (plan.document, result))
+        return result
+
+    async def _execute(
+        self, context: Context, plan: LightPlan, event: MissionEvent
+    ) -> tuple[ExecutionResult, bool]:
+        """The document executed with the event as its root value; and whether it waited."""
+        executor = FastFieldsExecutionContext.build(
+            self.schema._schema,
+            plan.document,
+            root_value=event_from_domain(event),
+            context_value=context,
+            raw_variable_values=plan.variables,
+            operation_name=plan.operation_name,
+        )
+        assert not isinstance(executor, list)  # the plan coerced the same variables
+        result: Any = executor.execute_operation(False)
+        waited = executor.is_awaitable(result)
+        if waited:
+            result = await result
+        assert isinstance(result, GraphQLExecutionResult)
+        errors = result.errors
+        if errors:
+            self.schema._process_errors(errors)
+            errors = self.guard.masked(errors)
+        return ExecutionResult(data=result.data, errors=errors), waited
 
 
-async def _execute(
-    schema: Schema,
-    guard: GuardedOperation,
-    context: Context,
-    plan: LightPlan,
-    event: MissionEvent,
-) -> ExecutionResult:
-    """The event's result: the document executed with the event as its root value."""
-    executor = FastFieldsExecutionContext.build(
-        schema._schema,
-        plan.document,
-        root_value=event_from_domain(event),
-        context_value=context,
-        raw_variable_values=plan.variables,
-        operation_name=plan.operation_name,
-    )
-    assert not isinstance(executor, list)  # the plan coerced the same variables
-    result: Any = executor.execute_operation(False)
-    if executor.is_awaitable(result):
-        result = await result
-    assert isinstance(result, GraphQLExecutionResult)
-    errors = result.errors
-    if errors:
-        schema._process_errors(errors)
-        errors = guard.masked(errors)
-    return ExecutionResult(data=result.data, errors=errors)
+def _share_key(plan: LightPlan, viewer: Viewer, event: MissionEvent) -> Hashable | None:
+    """Who gets the same frame: same event, document, operation, variables and user."""
+    try:
+        variables = None if not plan.variables else json.dumps(plan.variables, sort_keys=True)
+        key = (event, id(plan.document), plan.operation_name, variables, viewer.user_id)
+        hash(key)
+    except (TypeError, ValueError):  # an unhashable event field: not shared
+        return None
+    return key

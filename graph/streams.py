@@ -20,6 +20,7 @@ from domain.access import can_see
 from domain.event_log import MalformedEvent, MissionEvent, ProgressPayload
 from domain.report import MissionStatus
 from graph.context import AppState, SessionExpired
+from graph.per_tick import PerTick
 from infra.auth import Viewer
 from infra.bus import Resync, Subscription
 from infra.publisher import OversizedEvent, read_bus_message
@@ -144,13 +145,22 @@ async def _next_live(
     return await state.queries.events_after(report_id, last)
 
 
+# Every subscriber of a channel gets the same message at once: decoded by the first.
+_decoded_messages: PerTick[str, MissionEvent | OversizedEvent] = PerTick()
+
+
 def _decoded(item: str) -> MissionEvent | OversizedEvent | None:
     """The bus message, or None when it does not decode: then it counts as a lost one."""
+    decoded = _decoded_messages.get(item)
+    if decoded is not None:
+        return decoded
     try:
-        return read_bus_message(item)
+        decoded = read_bus_message(item)
     except MalformedEvent as exc:
         log.warning("malformed bus message (%s): reading the event log instead", exc)
         return None
+    _decoded_messages.put(item, decoded)
+    return decoded
 
 
 async def user_events(

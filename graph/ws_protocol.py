@@ -15,14 +15,13 @@ import contextlib
 import sys
 from typing import TYPE_CHECKING, Any, cast
 
-from strawberry import Schema
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
 
 from graph.context import Context
-from graph.light_subscriptions import LightPlan, light_plan, serve
+from graph.light_subscriptions import LightPlan
 
 if TYPE_CHECKING:
     from graph.graphql_endpoint import MissionPlannerGraphQL
@@ -170,10 +169,9 @@ class MissionPlannerWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if plan is None:
             await super().run_operation(operation)
             return
-        schema = cast("Schema", self.schema)
         complete: Any = {"id": operation.id, "type": "complete"}
         try:
-            await serve(schema, self._view.guard, self.context, operation, plan)
+            await self._view.light_path.serve(self.context, operation, plan)
             await operation.send_operation_message(complete)
         except Exception as error:  # as strawberry's run_operation does
             await self.handle_task_exception(error)
@@ -187,12 +185,8 @@ class MissionPlannerWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if not view.light_subscriptions:
             return None
         try:
-            return light_plan(
-                view.guard,
-                cast("Schema", self.schema),
-                operation.query,
-                operation.variables,
-                operation.operation_name,
+            return view.light_path.plan(
+                operation.query, operation.variables, operation.operation_name
             )
         except Exception:  # e.g. a parser failure: strawberry's path reports it
             return None

@@ -13,11 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from starlette.routing import WebSocketRoute
-from strawberry import Schema
 
 from graph.app import create_app
 from graph.graphql_endpoint import MissionPlannerGraphQL
-from graph.light_subscriptions import LightPlan, light_plan
+from graph.light_subscriptions import LightPlan
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, settings_for
 from tests.support.job_events import completed_event, failed_event, webhook_event
@@ -202,11 +201,9 @@ async def test_my_mission_events_live_frames_are_the_same(
 
 def test_the_light_path_serves_only_our_two_subscriptions_when_valid() -> None:
     view = MissionPlannerGraphQL(lambda: None, settings_for("sqlite+aiosqlite://", Path(".")))
-    schema = view.schema
-    assert isinstance(schema, Schema)
 
     def plan(query: str, variables: dict[str, Any] | None = None) -> LightPlan | None:
-        return light_plan(view.guard, schema, query, variables, None)
+        return view.light_path.plan(query, variables, None)
 
     watched = plan(WHOLE, {"id": "r1", "after": 3})
     assert watched is not None
@@ -218,3 +215,37 @@ def test_the_light_path_serves_only_our_two_subscriptions_when_valid() -> None:
     assert plan("{ __typename }") is None
     two = "subscription { a: myMissionEvents { __typename } b: myMissionEvents { __typename } }"
     assert plan(two) is None
+
+
+async def test_subscribers_of_one_report_each_get_their_own_selection(
+    app_and_api: tuple[Any, ApiHarness],
+) -> None:
+    """Results are shared only between the same document and variables: two selections,
+    twice each, on one report; each pair gets equal frames, the two kinds differ."""
+    app, api = app_and_api
+    user, report = await new_report(api)
+    token = api.token(user)
+    small = "subscription($id: ID!) { missionEvents(reportId: $id) { __typename } }"
+    payloads = [
+        {"query": WHOLE, "variables": {"id": report["id"]}},
+        {"query": small, "variables": {"id": report["id"]}},
+    ] * 2
+    sockets = []
+    for payload in payloads:
+        socket = MemorySocket(app, token)
+        assert (await socket.next_frame())["type"] == "connection_ack"
+        socket.send({"id": "op", "type": "subscribe", "payload": payload})
+        assert (await socket.next_frame())["type"] == "next"  # the snapshot
+        sockets.append(socket)
+    started = webhook_event(
+        report, "workflow.step_started", 20, step_id="generate_mission_plan", display_name="W"
+    )
+    assert (await api.webhook(started)).status_code == 200
+    frames = [await socket.next_frame() for socket in sockets]
+    assert frames[0] == frames[2] and frames[1] == frames[3]
+    assert frames[1]["payload"] == {
+        "data": {"missionEvents": {"__typename": "MissionProgressEvent"}}
+    }
+    assert frames[0]["payload"]["data"]["events"]["progress"]["stepId"] == "generate_mission_plan"
+    for socket in sockets:
+        await socket.close()
