@@ -28,6 +28,8 @@ from graphql import (
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
+    default_field_resolver,
+    default_type_resolver,
 )
 from graphql.execution.values import get_argument_values
 from strawberry import Schema
@@ -52,14 +54,21 @@ USER_EVENTS = "myMissionEvents"
 
 @dataclass(frozen=True, slots=True)
 class LightPlan:
-    """What one light subscription keeps: its checked document and coerced arguments."""
+    """What one light subscription keeps: its checked document, its coerced variables
+    and arguments, and what each event's executor is made of (built once, not per event:
+    `Executor.build` coerced the variables again for every event)."""
 
     document: Any  # graphql DocumentNode, shared by every operation of the same text
     operation_name: str | None
-    variables: dict[str, Any] | None
     field: str
     report_id: str | None
     after_sequence: int | None
+    operation: OperationDefinitionNode
+    fragment_definitions: dict[str, Any]
+    fragments: dict[str, Any]
+    variable_values: Any  # graphql-core's coerced VariableValues
+    # Who gets the same frame besides the event and the user (see LightPath._result).
+    share_key: Hashable
 
 
 def light_plan(
@@ -96,11 +105,26 @@ def light_plan(
     return LightPlan(
         document,
         operation_name,
-        variables,
         field,
         args.get("reportId"),
         args.get("afterSequence"),
+        operation,
+        built.fragment_definitions,
+        built.fragments,
+        built.variable_values,
+        (id(document), operation_name, _variables_key(variables)),
     )
+
+
+def _variables_key(variables: dict[str, Any] | None) -> Hashable:
+    if not variables:
+        return None
+    try:
+        key = tuple(sorted(variables.items()))
+        hash(key)
+    except TypeError:  # a list or an object among them
+        return json.dumps(variables, sort_keys=True)
+    return key
 
 
 class LightPath:
@@ -111,7 +135,7 @@ class LightPath:
     def __init__(self, schema: Schema, guard: GuardedOperation) -> None:
         self.schema = schema
         self.guard = guard
-        self._shared: PerTick[Hashable, tuple[Any, ExecutionResult]] = PerTick()
+        self._shared: PerTick[Hashable, tuple[MissionEvent, Any, ExecutionResult]] = PerTick()
 
     def plan(
         self, query: str, variables: dict[str, Any] | None, operation_name: str | None
@@ -176,32 +200,39 @@ class LightPath:
     ) -> ExecutionResult:
         """The event's result, shared with the subscribers who get the same one now.
 
-        Only a result made without waiting is shared (most events: their fields are the
-        event's own); one that reads (a completed event's report) is each subscriber's.
+        The same event is the same object: subscribers woken by one bus message share
+        its decoding (graph/streams.py). Only a result made without waiting is shared
+        (most events: their fields are the event's own); one that reads (a completed
+        event's report) is each subscriber's.
         """
-        key = _share_key(plan, viewer, event)
-        if key is not None:
-            found = self._shared.get(key)
-            if found is not None and found[0] is plan.document:
-                return found[1]
+        key = (id(event), plan.share_key, viewer.user_id)
+        found = self._shared.get(key)
+        if found is not None and found[0] is event and found[1] is plan.document:
+            return found[2]
         result, waited = await self._execute(context, plan, event)
-        if key is not None and not waited:
-            self._shared.put(key, (plan.document, result))
+        if not waited:
+            self._shared.put(key, (event, plan.document, result))
         return result
 
     async def _execute(
         self, context: Context, plan: LightPlan, event: MissionEvent
     ) -> tuple[ExecutionResult, bool]:
-        """The document executed with the event as its root value; and whether it waited."""
-        executor = FastFieldsExecutionContext.build(
+        """The document executed with the event as its root value; and whether it waited.
+
+        The executor is what `Executor.build` makes, from the parts the plan kept.
+        """
+        executor = FastFieldsExecutionContext(
             self.schema._schema,
-            plan.document,
-            root_value=event_from_domain(event),
-            context_value=context,
-            raw_variable_values=plan.variables,
-            operation_name=plan.operation_name,
+            plan.fragment_definitions,
+            plan.fragments,
+            event_from_domain(event),
+            context,
+            plan.operation,
+            plan.variable_values,
+            default_field_resolver,
+            default_type_resolver,
+            default_field_resolver,
         )
-        assert not isinstance(executor, list)  # the plan coerced the same variables
         result: Any = executor.execute_operation(False)
         waited = executor.is_awaitable(result)
         if waited:
@@ -212,14 +243,3 @@ class LightPath:
             self.schema._process_errors(errors)
             errors = self.guard.masked(errors)
         return ExecutionResult(data=result.data, errors=errors), waited
-
-
-def _share_key(plan: LightPlan, viewer: Viewer, event: MissionEvent) -> Hashable | None:
-    """Who gets the same frame: same event, document, operation, variables and user."""
-    try:
-        variables = None if not plan.variables else json.dumps(plan.variables, sort_keys=True)
-        key = (event, id(plan.document), plan.operation_name, variables, viewer.user_id)
-        hash(key)
-    except (TypeError, ValueError):  # an unhashable event field: not shared
-        return None
-    return key
