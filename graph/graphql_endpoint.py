@@ -42,7 +42,8 @@ from graph.http_responses import (
     is_request_error,
     prefers_graphql_response_json,
 )
-from graph.schema import build_schema
+from graph.light_subscriptions import LightPath
+from graph.schema import GuardedOperation, build_schema
 from graph.ws_protocol import (
     BAD_MESSAGE,
     FORBIDDEN,
@@ -172,6 +173,12 @@ class MissionPlannerGraphQL(GraphQL[Context, None]):
         self.open_sockets = OpenSockets(settings.ws_max_connections_per_user)
         self.idle_timeout_seconds = settings.ws_idle_timeout_seconds
         self.graphiql_page = graphiql_page
+        # The light subscription path, with the schema's own extension for its parse,
+        # validation and masking (made once here: stateless for those uses).
+        guard = next(e for e in schema.get_extensions() if isinstance(e, GuardedOperation))
+        self.light_path = LightPath(schema, guard)
+        # graphql-transport-ws subscriptions on the light path (tests compare both paths).
+        self.light_subscriptions = True
 
     async def render_graphql_ide(self, request: Request) -> Response:
         if self.graphiql_page is None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError, parse
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, parse, specified_rules
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import Schema
 from strawberry.extensions import MaskErrors
@@ -156,6 +156,21 @@ class GuardedOperation(PublicErrors):
             context.schema._schema, context.graphql_document, context.validation_rules
         )
         yield
+
+    def checked_document(self, schema: Schema, query: str) -> DocumentNode | None:
+        """The query parsed and validated as on_parse and on_validate do, from the same
+        caches (same options, same rules); None when it has any error, which strawberry's
+        own path then answers (graph/light_subscriptions.py)."""
+        try:
+            document = _cached_parse(query, max_tokens=self._max_tokens)
+        except GraphQLError:
+            return None
+        rules = tuple(specified_rules) + self._validation_rules
+        return None if _cached_validate(schema._schema, document, rules) else document
+
+    def masked(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        """The errors as a client sees them (what on_stream_result does to a result)."""
+        return self._process_errors(errors)
 
 
 def _without_suggestion(error: GraphQLError) -> GraphQLError:

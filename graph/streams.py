@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -20,6 +20,7 @@ from domain.access import can_see
 from domain.event_log import MalformedEvent, MissionEvent, ProgressPayload
 from domain.report import MissionStatus
 from graph.context import AppState, SessionExpired
+from graph.per_tick import PerTick
 from infra.auth import Viewer
 from infra.bus import Resync, Subscription
 from infra.publisher import OversizedEvent, read_bus_message
@@ -38,7 +39,7 @@ async def report_events(
     report_id: str,
     after_sequence: int | None,
     subscription: Subscription,
-) -> AsyncIterator[MissionEvent]:
+) -> AsyncGenerator[MissionEvent, None]:
     """The report's logged events, first the snapshot or those after `after_sequence`, then live.
 
     Every event yielded is a row of the log, so one sequence always means one event
@@ -144,18 +145,27 @@ async def _next_live(
     return await state.queries.events_after(report_id, last)
 
 
+# Every subscriber of a channel gets the same message at once: decoded by the first.
+_decoded_messages: PerTick[str, MissionEvent | OversizedEvent] = PerTick()
+
+
 def _decoded(item: str) -> MissionEvent | OversizedEvent | None:
     """The bus message, or None when it does not decode: then it counts as a lost one."""
+    decoded = _decoded_messages.get(item)
+    if decoded is not None:
+        return decoded
     try:
-        return read_bus_message(item)
+        decoded = read_bus_message(item)
     except MalformedEvent as exc:
         log.warning("malformed bus message (%s): reading the event log instead", exc)
         return None
+    _decoded_messages.put(item, decoded)
+    return decoded
 
 
 async def user_events(
     state: AppState, viewer: Viewer, subscription: Subscription
-) -> AsyncIterator[MissionEvent]:
+) -> AsyncGenerator[MissionEvent, None]:
     """Every event of the viewer's reports, live; after a RESYNC, what the log has since."""
     last_seen: dict[str, int] = {}
     resync_from = state.deps.clock.now()

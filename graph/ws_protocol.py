@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 
 from graph.context import Context
+from graph.light_subscriptions import LightPlan
 
 if TYPE_CHECKING:
     from graph.graphql_endpoint import MissionPlannerGraphQL
@@ -159,6 +161,35 @@ class MissionPlannerWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         payload = message["payload"]
         payload["query"] = sys.intern(payload["query"])
         await super().handle_subscribe(message)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """Our two subscriptions on the light path (graph/light_subscriptions.py), the
+        rest (and any of them with an error before its stream starts) on strawberry's."""
+        plan = self._light_plan(operation)
+        if plan is None:
+            await super().run_operation(operation)
+            return
+        complete: Any = {"id": operation.id, "type": "complete"}
+        try:
+            await self._view.light_path.serve(self.context, operation, plan)
+            await operation.send_operation_message(complete)
+        except Exception as error:  # as strawberry's run_operation does
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message(complete)
+            self.operations.pop(operation.id, None)
+            raise
+
+    def _light_plan(self, operation: Operation[Context, None]) -> LightPlan | None:
+        view = self._view
+        if not view.light_subscriptions:
+            return None
+        try:
+            return view.light_path.plan(
+                operation.query, operation.variables, operation.operation_name
+            )
+        except Exception:  # e.g. a parser failure: strawberry's path reports it
+            return None
 
     def _arm_idle_timer(self) -> None:
         loop = asyncio.get_running_loop()
