@@ -85,8 +85,15 @@ browser:
 run: $(STAMP) $(GRAPHIQL_STAMP) $(WEBCLIENT_BUILT)
 	$(BIN)/python -m graph.serve
 
+# pytest-xdist workers: most tests wait on servers in subprocesses (uvicorn, chromium,
+# PostgreSQL), so 3 workers on 2 cores; PYTEST_WORKERS=0 runs in one process. Each
+# worker has scratch PostgreSQL databases of its own (tests/conftest.py); loadscope
+# keeps a module on one worker, so its module-scoped server starts once.
+PYTEST_WORKERS ?= 3
+PYTEST_DIST ?= loadscope
+
 test: $(STAMP) $(NODE_STAMP) $(SCHEMA_LINT_STAMP) $(GRAPHIQL_STAMP) $(WEBCLIENT_BUILT) $(JOURNEY_STAMP) browser
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) $(PYTEST_ARGS)
 
 # What CI checks before the tests (.ci/run); any finding fails. mypy is strict on the
 # packages and checks the bodies of the tests and benchmarks (pyproject [tool.mypy]).

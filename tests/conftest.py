@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -111,18 +112,64 @@ async def migrated_postgres_url(url: str) -> str:
     return url
 
 
+class SqliteTemplates:
+    """Migrated SQLite files, one per set of migration trees, made once per test process.
+
+    A test's fresh SQLite database is a copy of one: running the migrations took about
+    a second per test (their commits are fsynced), for over 200 tests. The migrations
+    themselves are tested in tests/integration/test_migrations.py."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._made: dict[bool, Path] = {}
+
+    async def fresh_database(self, path: Path, *, with_llm_service: bool) -> str:
+        """A new database at `path`, at head; its URL."""
+        template = self._made.get(with_llm_service)
+        if template is None:
+            template = self._directory / f"template-{int(with_llm_service)}.db"
+            result = create_engines(f"sqlite+aiosqlite:///{template}")
+            await upgrade_to_head(result.writer, with_llm_service=with_llm_service)
+            await result.dispose()  # the last connection closed: no -wal file is left
+            self._made[with_llm_service] = template
+        shutil.copy(template, path)  # keeps its mode (0600, as create_engines makes it)
+        return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplates:
+    return SqliteTemplates(tmp_path_factory.mktemp("sqlite-templates"))
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_templates: SqliteTemplates
+) -> str:
     """A migrated database: a fresh SQLite file, or the shared PostgreSQL test database.
 
     Both migration trees, as in the default deployment (the LLM service embedded)."""
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-        result = create_engines(url)
-        await upgrade_to_head(result.writer, with_llm_service=True)
-        await result.dispose()
-        return url
-    return await migrated_postgres_url(request.getfixturevalue("postgres_url"))
+        return await sqlite_templates.fresh_database(tmp_path / "test.db", with_llm_service=True)
+    url = await migrated_postgres_url(request.getfixturevalue("postgres_url"))
+    await forget_unfinished_jobs(url)
+    return url
+
+
+async def forget_unfinished_jobs(url: str) -> None:
+    """Drops the jobs and webhooks earlier tests left unfinished in the shared database.
+
+    An API started on it resumes them (a stopping runner hands its jobs back): they
+    would run, and be metered and delivered, inside this test, and fill its runner's
+    slots. Which ones are left depends on which tests this process ran before."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("DELETE FROM llm_workflow_jobs WHERE status IN ('queued', 'running')")
+            )
+            await conn.execute(text("DELETE FROM llm_webhook_outbox WHERE status = 'pending'"))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

@@ -17,9 +17,13 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.ports import UnitOfWorkFactory
 from infra.db.engine import create_engines
-from infra.db.migrate import upgrade_to_head
 from infra.db.uow import SqlUnitOfWorkFactory
-from tests.conftest import migrated_postgres_url, require_server, scratch_postgres_database
+from tests.conftest import (
+    SqliteTemplates,
+    migrated_postgres_url,
+    require_server,
+    scratch_postgres_database,
+)
 from tests.unit.fakes import FakeIntegrityError, FakeUnitOfWorkFactory
 
 WRITTEN_TABLES = ("mission_reports", "mission_events", "notifications", "webhook_receipts")
@@ -43,14 +47,17 @@ def contract_postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["fake", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+async def backend(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_templates: SqliteTemplates
+) -> AsyncIterator[Backend]:
     if request.param == "fake":
         yield Backend("fake", FakeUnitOfWorkFactory(), FakeIntegrityError)
         return
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'contract.db'}"
-        engines = create_engines(url)
-        await upgrade_to_head(engines.writer)
+        path = tmp_path / "contract.db"
+        engines = create_engines(
+            await sqlite_templates.fresh_database(path, with_llm_service=False)
+        )
     else:
         url = await migrated_postgres_url(request.getfixturevalue("contract_postgres_url"))
         engines = create_engines(url)

@@ -18,6 +18,9 @@ from tests.conftest import free_port
 
 JWT_SECRET = "e2e-test-secret-with-enough-entropy-0123456789"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Generous: a start normally takes a second or two, but on a loaded 2-core machine (CI runs
+# the suite in parallel workers) importing the app alone has taken over 30 s.
+START_TIMEOUT_SECONDS = 120.0
 
 
 @dataclass
@@ -41,7 +44,7 @@ class RunningServer:
     def token(self, user_id: str, **kwargs: Any) -> str:
         return TokenAuthenticator(JWT_SECRET).mint(user_id, **kwargs)
 
-    def start(self, timeout: float = 30.0) -> RunningServer:
+    def start(self, timeout: float = START_TIMEOUT_SECONDS) -> RunningServer:
         env = {
             **os.environ,
             "DATA_DIR": str(self.data_dir),

@@ -78,7 +78,12 @@ def start_pair(root: Path, database: str, broadcast: str) -> list[RunningServer]
             "SWEEP_INTERVAL_SECONDS": "3600",
             "SUBMISSION_RATE_LIMIT": "0",
         }
-        servers.append(server.start())
+        try:
+            servers.append(server.start())
+        except BaseException:
+            for started in servers:  # the first one would outlive the test
+                started.stop()
+            raise
     return servers
 
 

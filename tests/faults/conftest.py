@@ -91,7 +91,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         if port is not None:
             server.port = port
         started.append(server)
-        return server.start(timeout=60)
+        return server.start()
 
     yield start
     for server in started:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from typing import Any
 
 import pytest
@@ -97,10 +98,11 @@ async def test_redis_backend_works_with_redis_py_8(redis_url: str) -> None:
     import redis
 
     assert int(redis.__version__.split(".")[0]) >= 8
+    channel = own_channel()
     async with EventBus(create_backend(redis_url)) as bus:
-        async with bus.subscribe("r") as subscription:
+        async with bus.subscribe(channel) as subscription:
             await asyncio.sleep(0.1)
-            await bus.publish("r", "over redis")
+            await bus.publish(channel, "over redis")
             assert await next_message(subscription) == "over redis"
 
 
@@ -110,17 +112,20 @@ async def test_a_dropped_redis_connection_is_detected_and_subscribers_resync(
 ) -> None:
     import redis.asyncio as aioredis
 
+    channel = own_channel()
     backend = RedisPubSubBackend(redis_url)
     async with EventBus(backend, heartbeat_seconds=0.2) as bus:
-        async with bus.subscribe("r") as subscription:
+        async with bus.subscribe(channel) as subscription:
             await asyncio.sleep(0.2)
             admin = aioredis.from_url(redis_url)
-            await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+            # Only our own subscriber connection: the server is the machine's, and other
+            # test processes (pytest-xdist workers, other runs) have theirs on it.
+            await admin.execute_command("CLIENT", "KILL", "ADDR", pubsub_address(backend))
             await admin.aclose()
             assert await next_message(subscription) is RESYNC
             await wait_until(lambda: bus.reconnects >= 1)
             await drain(subscription)
-            await bus.publish("r", "after reconnect")
+            await bus.publish(channel, "after reconnect")
             assert await next_message(subscription) == "after reconnect"
 
 
@@ -146,6 +151,18 @@ async def test_a_dropped_postgres_listen_connection_is_detected(postgres_url: st
             await drain(subscription)
             await bus.publish("p", "after reconnect")
             assert await next_message(subscription) == "after reconnect"
+
+
+def own_channel() -> str:
+    """A logical channel no other process on the shared Redis publishes to."""
+    return f"r-{uuid.uuid4().hex}"
+
+
+def pubsub_address(backend: RedisPubSubBackend) -> str:
+    """`ip:port` of the backend's subscriber connection, as Redis's CLIENT LIST shows it."""
+    writer = backend._pubsub.connection._writer
+    host, port = writer.get_extra_info("sockname")[:2]
+    return f"{host}:{port}"
 
 
 async def drain(subscription: Any) -> None:

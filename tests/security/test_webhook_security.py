@@ -31,7 +31,8 @@ from tests.security.helpers import (
     submit,
     webhook_event,
 )
-from tests.support.workflow_steps import GENERATE_MISSION_PLAN
+from tests.support.waiting import wait_until
+from tests.support.workflow_steps import GENERATE_MISSION_PLAN, STEP_IDS
 
 OTHER_SECRET = "whsec_" + base64.b64encode(b"a-secret-the-server-never-had-32b").decode()
 
@@ -70,7 +71,16 @@ class Target:
 @pytest.fixture
 async def target(api: ApiHarness) -> Target:
     user = new_user()
-    return Target(api, user, await submit(api, user))
+    report = await submit(api, user)
+
+    # The job's own webhook (its first step started; there it stalls) arrives in the
+    # background: waited for, so that it is not taken for a change a refused request made.
+    async def stalled() -> bool:
+        stored = await api.state.queries.report(report["id"])
+        return stored is not None and stored.progress.step_id == STEP_IDS[0]
+
+    await wait_until(stalled)
+    return Target(api, user, report)
 
 
 async def assert_all_refused(
