@@ -116,9 +116,11 @@ class Settings(BaseSettings):
     # The request line and headers together (h11's incomplete-event cap): larger is 400.
     http_max_header_bytes: int = Field(16 * 1024, ge=1024, validation_alias="HTTP_MAX_HEADER_BYTES")
     # The server pings every open websocket this often and closes one whose pong has not
-    # come within WS_PING_TIMEOUT_SECONDS (a peer gone without a FIN). uvicorn's defaults:
-    # at 10,000 idle sockets 45 s measured no less idle CPU than 20 s (benchmarks/README.md).
-    ws_ping_seconds: float = Field(20.0, ge=5, le=600, validation_alias="WS_PING_SECONDS")
+    # come within WS_PING_TIMEOUT_SECONDS (a peer gone without a FIN). With uvicorn's 20 s
+    # the pings were most of the idle CPU of 10,000 sockets (6.6-7.3% of a core against
+    # 4.7-4.8% at 45 s: benchmarks/README.md); 45 s stays under the 60 s idle timeouts of
+    # common proxies and load balancers, so the pings still keep idle sockets open there.
+    ws_ping_seconds: float = Field(45.0, ge=5, le=600, validation_alias="WS_PING_SECONDS")
     ws_ping_timeout_seconds: float = Field(
         20.0, ge=1, le=600, validation_alias="WS_PING_TIMEOUT_SECONDS"
     )

@@ -9,9 +9,9 @@ from graph.serve import server_options
 from infra.settings import Settings
 
 
-def test_websocket_pings_default_to_uvicorns_20_seconds() -> None:
+def test_websocket_pings_default_to_every_45_seconds() -> None:
     options = server_options(Settings())
-    assert (options["ws_ping_interval"], options["ws_ping_timeout"]) == (20.0, 20.0)
+    assert (options["ws_ping_interval"], options["ws_ping_timeout"]) == (45.0, 20.0)
 
 
 def test_websocket_pings_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
