@@ -126,9 +126,24 @@ async def _admin(statement: str) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port that is free now, for a server started next.
+
+    The test suite runs these servers from several pytest-xdist workers at once, and a
+    port is only taken when the server binds it: a worker keeps to ports of its own
+    residue class (port % workers == its index), so two workers never pick the same one
+    in between. Outside xdist every port qualifies.
+    """
+    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    mine = (int(worker) if worker.isdigit() else 0) % workers
+    port = 0
+    for _ in range(64 * workers):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port % workers == mine:
+            break
+    return port
 
 
 @dataclass

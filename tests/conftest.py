@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from benchmarks.common import free_port as free_port  # re-exported: one rule for ports
 from infra.db.engine import Engines, create_engines
 from infra.db.migrate import upgrade_to_head
 
@@ -177,9 +178,3 @@ async def engines(database_url: str) -> AsyncIterator[Engines]:
     result = create_engines(database_url)
     yield result
     await result.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
