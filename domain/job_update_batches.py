@@ -40,7 +40,7 @@ from domain.event_log import MissionEvent
 from domain.job_updates import apply_job_update
 from domain.jobs import JobUpdate
 from domain.operations import Dependencies
-from domain.ports import UnitOfWork, UnstorableData, WebhookReceipts
+from domain.ports import UnitOfWork, UnstorableData, WebhookReceipts, record_then_lock
 from domain.usage import AttemptUsage
 
 log = logging.getLogger(__name__)
@@ -214,9 +214,7 @@ class _SharedTransaction:
     async def record_and_lock(
         self, receipts: Sequence[tuple[str, str, str]], report_ids: Sequence[str]
     ) -> set[str]:
-        fresh = await self.receipts.record_many(receipts)
-        await self.reports.lock_many(report_ids)
-        return fresh
+        return await record_then_lock(self, receipts, report_ids)
 
 
 class _RecordedReceipts:

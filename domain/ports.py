@@ -143,6 +143,16 @@ class UnitOfWork(Protocol):
         ...
 
 
+async def record_then_lock(
+    uow: UnitOfWork, receipts: Sequence[tuple[str, str, str]], report_ids: Sequence[str]
+) -> set[str]:
+    """`UnitOfWork.record_and_lock` as its two parts, one after the other: for units of
+    work with no single statement for it (the test fakes, a batch's shared transaction)."""
+    fresh = await uow.receipts.record_many(receipts)
+    await uow.reports.lock_many(report_ids)
+    return fresh
+
+
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
 

@@ -12,6 +12,7 @@ from domain.ports import (
     SubmissionAttempts,
     UsageLog,
     WebhookReceipts,
+    record_then_lock,
 )
 from tests.unit.fakes.repositories import (
     FakeEventLog,
@@ -81,9 +82,7 @@ class FakeUnitOfWork:
     async def record_and_lock(
         self, receipts: Sequence[tuple[str, str, str]], report_ids: Sequence[str]
     ) -> set[str]:
-        fresh = await self.receipts.record_many(receipts)
-        await self.reports.lock_many(report_ids)
-        return fresh
+        return await record_then_lock(self, receipts, report_ids)
 
 
 class FakeUnitOfWorkFactory:
