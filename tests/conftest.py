@@ -30,6 +30,9 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# A test that hangs shows which of its awaits never returned.
+pytest_plugins = ["tests.support.hang_report"]
+
 
 def _reachable(host: str, port: int) -> bool:
     try:
