@@ -305,3 +305,11 @@ def parse_figures(output: str) -> list[dict[str, str]]:
         for line in output.splitlines()
         if line.startswith(FIGURE_PREFIX)
     ]
+
+
+def callgrind(state: str) -> None:
+    """Under `valgrind --tool=callgrind --instr-atstart=no` with BENCH_CALLGRIND=1, count
+    only what lies between "on" and "off": instruction counts repeat where CPU time on a
+    shared machine does not."""
+    if os.environ.get("BENCH_CALLGRIND"):
+        subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True)

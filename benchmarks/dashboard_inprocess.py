@@ -26,7 +26,6 @@ import functools
 import gc
 import json
 import os
-import subprocess
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -119,7 +118,7 @@ async def rounds(
     results = []
     for _ in range(args.rounds):
         gc.collect()
-        _callgrind("on")
+        common.callgrind("on")
         started = time.process_time()
         if profile:
             profile.enable()
@@ -129,15 +128,8 @@ async def rounds(
         if profile:
             profile.disable()
         results.append((time.process_time() - started) / args.requests * 1000)
-        _callgrind("off")
+        common.callgrind("off")
     return results
-
-
-def _callgrind(state: str) -> None:
-    """Under `valgrind --tool=callgrind --instr-atstart=no`, count only the rounds:
-    instruction counts repeat where CPU time on a shared machine does not."""
-    if os.environ.get("BENCH_CALLGRIND"):
-        subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True)
 
 
 @contextlib.asynccontextmanager

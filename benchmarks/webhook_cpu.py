@@ -9,6 +9,9 @@ shared machine than req/s do: the figure for before/after comparisons of the pat
     .venv/bin/python -m benchmarks.webhook_cpu                 # 100 reports, 1,500 webhooks
     .venv/bin/python -m benchmarks.webhook_cpu --concurrency 16  # group commit at work
     .venv/bin/python -m benchmarks.webhook_cpu --delta          # text deltas, as a plan streams
+    BENCH_CALLGRIND=1 valgrind --tool=callgrind --instr-atstart=no \
+        .venv/bin/python -m benchmarks.webhook_cpu --rounds 1 --concurrency 16
+        # instructions of the measured round only ("Collected"; divide by its webhooks)
 
 With --delta every webhook is a `workflow.progress` of the generation step carrying
 `--delta-chars` of plan text, each report's in order, on drafts seeded
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import cProfile
 import gc
 import json
 import os
@@ -51,6 +55,7 @@ def parse_args() -> Any:
     p.add_argument("--delta-chars", type=int, default=200, help="plan text per delta")
     p.add_argument("--deltas", type=int, default=30, help="deltas per report (--delta)")
     p.add_argument("--seed-draft", type=int, default=20_000, help="draft seeded (--delta)")
+    p.add_argument("--profile", help="write a cProfile (CPU time) of the measured rounds here")
     return p.parse_args()
 
 
@@ -187,19 +192,29 @@ async def running_app(url: str, workdir: Path) -> AsyncIterator[Any]:
 
 
 async def one_round(
-    app: Any, batch: list[tuple[bytes, dict[str, str]]], frames: asyncio.Queue[str], width: int
+    app: Any,
+    batch: list[tuple[bytes, dict[str, str]]],
+    frames: asyncio.Queue[str],
+    width: int,
+    profile: cProfile.Profile | None = None,
 ) -> tuple[float, float, int, int]:
     """(user CPU s, system CPU s, frames, errors) for the batch, `width` webhooks in flight."""
     errors = 0
     gc.collect()
+    if profile:
+        profile.enable()
+    common.callgrind("on")
     started = os.times()
     it = iter(batch)
 
     async def worker() -> None:
         nonlocal errors
         for body, headers in it:
-            if await post(app, body, headers) != 200:
+            status = await post(app, body, headers)
+            if status != 200:
                 errors += 1
+                if errors == 1:
+                    print(f"  a webhook was answered {status}")
 
     await asyncio.gather(*(worker() for _ in range(width)))
     got = 0
@@ -211,6 +226,9 @@ async def one_round(
         except TimeoutError:
             break
     ended = os.times()
+    common.callgrind("off")
+    if profile:
+        profile.disable()
     return ended.user - started.user, ended.system - started.system, got, errors
 
 
@@ -232,15 +250,20 @@ async def main(args: Any) -> None:
                 await asyncio.wait_for(frames.get(), 30)
             per_round = len(requests) // (args.rounds + 1)
             results = []
+            profile = cProfile.Profile(time.process_time) if args.profile else None
             for n in range(args.rounds + 1):  # the first is warm-up
                 batch = requests[n * per_round : (n + 1) * per_round]
-                user, system, got, errors = await one_round(app, batch, frames, args.concurrency)
+                user, system, got, errors = await one_round(
+                    app, batch, frames, args.concurrency, profile if n else None
+                )
                 if n:
                     ms = (user + system) / len(batch) * 1000
                     results.append((ms, user / len(batch) * 1000, got, len(batch), errors))
             for socket in sockets:
                 socket.incoming.put_nowait({"type": "websocket.disconnect", "code": 1000})
             await asyncio.gather(*(s.task for s in sockets), return_exceptions=True)  # type: ignore[attr-defined]
+            if profile:
+                profile.dump_stats(args.profile)
     finally:
         if not args.keep_db:
             await common.drop_database(args.database)
