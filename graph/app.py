@@ -33,6 +33,7 @@ from infra.bus import EventBus
 from infra.db.engine import Engines, create_engines
 from infra.db.migrate import upgrade_to_head
 from infra.db.read_queries import ReadQueries, SqlBundleCatalog
+from infra.gc_steward import CollectorSteward, measure_pauses
 from infra.llm_client import HttpLLMService
 from infra.publisher import BusEventPublisher
 from infra.settings import Settings
@@ -84,6 +85,13 @@ def create_app(
             # collector's view shortens the full collections that set p99 latency.
             gc.collect()
             gc.freeze()
+            measure_pauses()
+            if settings.gc_freeze_seconds:
+                steward = CollectorSteward(
+                    settings.gc_freeze_seconds, settings.gc_full_collect_seconds
+                )
+                collector = asyncio.create_task(steward.run(), name="collector-steward")
+                stack.push_async_callback(_cancel, collector)
             yield
 
     app = Starlette(

@@ -44,6 +44,7 @@ TOOLS: dict[str, list[str]] = {
     "webhook_cpu": ["--reports", "3", "--rounds", "1"],
     "webhook_cpu --delta": ["--delta", "--reports", "3", "--deltas", "4", "--rounds", "1",
                             "--seed-draft", "100"],
+    "gc_pauses": ["--subscriptions", "3", "--moves", "1", "--freeze-seconds", "0.2"],
 }  # fmt: skip
 
 

@@ -1,0 +1,112 @@
+"""Keeps the garbage collector's full collections short while many subscriptions stay open.
+
+A full (generation 2) collection walks every tracked object and stops the event
+loop while it does. Open subscriptions are long-lived objects by the hundred
+thousand, so with 1,000 of them a full collection took 70-110 ms of CPU, and under
+a steady stream of webhooks one came every few seconds: most of the p99 delivery
+latency (benchmarks/README.md, "Collector pauses").
+
+So what has lived a while is moved out of the collector's view (`gc.freeze()`) every
+`freeze_seconds`: the full collections CPython still triggers walk only what is newer,
+which is little. Frozen objects are still freed when their last reference goes; only
+reference cycles among them wait, so now and then (every `full_seconds`, or sooner
+when the frozen objects grew by `growth` over the live ones the last full collection
+found) everything is unfrozen and collected once: one long pause in minutes instead
+of one every few seconds, and frozen garbage bounded to a fraction of live memory.
+
+Every collection's pause is in `mission_planner_gc_pause_seconds` by generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+from typing import Any
+
+from prometheus_client import Histogram
+
+log = logging.getLogger(__name__)
+
+GC_PAUSE = Histogram(
+    "mission_planner_gc_pause_seconds",
+    "CPU time of each garbage collection, which the event loop waits for",
+    ["generation"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
+
+# Frozen objects the unfreeze allows beyond `growth` times the live ones: small heaps
+# (a test, an idle process) need no full collections for a few objects.
+_FLOOR_OBJECTS = 50_000
+
+
+class _PauseMeter:
+    """A `gc.callbacks` entry; CPU time, so a descheduled process does not count."""
+
+    def __init__(self) -> None:
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.thread_time()
+        else:
+            pause = time.thread_time() - self._started
+            GC_PAUSE.labels(generation=str(info["generation"])).observe(pause)
+
+
+_METER = _PauseMeter()
+
+
+def measure_pauses() -> None:
+    """Once per process, however many apps it starts (the tests start many)."""
+    if _METER not in gc.callbacks:
+        gc.callbacks.append(_METER)
+
+
+class CollectorSteward:
+    """Freezes the long-lived objects now and then, and collects them all rarely."""
+
+    def __init__(
+        self,
+        freeze_seconds: float,
+        full_seconds: float,
+        growth: float = 1.5,
+        floor: int = _FLOOR_OBJECTS,
+    ) -> None:
+        self._freeze_seconds = freeze_seconds
+        self._full_seconds = full_seconds
+        self._growth = growth
+        self._floor = floor
+        self._live_after_full = gc.get_freeze_count()
+        self._last_full = time.monotonic()
+        self.full_collections = 0
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._freeze_seconds)
+            self.tick(time.monotonic())
+
+    def tick(self, now: float) -> None:
+        frozen = gc.get_freeze_count()
+        allowed = self._live_after_full * self._growth + self._floor
+        if now - self._last_full >= self._full_seconds or frozen > allowed:
+            self._collect_everything(now)
+            return
+        # The young generations first (a few ms): what died young is not frozen.
+        gc.collect(1)
+        gc.freeze()
+
+    def _collect_everything(self, now: float) -> None:
+        started = time.thread_time()
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        self._live_after_full = gc.get_freeze_count()
+        self._last_full = now
+        self.full_collections += 1
+        log.info(
+            "full garbage collection: %d objects live, %.0f ms",
+            self._live_after_full,
+            (time.thread_time() - started) * 1000,
+        )
