@@ -27,7 +27,7 @@ SCRIPTS: list[tuple[str, list[str], list[str]]] = [
     ("webhook_pipeline", "--duration 4".split(), "--subscriptions 1000 --rate 200".split()),
     ("delivery", "--duration 4".split(),
      "--subscriptions 1000 --rate 200 --duration 10".split()),
-    ("streaming_plans", "--duration 3 --max-plans 160".split(),
+    ("streaming_plans", "--duration 3 --max-plans 320".split(),
      "--duration 10 --max-plans 640".split()),
     ("idle_memory", "--subscriptions 500 --duration 3".split(), "--subscriptions 1000".split()),
     ("subscribe_rate", "--subscriptions 500".split(), "--subscriptions 5000".split()),
