@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.event_log import MalformedEvent, MissionEvent
+from infra import json_text
 from infra.bus import MAX_WIRE_BYTES, EventBus, wire_envelope
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def bus_message(event: MissionEvent) -> str:
 def read_bus_message(message: str) -> MissionEvent | OversizedEvent:
     """Inverse of `bus_message`; raises `MalformedEvent` for any other text."""
     try:
-        data = json.loads(message)
+        data = json_text.loads(message)
     except ValueError:
         raise MalformedEvent("bus message is not JSON") from None
     if isinstance(data, dict) and "oversized" in data:
