@@ -8,7 +8,10 @@ subscription and most of a subscribe's CPU besides the snapshot read
 our two subscriptions, whose document parses and validates and whose variables and
 arguments coerce, runs as our stream (graph/streams.py) plus, per event, graphql-core
 executing its document with the event as root value: the same execution strawberry's
-path does per event, with the same error logging and masking, so the same frames.
+path does per event, with the same error logging and masking, so the same frames. Most
+documents need no executor per event: a program compiled once per document gives the
+same result (graph/compiled_events.py), and subscribers who get the same result share
+its encoded frame (graph/shared_frames.py).
 
 Anything else (other operations, any error before the stream starts) takes strawberry's
 path, which answers it as it always did. SSE and multipart keep strawberry's path.
@@ -69,7 +72,7 @@ class LightPlan:
     fragment_definitions: dict[str, Any]
     fragments: dict[str, Any]
     variable_values: Any  # graphql-core's coerced VariableValues
-    # Who gets the same frame besides the event and the user (see LightPath._result).
+    # Who gets the same frame besides the event and the user (see LightPath._frame).
     share_key: Hashable
     # Each event's result without the executor, when the document allows it.
     compiled: CompiledEvents | None
