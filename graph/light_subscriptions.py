@@ -8,7 +8,10 @@ subscription and most of a subscribe's CPU besides the snapshot read
 our two subscriptions, whose document parses and validates and whose variables and
 arguments coerce, runs as our stream (graph/streams.py) plus, per event, graphql-core
 executing its document with the event as root value: the same execution strawberry's
-path does per event, with the same error logging and masking, so the same frames.
+path does per event, with the same error logging and masking, so the same frames. Most
+documents need no executor per event: a program compiled once per document gives the
+same result (graph/compiled_events.py), and subscribers who get the same result share
+its encoded frame (graph/shared_frames.py).
 
 Anything else (other operations, any error before the stream starts) takes strawberry's
 path, which answers it as it always did. SSE and multipart keep strawberry's path.
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,11 +40,13 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Ope
 from strawberry.types import ExecutionResult
 
 from domain.event_log import MissionEvent
+from graph.compiled_events import CompiledEvents, CompiledEventsCache
 from graph.context import Context, NotAuthenticated
 from graph.event_types import event_from_domain
 from graph.fast_fields import FastFieldsExecutionContext
 from graph.per_tick import PerTick
 from graph.schema import GuardedOperation
+from graph.shared_frames import SharedFrame
 from graph.streams import report_events, user_events
 from graph.subscriptions import hang_up_when_too_slow
 from infra.auth import Viewer
@@ -67,13 +72,16 @@ class LightPlan:
     fragment_definitions: dict[str, Any]
     fragments: dict[str, Any]
     variable_values: Any  # graphql-core's coerced VariableValues
-    # Who gets the same frame besides the event and the user (see LightPath._result).
+    # Who gets the same frame besides the event and the user (see LightPath._frame).
     share_key: Hashable
+    # Each event's result without the executor, when the document allows it.
+    compiled: CompiledEvents | None
 
 
 def light_plan(
     guard: GuardedOperation,
     schema: Schema,
+    programs: CompiledEventsCache,
     query: str,
     variables: dict[str, Any] | None,
     operation_name: str | None,
@@ -113,6 +121,7 @@ def light_plan(
         built.fragments,
         built.variable_values,
         (id(document), operation_name, _variables_key(variables)),
+        programs.get(built, document, operation_name),
     )
 
 
@@ -135,29 +144,35 @@ class LightPath:
     def __init__(self, schema: Schema, guard: GuardedOperation) -> None:
         self.schema = schema
         self.guard = guard
-        self._shared: PerTick[Hashable, tuple[MissionEvent, Any, ExecutionResult]] = PerTick()
+        self._shared: PerTick[Hashable, SharedFrame] = PerTick()
+        self._programs = CompiledEventsCache()
 
     def plan(
         self, query: str, variables: dict[str, Any] | None, operation_name: str | None
     ) -> LightPlan | None:
-        return light_plan(self.guard, self.schema, query, variables, operation_name)
+        return light_plan(self.guard, self.schema, self._programs, query, variables, operation_name)
 
     async def serve(
-        self, context: Context, operation: Operation[Context, None], plan: LightPlan
+        self,
+        context: Context,
+        operation: Operation[Context, None],
+        plan: LightPlan,
+        send_text: Callable[[str], Awaitable[None]],
     ) -> None:
         """The subscription's frames until its stream ends or fails (one last error frame).
 
         As in strawberry's path: an error of the stream or of an event's execution (not
         found, expired session, slow subscriber) is one `next` with `data: null` and the
         error, logged and masked, sent once the bus subscription is closed; a failed
-        send raises out of the operation.
+        send raises out of the operation. An event's frame, once encoded
+        (graph/shared_frames.py), goes out through `send_text`, the socket's.
         """
         try:
             viewer = context.require_viewer()
         except NotAuthenticated as exc:
             failure: Exception | None = exc
         else:
-            failure = await self._send_events(context, operation, plan, viewer)
+            failure = await self._send_events(context, operation, plan, viewer, send_text)
         if failure is not None:
             error = failure if isinstance(failure, GraphQLError) else None
             if error is None:
@@ -172,6 +187,7 @@ class LightPath:
         operation: Operation[Context, None],
         plan: LightPlan,
         viewer: Viewer,
+        send_text: Callable[[str], Awaitable[None]],
     ) -> Exception | None:
         """One frame per event of the stream; returns what the stream or an execution raised."""
         state = context.state
@@ -188,17 +204,21 @@ class LightPath:
                     try:
                         event = await anext(stream)
                         context.fresh_loaders()
-                        result = await self._result(context, plan, viewer, event)
+                        frame = await self._frame(context, plan, viewer, event)
                     except StopAsyncIteration:
                         return None
                     except Exception as exc:  # the frame strawberry's _stream makes of it
                         return exc
-                    await operation.send_next(result)
+                    text = frame.text(operation.id)
+                    if text is None:
+                        await operation.send_next(frame.result)
+                    elif not operation.completed:  # as send_next skips it
+                        await send_text(text)
 
-    async def _result(
+    async def _frame(
         self, context: Context, plan: LightPlan, viewer: Viewer, event: MissionEvent
-    ) -> ExecutionResult:
-        """The event's result, shared with the subscribers who get the same one now.
+    ) -> SharedFrame:
+        """The event's result and frame, shared with the subscribers who get the same now.
 
         The same event is the same object: subscribers woken by one bus message share
         its decoding (graph/streams.py). Only a result made without waiting is shared
@@ -207,25 +227,32 @@ class LightPath:
         """
         key = (id(event), plan.share_key, viewer.user_id)
         found = self._shared.get(key)
-        if found is not None and found[0] is event and found[1] is plan.document:
-            return found[2]
+        if found is not None and found.event is event and found.document is plan.document:
+            return found
         result, waited = await self._execute(context, plan, event)
+        frame = SharedFrame(event, plan.document, result)
         if not waited:
-            self._shared.put(key, (event, plan.document, result))
-        return result
+            self._shared.put(key, frame)
+        return frame
 
     async def _execute(
         self, context: Context, plan: LightPlan, event: MissionEvent
     ) -> tuple[ExecutionResult, bool]:
         """The document executed with the event as its root value; and whether it waited.
 
-        The executor is what `Executor.build` makes, from the parts the plan kept.
+        The plan's compiled programs make it when they can (graph/compiled_events.py);
+        else the executor, what `Executor.build` makes, from the parts the plan kept.
         """
+        root = event_from_domain(event)
+        if plan.compiled is not None:
+            data = plan.compiled.data(root)
+            if data is not None:
+                return ExecutionResult(data=data, errors=None), False
         executor = FastFieldsExecutionContext(
             self.schema._schema,
             plan.fragment_definitions,
             plan.fragments,
-            event_from_domain(event),
+            root,
             context,
             plan.operation,
             plan.variable_values,

@@ -24,7 +24,7 @@ from graph.context import Context
 from graph.light_subscriptions import LightPlan
 
 if TYPE_CHECKING:
-    from graph.graphql_endpoint import MissionPlannerGraphQL
+    from graph.graphql_endpoint import CappedWebSocketAdapter, MissionPlannerGraphQL
 
 # Close codes: 4400 (bad message), 4403 (refused), 4408 (timeout) and 4429 (too
 # many) are those graphql-transport-ws uses for the same reasons; 4413 is ours.
@@ -171,7 +171,7 @@ class MissionPlannerWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return
         complete: Any = {"id": operation.id, "type": "complete"}
         try:
-            await self._view.light_path.serve(self.context, operation, plan)
+            await self._view.light_path.serve(self.context, operation, plan, self._send_text)
             await operation.send_operation_message(complete)
         except Exception as error:  # as strawberry's run_operation does
             await self.handle_task_exception(error)
@@ -179,6 +179,10 @@ class MissionPlannerWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await operation.send_operation_message(complete)
             self.operations.pop(operation.id, None)
             raise
+
+    async def _send_text(self, text: str) -> None:
+        # The view's websocket adapter is ours (websocket_adapter_class).
+        await cast("CappedWebSocketAdapter", self.websocket).send_text(text)
 
     def _light_plan(self, operation: Operation[Context, None]) -> LightPlan | None:
         view = self._view

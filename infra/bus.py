@@ -27,6 +27,7 @@ from typing import Final
 
 from broadcaster._backends.base import BroadcastBackend
 
+from infra import json_text
 from infra.bus_backends import create_backend
 
 log = logging.getLogger(__name__)
@@ -266,7 +267,7 @@ class EventBus:
 
     def _route(self, envelope: str) -> None:
         try:
-            decoded = json.loads(envelope)
+            decoded = json_text.loads(envelope)
             channel, message = decoded["c"], decoded["m"]
         except (ValueError, KeyError, TypeError):
             log.warning("dropping malformed bus message")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.event_log import MalformedEvent, MissionEvent
+from infra import json_text
 from infra.bus import MAX_WIRE_BYTES, EventBus, wire_envelope
 
 log = logging.getLogger(__name__)
@@ -37,21 +38,57 @@ class OversizedEvent:
 
 def bus_message(event: MissionEvent) -> str:
     """The event as its user's subscribers receive it: in full if it fits the bus."""
+    return _bus_message(event)[0]
+
+
+def _bus_message(event: MissionEvent) -> tuple[str, bool]:
+    """The bus message, and whether it is the whole event."""
     full = json.dumps(event.to_dict(), separators=(",", ":"))
     if len(wire_envelope(user_channel(event.user_id), full).encode()) <= MAX_WIRE_BYTES:
-        return full
+        return full, True
     log.info(
         "event %s/%s is too large for the bus: sent as its identity",
         event.report_id,
         event.sequence,
     )
-    return json.dumps({"oversized": {"report_id": event.report_id, "sequence": event.sequence}})
+    identity = {"oversized": {"report_id": event.report_id, "sequence": event.sequence}}
+    return json.dumps(identity), False
+
+
+class _RecentlyPublished:
+    """The events this process published last, by their bus message.
+
+    Every process listens to every message, its own included: the bus brings each event
+    back to this process's subscribers within milliseconds, and decoding its text would
+    rebuild the event this process had (`MissionEvent.from_dict(to_dict())` is the
+    same event: tests/unit/test_event_payloads.py). Kept for the last `SIZE` only.
+    """
+
+    SIZE = 256
+
+    def __init__(self) -> None:
+        self._events: dict[str, MissionEvent] = {}
+
+    def remember(self, message: str, event: MissionEvent) -> None:
+        events = self._events
+        if len(events) >= self.SIZE:
+            del events[next(iter(events))]  # the oldest: dicts keep insertion order
+        events[message] = event
+
+    def get(self, message: str) -> MissionEvent | None:
+        return self._events.get(message)
+
+
+_recently_published = _RecentlyPublished()
 
 
 def read_bus_message(message: str) -> MissionEvent | OversizedEvent:
     """Inverse of `bus_message`; raises `MalformedEvent` for any other text."""
+    published = _recently_published.get(message)
+    if published is not None:
+        return published
     try:
-        data = json.loads(message)
+        data = json_text.loads(message)
     except ValueError:
         raise MalformedEvent("bus message is not JSON") from None
     if isinstance(data, dict) and "oversized" in data:
@@ -74,7 +111,10 @@ class BusEventPublisher:
     async def publish(self, events: Sequence[MissionEvent]) -> None:
         for event in events:
             try:
-                await self._bus.publish(user_channel(event.user_id), bus_message(event))
+                message, whole = _bus_message(event)
+                if whole:
+                    _recently_published.remember(message, event)
+                await self._bus.publish(user_channel(event.user_id), message)
             except Exception:
                 # The event is committed; subscribers recover it from the log.
                 log.exception("publishing event %s/%s failed", event.report_id, event.sequence)

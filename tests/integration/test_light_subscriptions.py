@@ -32,6 +32,27 @@ WHOLE = """subscription Watch($id: ID!, $after: Int) {
     ... on NotificationEvent { notification { kind title reportId } }
   } }"""
 MINE = "subscription { myMissionEvents { __typename ... on MissionEventBase { sequence } } }"
+# What the compiled programs serve (graph/compiled_events.py): aliases, a named fragment,
+# inline ones, __typename, @include/@skip decided by variables, nested objects; and a
+# completed event's report, which is left to the executor.
+COMPILED = """subscription Watch($id: ID!, $after: Int, $steps: Boolean!, $quiet: Boolean!) {
+  e: missionEvents(reportId: $id, afterSequence: $after) {
+    kind: __typename
+    ...Base
+    ... on MissionProgressEvent {
+      attempt delta: draftDelta draftLength
+      progress @include(if: $steps) { stepId stepName stepIndex stepCount percentage }
+      progress { p: percentage }
+    }
+    ... on MissionCompletedEvent { attempt report { id status } }
+    ... on MissionFailedEvent { attempt error @skip(if: $quiet) { code message retryable } }
+    ... on MissionCancelledEvent { __typename sequence }
+    ... on NotificationEvent {
+      notification { id kind title body reportId createdAt dismissedAt __typename }
+    }
+  } }
+fragment Base on MissionEventBase { sequence reportId occurredAt at: occurredAt }"""
+CANCEL = "mutation ($id: ID!) { cancelMissionPlan(reportId: $id) { __typename } }"
 
 
 class MemorySocket:
@@ -40,6 +61,7 @@ class MemorySocket:
     def __init__(self, app: Any, token: str) -> None:
         self._in: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.texts: list[str] = []  # each frame as sent: both paths must send the same bytes
         scope = {
             "type": "websocket", "asgi": {"version": "3.0"}, "scheme": "ws",
             "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
@@ -53,6 +75,7 @@ class MemorySocket:
 
     async def _send(self, message: dict[str, Any]) -> None:
         if message["type"] == "websocket.send":
+            self.texts.append(message["text"])
             self.frames.put_nowait(json.loads(message["text"]))
         elif message["type"] == "websocket.close":
             self.frames.put_nowait({"closed": message.get("code")})
@@ -93,8 +116,9 @@ def view_of(app: Any) -> MissionPlannerGraphQL:
 
 
 async def on_both_paths(app: Any, token: str, payload: dict[str, Any]) -> list[list[Any]]:
-    """The frames of one subscription until it ends, on the light path and on strawberry's."""
-    runs = []
+    """The frames of one subscription until it ends, on the light path and on strawberry's
+    (the same bytes on both)."""
+    runs, texts = [], []
     for light in (True, False):
         view_of(app).light_subscriptions = light
         socket = MemorySocket(app, token)
@@ -102,7 +126,9 @@ async def on_both_paths(app: Any, token: str, payload: dict[str, Any]) -> list[l
         socket.send({"id": "op", "type": "subscribe", "payload": payload})
         runs.append(await socket.until_complete())
         await socket.close()
+        texts.append(socket.texts)
     view_of(app).light_subscriptions = True
+    assert texts[0] == texts[1], payload
     return runs
 
 
@@ -247,5 +273,84 @@ async def test_subscribers_of_one_report_each_get_their_own_selection(
         "data": {"missionEvents": {"__typename": "MissionProgressEvent"}}
     }
     assert frames[0]["payload"]["data"]["events"]["progress"]["stepId"] == "generate_mission_plan"
+    for socket in sockets:
+        await socket.close()
+
+
+async def test_compiled_selections_send_the_same_bytes(
+    app_and_api: tuple[Any, ApiHarness],
+) -> None:
+    """Every event type through the compiled programs' document, each directive both
+    ways: progress (with a text delta), completed (its report read by the executor) and
+    its notification, failed, cancelled."""
+    app, api = app_and_api
+    finished_user, finished = await new_report(api)
+    for sequence, kind, data in (
+        (20, "workflow.step_started", {"display_name": "Writing"}),
+        (21, "workflow.progress", {"delta": "Day 1: ", "draft_length": 7}),
+    ):
+        event = webhook_event(finished, kind, sequence, step_id="generate_mission_plan", **data)
+        assert (await api.webhook(event)).status_code == 200
+    assert (await api.webhook(completed_event(finished))).status_code == 200
+    failed_user, failed = await new_report(api)
+    assert (await api.webhook(failed_event(failed))).status_code == 200
+    cancelled_user, cancelled = await new_report(api)
+    result = await api.graphql(CANCEL, {"id": cancelled["id"]}, user=cancelled_user)
+    assert result["data"]["cancelMissionPlan"]["__typename"] == "CancelMissionPlanSuccess"
+    seen: set[str] = set()
+    for user, report in (
+        (finished_user, finished),
+        (failed_user, failed),
+        (cancelled_user, cancelled),
+    ):
+        for steps, quiet in ((True, False), (False, True)):
+            variables = {"id": report["id"], "after": 0, "steps": steps, "quiet": quiet}
+            light, _ = await on_both_paths(
+                app, api.token(user), {"query": COMPILED, "variables": variables}
+            )
+            events = [frame["payload"]["data"]["e"] for frame in light[:-1]]
+            seen.update(event["kind"] for event in events)
+            progress = [e for e in events if e["kind"] == "MissionProgressEvent"]
+            assert all(("stepId" in e["progress"]) is steps for e in progress)
+            failures = [e for e in events if e["kind"] == "MissionFailedEvent"]
+            assert all(("error" in e) is not quiet for e in failures)
+    assert seen == {
+        "MissionProgressEvent",
+        "MissionCompletedEvent",
+        "MissionFailedEvent",
+        "MissionCancelledEvent",
+        "NotificationEvent",
+    }
+    plan = view_of(app).light_path.plan(COMPILED, {"id": "r", "steps": True, "quiet": False}, None)
+    assert plan is not None and plan.compiled is not None
+
+
+async def test_subscribers_sharing_a_frame_get_its_bytes_with_their_own_id(
+    app_and_api: tuple[Any, ApiHarness],
+) -> None:
+    """Live, three subscribers of one report and document: one result and one encoded
+    payload, each frame with its operation's id, the bytes strawberry's path sends."""
+    app, api = app_and_api
+    user, report = await new_report(api)
+    token = api.token(user)
+    payload = {"query": WHOLE, "variables": {"id": report["id"]}}
+    sockets = []
+    for op_id, light in (("a", True), ("b-\u00e9", True), ("a", False)):
+        view_of(app).light_subscriptions = light
+        socket = MemorySocket(app, token)
+        assert (await socket.next_frame())["type"] == "connection_ack"
+        socket.send({"id": op_id, "type": "subscribe", "payload": payload})
+        assert (await socket.next_frame())["type"] == "next"  # the snapshot
+        sockets.append(socket)
+    view_of(app).light_subscriptions = True
+    started = webhook_event(
+        report, "workflow.step_started", 20, step_id="generate_mission_plan", display_name="W"
+    )
+    assert (await api.webhook(started)).status_code == 200
+    frames = [await socket.next_frame() for socket in sockets]
+    assert [frame["id"] for frame in frames] == ["a", "b-\u00e9", "a"]
+    first, other, strawberry = (socket.texts[-1] for socket in sockets)
+    assert first == strawberry
+    assert other == strawberry.replace('"id":"a"', '"id":"b-\u00e9"')
     for socket in sockets:
         await socket.close()

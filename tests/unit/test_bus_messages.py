@@ -64,6 +64,14 @@ async def test_an_event_that_fits_is_sent_whole() -> None:
     assert len(wire[0].encode()) <= MAX_WIRE_BYTES
 
 
+async def test_an_event_this_process_published_comes_back_as_itself() -> None:
+    """Not decoded again: the bus brings a process its own events (the text is the same)."""
+    event = note("Ready.", sequence=8)
+    _, received = await publish_and_receive(event)
+    assert read_bus_message(received) is event
+    assert read_bus_message(bus_message(note("Ready.", sequence=9))) == note("Ready.", sequence=9)
+
+
 @pytest.mark.parametrize(
     "body",
     ["x" * 7_000, "é" * 1_000, '"' * 3_000],  # escaping grows the last two on the wire
