@@ -69,7 +69,7 @@ async def one_side(args: Any) -> dict[str, Any]:
             gc.callbacks.append(pauses)
             batch = webhook_cpu.signed(reports, args.moves)
             user, system, got, errors = await webhook_cpu.one_round(
-                app, batch, frames, args.concurrency
+                app, batch, frames, args.concurrency, 1
             )
             gc.callbacks.remove(pauses)
             for socket in sockets:
