@@ -88,6 +88,8 @@ def create_app(
 
     app = Starlette(
         routes=[
+            # First: the most frequent request, matched before the others are tried.
+            Route(WEBHOOK_PATH, llm_callback, methods=["POST"]),
             # OPTIONS: CORS preflights, answered by the middleware before the view.
             Route(
                 "/graphql",
@@ -96,7 +98,6 @@ def create_app(
             ),
             WebSocketRoute("/graphql", view),
             *graphiql_routes,
-            Route(WEBHOOK_PATH, llm_callback, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
             *_browser_routes(),
