@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 import orjson
@@ -35,8 +34,11 @@ _IGNORED = JSONResponse({"status": "ignored"})
 _UNKNOWN_TYPE = JSONResponse({"status": "ignored", "reason": "unknown event type"}, status_code=202)
 # orjson reads an integer beyond 64 bits as a float; the json module reads it as an
 # int, which the payload's range checks refuse. A body with such a number is read by
-# the json module (a run of 19 digits is where -2**63 ends).
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+# the json module: one with a run of 19 digits (where -2**63 ends), found with every
+# digit made "0" (two passes in C; a regular expression's search cost 50,000
+# instructions a body, more than the json module saved).
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_LONG_NUMBER = b"0" * 19
 
 
 class LLMCallback:
@@ -99,7 +101,7 @@ def _decoded(body: bytes) -> Any:
     """orjson's reading; the json module's, as before orjson, for what orjson refuses
     (NaN, lone surrogates, a nesting past its limit: json decides, and refuses alike)
     and for long integers (above)."""
-    if _LONG_NUMBER.search(body) is None:
+    if _LONG_NUMBER not in body.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:

@@ -17,10 +17,11 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
-from infra.webhook_signing import InvalidSignature, WebhookVerifier, _check_shape
+from infra.webhook_signing import HmacSha256, InvalidSignature, WebhookVerifier, _check_shape
 
 OLD = "whsec_" + base64.b64encode(b"rotation-old-secret-0123456789ab").decode()
 NEW = "whsec_" + base64.b64encode(b"rotation-new-secret-0123456789ab").decode()
+LONG = "whsec_" + base64.b64encode(bytes(range(100))).decode()  # over SHA-256's block
 UNPADDED = base64.b64encode(b"an-unpadded-secret-of-31-bytes!").decode().rstrip("=")
 BODY = '{"type": "workflow.progress", "text": "\u00e9t\u00e9 \u2603"}'.encode()
 
@@ -78,6 +79,11 @@ def cases() -> dict[str, tuple[list[str], bytes, dict[str, str]]]:
             [UNPADDED],
             BODY,
             headers(ts, signature(UNPADDED, "msg_1", ts, BODY)),
+        ),
+        "a key longer than a block": (
+            [LONG],
+            BODY,
+            headers(ts, signature(LONG, "msg_1", ts, BODY)),
         ),
         "unprefixed secret": (
             [NEW.removeprefix("whsec_")],
@@ -147,3 +153,10 @@ def test_the_cases_include_acceptances_and_refusals() -> None:
 def test_a_secret_the_library_refuses_is_refused() -> None:
     with pytest.raises(EmptyWebhookSecretError):  # the library's own error
         WebhookVerifier(["whsec_"])
+
+
+@pytest.mark.parametrize("length", [0, 1, 32, 63, 64, 65, 200])
+def test_the_hmac_is_the_hmac_modules(length: int) -> None:
+    key = bytes(range(256))[:length]
+    for message in (b"", b"x", BODY * 50):
+        assert HmacSha256(key).digest(message) == hmac.digest(key, message, "sha256")
