@@ -42,6 +42,7 @@ TINY: dict[str, list[str]] = {
 # name and, after a space, the mode the run is for.
 TOOLS: dict[str, list[str]] = {
     "webhook_cpu": ["--reports", "3", "--rounds", "1"],
+    "webhook_route_cpu": ["--webhooks", "20", "--rounds", "1"],
     "webhook_cpu --delta": ["--delta", "--reports", "3", "--deltas", "4", "--rounds", "1",
                             "--seed-draft", "100"],
 }  # fmt: skip
