@@ -14,7 +14,6 @@ either). Under callgrind the count is deterministic: the figure for changes to t
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import time
