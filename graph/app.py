@@ -117,9 +117,8 @@ class WebhookFirst(Starlette):
     routes in turn; a delivery needs neither: its route raises no HTTPException, and the
     app registers no exception handlers (were one added, it would not see deliveries).
     A delivery that fails still gets Starlette's 500 answer and its error re-raised to
-    the server (ServerErrorMiddleware, as every request). Together these layers were a
-    tenth of a delivery's HTTP-side instructions (benchmarks/README.md, "Branch
-    h/routefast"). Behind a root_path the router decides, as for any request.
+    the server (ServerErrorMiddleware, as every request). Behind a root_path the router
+    decides, as for any request (benchmarks/README.md, "Branch h/routefast").
     """
 
     def __init__(self, webhook: ASGIApp, **kwargs: Any) -> None:

@@ -2,9 +2,9 @@
 
 A bare ASGI app (Starlette routes to it as to any class): no Request, no per-request
 exception-handling wrapper, the four headers it reads picked in one pass, and its two
-common answers built once. Those layers were a fifth of a webhook's HTTP-side
-instructions (benchmarks/README.md, "Branch h/routefast"); answers and refusals are
-the ones the Request form gave.
+common answers built once (benchmarks/README.md, "Branch h/routefast", for what the
+route's changes saved together); answers and refusals are the ones the Request form
+gave.
 """
 
 from __future__ import annotations

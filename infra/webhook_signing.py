@@ -6,8 +6,8 @@ request must be a clean 401. The check itself is the library's `Webhook.verify`,
 once for all secrets: the timestamp read and checked once, the header's signatures
 decoded once, and one HMAC per secret (each key's set up once). Per secret, the library
 re-parsed the timestamp through datetime, re-encoded the body and re-decoded every
-signature: a tenth of a webhook's HTTP-side instructions with one secret, more with
-two during a rotation (benchmarks/README.md, "Branch h/routefast").
+signature, and `hmac` set the key up again (benchmarks/README.md, "Branch
+h/routefast", for what the route's changes saved together).
 tests/unit/test_webhook_verifier.py checks the two agree.
 """
 

@@ -157,10 +157,10 @@ def _json_value(text: str) -> Any:
 
 # A report's wizard input, as last decoded for its id: (the stored value, its
 # MissionPlanInput). Every webhook reads its report's row whole, input included
-# (infra.db.batch_opening), and building the MissionPlanInput again was a tenth of the
-# row's mapping (benchmarks/README.md, "Branch h/routefast"). The stored value is
-# compared, so a changed input is decoded afresh; the cache forgets its oldest entry
-# past STORED_INPUTS_KEPT, so its size stays bounded however many reports there are.
+# (infra.db.batch_opening), and building the MissionPlanInput again was three quarters
+# of the row's mapping in a cProfile (benchmarks/README.md, "Branch h/routefast"). The
+# stored value is compared, so a changed input is decoded afresh; the cache forgets its
+# oldest entry past STORED_INPUTS_KEPT: its size stays bounded however many reports.
 STORED_INPUTS_KEPT = 2048
 _stored_inputs: dict[str, tuple[dict[str, Any], MissionPlanInput]] = {}
 
