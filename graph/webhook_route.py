@@ -1,4 +1,11 @@
-"""POST /api/webhooks/llm-callback: verify the raw bytes, then apply exactly once."""
+"""POST /api/webhooks/llm-callback: verify the raw bytes, then apply exactly once.
+
+A bare ASGI app (Starlette routes to it as to any class): no Request, no per-request
+exception-handling wrapper, the four headers it reads picked in one pass, and its two
+common answers built once (benchmarks/README.md, "Branch h/routefast", for what the
+route's changes saved together); answers and refusals are the ones the Request form
+gave.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +13,53 @@ import json
 import logging
 from typing import Any
 
-from starlette.requests import Request
+import orjson
 from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from domain.errors import LLMServiceUnavailable
 from infra.llm_payloads import InvalidJobPayload, is_known_event_type, webhook_to_update
 from infra.webhook_signing import InvalidSignature
-from llm_service.http_body import BodyTooLarge, read_capped_body
+from llm_service.http_body import BodyTooLarge, read_capped_asgi_body
 
 log = logging.getLogger(__name__)
 
+# The headers the route reads, by their ASGI (lower-case) names.
+_READ_HEADERS = frozenset(
+    {b"content-length", b"webhook-id", b"webhook-timestamp", b"webhook-signature"}
+)
+# Immutable and stateless once built: each answer sends the same bytes and headers.
+_APPLIED = JSONResponse({"status": "applied"})
+_IGNORED = JSONResponse({"status": "ignored"})
+_UNKNOWN_TYPE = JSONResponse({"status": "ignored", "reason": "unknown event type"}, status_code=202)
+# orjson reads an integer beyond 64 bits as a float; the json module reads it as an
+# int, which the payload's range checks refuse. A body with such a number is read by
+# the json module: one with a run of 19 digits (where -2**63 ends), found with every
+# digit made "0" (two passes in C; a regular expression's search cost 50,000
+# instructions a body, more than the json module saved).
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_LONG_NUMBER = b"0" * 19
 
-async def llm_callback(request: Request) -> JSONResponse:
-    state = request.app.state.mission_planner
+
+class LLMCallback:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await _answer(scope, receive)
+        await response(scope, receive, send)
+
+
+llm_callback = LLMCallback()
+
+
+async def _answer(scope: Scope, receive: Receive) -> JSONResponse:
+    state = scope["app"].state.mission_planner
     limit = state.settings.webhook_max_body_bytes
+    headers = _headers(scope)
     try:
-        body = await read_capped_body(request, limit)
-        webhook_id = state.webhook_verifier.verify(body, request.headers)
+        body = await read_capped_asgi_body(headers.get("content-length", ""), receive, limit)
+        webhook_id = state.webhook_verifier.verify(body, headers)
         payload = _json_object(body)
         if not is_known_event_type(payload):
-            return JSONResponse(
-                {"status": "ignored", "reason": "unknown event type"}, status_code=202
-            )
+            return _UNKNOWN_TYPE
         update = webhook_to_update(payload)
     except BodyTooLarge:
         return _refused(413, {"error": "body_too_large", "limit_bytes": limit})
@@ -40,7 +72,16 @@ async def llm_callback(request: Request) -> JSONResponse:
     except LLMServiceUnavailable:
         # We need the workflow definition to apply progress; the sender will retry.
         return JSONResponse({"error": "temporarily_unavailable"}, status_code=503)
-    return JSONResponse({"status": "applied" if applied else "ignored"})
+    return _APPLIED if applied else _IGNORED
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    """The headers the route reads, each its first value (as Starlette's `Headers` gives)."""
+    found: dict[str, str] = {}
+    for key, value in scope["headers"]:
+        if key in _READ_HEADERS:
+            found.setdefault(key.decode("latin-1"), value.decode("latin-1"))
+    return found
 
 
 def _refused(status: int, body: dict[str, Any]) -> JSONResponse:
@@ -50,10 +91,22 @@ def _refused(status: int, body: dict[str, Any]) -> JSONResponse:
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # RecursionError: `[[[[...` nested deep
-        raise InvalidJobPayload("body is not JSON") from exc
+    payload = _decoded(body)
     if not isinstance(payload, dict):
         raise InvalidJobPayload("body must be a JSON object")
     return payload
+
+
+def _decoded(body: bytes) -> Any:
+    """orjson's reading; the json module's, as before orjson, for what orjson refuses
+    (NaN, lone surrogates, a nesting past its limit: json decides, and refuses alike)
+    and for long integers (above)."""
+    if _LONG_NUMBER not in body.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:  # RecursionError: `[[[[...` nested deep
+        raise InvalidJobPayload("body is not JSON") from exc

@@ -6,7 +6,10 @@ the LLM service, never the other way round. uvicorn reads bodies without any lim
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from collections.abc import AsyncIterator
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive
 
 
 class BodyTooLarge(Exception):
@@ -21,13 +24,37 @@ async def read_capped_body(request: Request, limit_bytes: int) -> bytes:
     """The body, refused before reading when its declared length is over the cap, and
     as soon as the bytes read pass it (a body sent chunked declares no length)."""
     declared = request.headers.get("content-length", "")
+    return await _capped(declared, request.stream(), limit_bytes)
+
+
+async def read_capped_asgi_body(declared: str, receive: Receive, limit_bytes: int) -> bytes:
+    """read_capped_body for a route written as a bare ASGI app (no Request): `declared`
+    is the content-length header's value ("" when there is none)."""
+    return await _capped(declared, _chunks(receive), limit_bytes)
+
+
+async def _capped(declared: str, chunks: AsyncIterator[bytes], limit_bytes: int) -> bytes:
     if declared.isdigit() and int(declared) > limit_bytes:
         raise BodyTooLarge(limit_bytes)
-    chunks: list[bytes] = []
+    read: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    async for chunk in chunks:
         size += len(chunk)
         if size > limit_bytes:
             raise BodyTooLarge(limit_bytes)
-        chunks.append(chunk)
-    return b"".join(chunks)
+        read.append(chunk)
+    return b"".join(read)
+
+
+async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
+    """The body's chunks as ASGI brings them, as `Request.stream` reads them."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            body: bytes = message.get("body", b"")
+            if body:
+                yield body
+            if not message.get("more_body", False):
+                return
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect()

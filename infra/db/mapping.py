@@ -155,11 +155,34 @@ def _json_value(text: str) -> Any:
         return json.loads(text)
 
 
+# A report's wizard input, as last decoded for its id: (the stored value, its
+# MissionPlanInput). Every webhook reads its report's row whole, input included
+# (infra.db.batch_opening), and building the MissionPlanInput again was three quarters
+# of the row's mapping in a cProfile (benchmarks/README.md, "Branch h/routefast"). The
+# stored value is compared, so a changed input is decoded afresh; the cache forgets its
+# oldest entry past STORED_INPUTS_KEPT: its size stays bounded however many reports.
+STORED_INPUTS_KEPT = 2048
+_stored_inputs: dict[str, tuple[dict[str, Any], MissionPlanInput]] = {}
+
+
+def _stored_input(report_id: str, stored: dict[str, Any]) -> MissionPlanInput:
+    """MissionPlanInput.from_dict(stored), the same value each time: it is frozen, and
+    from_dict reads equal values (`==`, as JSON decodes them) into equal fields."""
+    known = _stored_inputs.get(report_id)
+    if known is not None and known[0] == stored:
+        return known[1]
+    decoded = MissionPlanInput.from_dict(stored)
+    if known is None and len(_stored_inputs) >= STORED_INPUTS_KEPT:
+        del _stored_inputs[next(iter(_stored_inputs))]
+    _stored_inputs[report_id] = (stored, decoded)
+    return decoded
+
+
 def _report(row: RowMapping, plan: Plan | None) -> MissionReport:
     return MissionReport(
         id=row["id"],
         user_id=row["user_id"],
-        input=MissionPlanInput.from_dict(row["input"]),
+        input=_stored_input(row["id"], row["input"]),
         status=MissionStatus(row["status"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
