@@ -48,6 +48,11 @@ def parse_args() -> Any:
     p.add_argument("--rate", type=float, default=100.0, help="webhooks/s in the fixed phase")
     p.add_argument("--broadcast", default="memory://", help="BROADCAST_URL of the API")
     p.add_argument("--show-frames", action="store_true", help="print one frame of each")
+    p.add_argument(
+        "--open-seconds", type=float, default=0.0,
+        help="keep the subscriptions open this long before measuring (35: past the API's "
+        "GC_FREEZE_SECONDS, as subscriptions open for minutes are)",
+    )  # fmt: skip
     return p.parse_args()
 
 
@@ -192,6 +197,7 @@ async def run_phases(
     fixed_count = min(int(args.rate * args.duration), len(items) // 2)
     warm = min(len(reports), 50)
     try:
+        await asyncio.sleep(args.open_seconds)
         await meters.wait_for_quiet(args.quiet_wait)
         subscribers.sink = Sink(expected=warm)
         await fixed_rate(server.port, items[:warm], args.rate, subscribers.sink)  # not counted
