@@ -73,14 +73,14 @@ class SqlReportRepository:
         if not self._deferred:
             return
         changes, self._deferred = list(self._deferred.values()), {}
-        for change in changes:
-            locked = change.after.id in self._locked
-            change.columns = changed_columns(change.before, change.after, locked=locked)
         if len(changes) == 1:  # as an undeferred save writes it: its statement is simpler
             only = changes[0]
             await self._write(only.before, only.after, only.events)
-        else:
-            await write_changes(self._conn, changes)
+            return
+        for change in changes:
+            locked = change.after.id in self._locked
+            change.columns = changed_columns(change.before, change.after, locked=locked)
+        await write_changes(self._conn, changes)
 
     async def _execute(self, statement: Executable) -> Result[Any]:
         await self.write_deferred()
