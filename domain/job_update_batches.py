@@ -19,6 +19,12 @@ committing as a duplicate does, a deadlock with another process, a failed commit
 rolls the batch back, and its updates are applied again one transaction each:
 exactly the path without batching, with its error handling and its answers.
 
+The batch's saves are its updates' own (`uow.reports.save`, one per update). After
+the batch's opening the unit of work may hold them and write them together, one
+statement at the commit, merged per report (the SQL unit of work does on PostgreSQL,
+infra.db.batch_saves); each update's reads still see the saves before it, and a
+write the database refuses fails the commit, which falls back as any failure does.
+
 A webhook that goes alone is a batch of one: its receipt and its row lock are one
 round trip as a batch's are (`UnitOfWork.record_and_lock`). Its own error is its
 answer, and leaving without committing (a duplicate) rolls back, as in a transaction

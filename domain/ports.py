@@ -139,7 +139,11 @@ class UnitOfWork(Protocol):
     ) -> set[str]:
         """A batch's opening: `receipts.record_many(receipts)`, then `reports.lock_many`
         of `report_ids` (their reads are then answered from what it read), as one round
-        trip where the database can. Returns the webhook ids new to the database."""
+        trip where the database can. Returns the webhook ids new to the database.
+
+        The transaction's saves that follow may be held and written together at its
+        commit (where the database can): reads in it still see them, and a value the
+        database refuses fails the commit instead of the save."""
         ...
 
 

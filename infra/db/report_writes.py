@@ -99,16 +99,21 @@ def change_statement(
         statement = _statements[key] = _build(columns, count)
     params: dict[str, Any] = {"r_id": report.id}
     for column in columns:
-        if column == DRAFT_TAIL:
-            assert before is not None
-            params[f"r_{column}"] = report.draft[len(before.draft) :]
-        else:
-            params[f"r_{column}"] = REPORT_COLUMNS[column](report)
+        params[f"r_{column}"] = column_value(report, column, before)
     for n in range(count):
         row = event_to_row(events[n])
         for column in _EVENT_COLUMNS:
             params[f"e{n}_{column}"] = row[column]
     return statement, params
+
+
+def column_value(report: MissionReport, column: str, before: MissionReport | None) -> Any:
+    """What `column` (one of `changed_columns`) is written as: `DRAFT_TAIL` the text
+    the draft grew by since `before`, the row as read."""
+    if column == DRAFT_TAIL:
+        assert before is not None
+        return report.draft[len(before.draft) :]
+    return REPORT_COLUMNS[column](report)
 
 
 def _build(columns: tuple[str, ...], events: int) -> Executable:

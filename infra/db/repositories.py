@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Executable, Result, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from domain.notifications import Notification
 from domain.ports import DuplicateIdempotencyKey
 from domain.report import MissionReport, MissionStatus
 from domain.usage import AttemptUsage
+from infra.db.batch_saves import ReportChange, write_changes
 from infra.db.mapping import (
     event_from_row,
     event_to_row,
@@ -57,10 +58,36 @@ class SqlReportRepository:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
         self._postgres = conn.dialect.name == "postgresql"
-        self._read: dict[str, MissionReport] = {}
+        self._read: dict[str, MissionReport] = {}  # as this transaction sees them
         self._locked: set[str] = set()  # rows this transaction holds FOR UPDATE
+        self._deferring = False
+        self._deferred: dict[str, ReportChange] = {}  # saves not yet written, by report
+
+    def defer_saves(self) -> None:
+        """From now on (PostgreSQL) saves are held and written together, one statement,
+        by `write_deferred`: at the commit, or before any statement on reports or events
+        (`_execute`, `SqlEventLog`), so no read in this transaction misses one."""
+        self._deferring = self._postgres
+
+    async def write_deferred(self) -> None:
+        if not self._deferred:
+            return
+        changes, self._deferred = list(self._deferred.values()), {}
+        if len(changes) == 1:  # as an undeferred save writes it: its statement is simpler
+            only = changes[0]
+            await self._write(only.before, only.after, only.events)
+            return
+        for change in changes:
+            locked = change.after.id in self._locked
+            change.columns = changed_columns(change.before, change.after, locked=locked)
+        await write_changes(self._conn, changes)
+
+    async def _execute(self, statement: Executable) -> Result[Any]:
+        await self.write_deferred()
+        return await self._conn.execute(statement)
 
     async def add(self, report: MissionReport) -> None:
+        await self.write_deferred()
         try:
             async with self._conn.begin_nested():
                 await self._conn.execute(insert(mission_reports).values(report_to_row(report)))
@@ -77,7 +104,7 @@ class SqlReportRepository:
         query = select(mission_reports).where(mission_reports.c.id == report_id)
         if for_update and self._postgres:
             query = query.with_for_update()
-        row = (await self._conn.execute(query)).mappings().first()
+        row = (await self._execute(query)).mappings().first()
         if row is None:
             return None
         if for_update and self._postgres:
@@ -93,22 +120,36 @@ class SqlReportRepository:
         query = select(mission_reports).where(
             mission_reports.c.user_id == user_id, mission_reports.c.idempotency_key == key
         )
-        row = (await self._conn.execute(query)).mappings().first()
+        row = (await self._execute(query)).mappings().first()
         return report_from_row(row) if row else None
 
     async def get_by_job_id(self, job_id: str) -> MissionReport | None:
         query = select(mission_reports).where(mission_reports.c.job_id == job_id)
-        row = (await self._conn.execute(query)).mappings().first()
+        row = (await self._execute(query)).mappings().first()
         return report_from_row(row) if row else None
 
     async def count_by_status(self, user_id: str, status: MissionStatus) -> int:
         query = select(func.count()).where(
             mission_reports.c.user_id == user_id, mission_reports.c.status == status.value
         )
-        return int((await self._conn.execute(query)).scalar_one())
+        return int((await self._execute(query)).scalar_one())
 
     async def save(self, report: MissionReport, events: Sequence[MissionEvent] = ()) -> None:
-        before = self._read.get(report.id)
+        if self._deferring:
+            # Saves of one report merge: the row as stored before the first, the last
+            # one's report, all their events in order.
+            held = self._deferred.get(report.id)
+            if held is None:
+                held = self._deferred[report.id] = ReportChange(self._read.get(report.id), report)
+            held.after = report
+            held.events.extend(events)
+        else:
+            await self._write(self._read.get(report.id), report, events)
+        self._read[report.id] = report  # what the row holds, or will at the write
+
+    async def _write(
+        self, before: MissionReport | None, report: MissionReport, events: Sequence[MissionEvent]
+    ) -> None:
         columns = changed_columns(before, report, locked=report.id in self._locked)
         if self._postgres and events:
             statement, params = change_statement(
@@ -123,7 +164,6 @@ class SqlReportRepository:
                 await self._conn.execute(statement, params)
             for event in events:
                 await self._conn.execute(insert(mission_events).values(event_to_row(event)))
-        self._read[report.id] = report  # what the row now holds
 
     async def lock_many(self, report_ids: Sequence[str]) -> dict[str, MissionReport]:
         # In id order: two transactions locking overlapping sets cannot deadlock.
@@ -132,7 +172,7 @@ class SqlReportRepository:
         query = query.order_by(mission_reports.c.id)
         if self._postgres:
             query = query.with_for_update()
-        rows = (await self._conn.execute(query)).mappings().all()
+        rows = (await self._execute(query)).mappings().all()
         if self._postgres:
             self._locked.update(row["id"] for row in rows)
         return {row["id"]: self._remember(report_from_row(row)) for row in rows}
@@ -146,7 +186,7 @@ class SqlReportRepository:
     async def delete(self, report_id: str) -> None:
         self._read.pop(report_id, None)
         self._locked.discard(report_id)
-        await self._conn.execute(delete(mission_reports).where(mission_reports.c.id == report_id))
+        await self._execute(delete(mission_reports).where(mission_reports.c.id == report_id))
 
     async def list_stale_generating(
         self, updated_before: datetime, limit: int
@@ -160,7 +200,7 @@ class SqlReportRepository:
             .order_by(mission_reports.c.updated_at)
             .limit(limit)
         )
-        rows = (await self._conn.execute(query)).mappings().all()
+        rows = (await self._execute(query)).mappings().all()
         return [report_from_row(row) for row in rows]
 
     async def lock_user(self, user_id: str) -> None:
@@ -170,11 +210,16 @@ class SqlReportRepository:
 
 
 class SqlEventLog:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, reports: SqlReportRepository) -> None:
         self._conn = conn
+        self._reports = reports  # whose held saves hold events too
+
+    async def _execute(self, statement: Executable) -> Result[Any]:
+        await self._reports.write_deferred()
+        return await self._conn.execute(statement)
 
     async def append(self, event: MissionEvent) -> None:
-        await self._conn.execute(insert(mission_events).values(event_to_row(event)))
+        await self._execute(insert(mission_events).values(event_to_row(event)))
 
     async def list_after(
         self, report_id: str, after_sequence: int, limit: int = 500
@@ -188,7 +233,7 @@ class SqlEventLog:
             .order_by(mission_events.c.sequence)
             .limit(limit)
         )
-        rows = (await self._conn.execute(query)).mappings().all()
+        rows = (await self._execute(query)).mappings().all()
         return events_from_rows(rows)
 
     async def find_cancellation(self, report_id: str, user_id: str) -> MissionEvent | None:
@@ -197,13 +242,11 @@ class SqlEventLog:
             mission_events.c.user_id == user_id,
             mission_events.c.event_type == EventType.CANCELLED.value,
         )
-        row = (await self._conn.execute(query)).mappings().first()
+        row = (await self._execute(query)).mappings().first()
         return event_from_row(row) if row else None
 
     async def delete_for_report(self, report_id: str) -> None:
-        await self._conn.execute(
-            delete(mission_events).where(mission_events.c.report_id == report_id)
-        )
+        await self._execute(delete(mission_events).where(mission_events.c.report_id == report_id))
 
 
 class SqlNotificationRepository:

@@ -50,7 +50,7 @@ class SqlUnitOfWork:
         self._now = self._clock()
         self._reports = SqlReportRepository(self._conn)
         self.reports = self._reports
-        self.events = SqlEventLog(self._conn)
+        self.events = SqlEventLog(self._conn, self._reports)
         self.notifications = SqlNotificationRepository(self._conn)
         self.receipts = SqlWebhookReceipts(self._conn, self._now)
         self.submissions = SqlSubmissionAttempts(self._conn)
@@ -75,12 +75,19 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         assert self._conn is not None
+        await self._reports.write_deferred()
         await self._conn.commit()
 
     async def record_and_lock(
         self, receipts: Sequence[tuple[str, str, str]], report_ids: Sequence[str]
     ) -> set[str]:
         assert self._conn is not None
+        # Deferred here, in infra, not by the batch (domain.job_update_batches): this is
+        # a batch's opening, and only the repositories know which of their statements
+        # read what a held save would write. The batch's saves, one per update, are then
+        # one statement at its commit (infra.db.batch_saves); that a save is seen by
+        # whatever follows it in the transaction holds as before. PostgreSQL only.
+        self._reports.defer_saves()
         if not receipts and not report_ids:
             return set()
         if self._conn.dialect.name != "postgresql":
