@@ -102,13 +102,14 @@ async def test_a_batch_left_without_commit_writes_none_of_its_saves(backend: Bac
         assert await uow.receipts.record("msg_1", "job-1", "workflow.progress") is True
 
 
-@pytest.mark.postgres
+# PostgreSQL only: SQLite and the fakes store a NUL.
+@pytest.mark.parametrize(
+    "backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 async def test_a_value_refused_in_the_batchs_write_is_unstorable_and_writes_nothing(
     backend: Backend,
 ) -> None:
     """PostgreSQL refuses a NUL in text: the one statement fails whole, at the commit."""
-    if backend.name != "postgres":
-        pytest.skip("SQLite and the fakes store a NUL")
     await add_reports(backend, report("report-1"), report("report-2", job_id="job-2"))
 
     with pytest.raises(UnstorableData):

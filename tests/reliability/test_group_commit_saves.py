@@ -123,14 +123,16 @@ async def test_updates_of_one_report_in_a_batch_merge_and_a_duplicate_changes_no
     assert sequences == list(range(1, len(sequences) + 1))
 
 
+# PostgreSQL only: SQLite stores a NUL.
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 async def test_a_batch_whose_write_is_refused_is_applied_one_by_one(
     api: ApiHarness, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A value the database refuses (here a NUL, which the webhook boundary would have
     removed) fails the one write of the whole batch: each update is then applied alone,
     and only the refused one fails its report."""
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite stores a NUL")
     caplog.set_level(logging.INFO, logger="domain.job_update_batches")
     reports = [await generating(api) for _ in range(3)]
     updates = [
