@@ -124,10 +124,13 @@ class Settings(BaseSettings):
     ws_ping_timeout_seconds: float = Field(
         20.0, ge=1, le=600, validation_alias="WS_PING_TIMEOUT_SECONDS"
     )
-    # Long-lived objects are moved out of the garbage collector's view this often, and
-    # collected all at once at most this far apart (infra/gc_steward.py says why);
-    # GC_FREEZE_SECONDS=0 leaves the collector as CPython runs it.
-    gc_freeze_seconds: float = Field(30.0, ge=0, le=3600, validation_alias="GC_FREEZE_SECONDS")
+    # When set, long-lived objects are moved out of the garbage collector's view this
+    # often, and collected all at once at most GC_FULL_COLLECT_SECONDS apart
+    # (infra/gc_steward.py). Off by default: it shortens the full collections, but its
+    # early collection of everything when 10,000 subscriptions opened doubled their idle
+    # CPU (benchmarks/README.md, "Collector pauses"); 0 leaves the collector as CPython
+    # runs it.
+    gc_freeze_seconds: float = Field(0.0, ge=0, le=3600, validation_alias="GC_FREEZE_SECONDS")
     gc_full_collect_seconds: float = Field(
         900.0, ge=60, le=86_400, validation_alias="GC_FULL_COLLECT_SECONDS"
     )
