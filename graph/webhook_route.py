@@ -13,11 +13,11 @@ import json
 import logging
 from typing import Any
 
-import orjson
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from domain.errors import LLMServiceUnavailable
+from infra import json_text
 from infra.llm_payloads import InvalidJobPayload, is_known_event_type, webhook_to_update
 from infra.webhook_signing import InvalidSignature
 from llm_service.http_body import BodyTooLarge, read_capped_asgi_body
@@ -98,15 +98,12 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
 
 def _decoded(body: bytes) -> Any:
-    """orjson's reading; the json module's, as before orjson, for what orjson refuses
-    (NaN, lone surrogates, a nesting past its limit: json decides, and refuses alike)
-    and for long integers (above)."""
-    if _LONG_NUMBER not in body.translate(_DIGITS_AS_ZERO):
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError:
-            pass
+    """orjson's reading, the json module's for what orjson refuses (NaN, lone surrogates,
+    a nesting past its limit: json decides, and refuses alike; infra.json_text), and the
+    json module's alone for long integers (above)."""
     try:
-        return json.loads(body)
+        if _LONG_NUMBER in body.translate(_DIGITS_AS_ZERO):
+            return json.loads(body)
+        return json_text.loads(body)
     except (ValueError, RecursionError) as exc:  # RecursionError: `[[[[...` nested deep
         raise InvalidJobPayload("body is not JSON") from exc

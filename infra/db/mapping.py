@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -10,7 +9,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from sqlalchemy import RowMapping
 
 from domain.event_log import MalformedEvent, MissionEvent, payload_from_dict, payload_to_dict
@@ -19,6 +17,7 @@ from domain.plan import PlanSections
 from domain.report import MissionReport, MissionStatus, Plan, Progress, ReportError
 from domain.usage import AttemptUsage, StepUsage
 from domain.wizard import Location, MissionPlanInput, Scenario, scenarios_from_list
+from infra import json_text
 
 log = logging.getLogger(__name__)
 
@@ -145,14 +144,10 @@ def report_listing_from_row(row: Sequence[Any]) -> ReportListing:
 
 
 def _json_value(text: str) -> Any:
-    """orjson's reading of a JSON column's text; the json module's (as the driver's
-    codec) for what orjson refuses and json accepts: NaN, lone surrogates. One more
-    difference: orjson reads an integer beyond 64 bits as a float; no number in these
-    columns is one (wizard answers are range-checked, progress comes from a workflow)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+    """A JSON column's text as the driver's codec reads it (infra.json_text); no number
+    in these columns is beyond 64 bits (wizard answers are range-checked, progress comes
+    from a workflow), where orjson would read a float."""
+    return json_text.loads(text)
 
 
 # A report's wizard input, as last decoded for its id: (the stored value, its
