@@ -24,11 +24,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks import common, meters, seeding, webhook_cpu
+from infra.gc_steward import PauseMeter
 
 
 def parse_args() -> Any:
@@ -41,20 +41,6 @@ def parse_args() -> Any:
     return p.parse_args()
 
 
-class Pauses:
-    """CPU seconds of each collection, by generation."""
-
-    def __init__(self) -> None:
-        self.by_generation: dict[int, list[float]] = {0: [], 1: [], 2: []}
-        self._started = 0.0
-
-    def __call__(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            self._started = time.thread_time()
-        else:
-            self.by_generation[info["generation"]].append(time.thread_time() - self._started)
-
-
 async def one_side(args: Any) -> dict[str, Any]:
     url = await common.recreate_database(args.database)
     try:
@@ -65,7 +51,9 @@ async def one_side(args: Any) -> dict[str, Any]:
             for _ in reports:  # the snapshots
                 await asyncio.wait_for(frames.get(), 60)
             await asyncio.sleep(args.freeze_seconds * 1.5)  # the steward's first turn
-            pauses = Pauses()
+            # CPU seconds of each collection, by generation.
+            by_generation: dict[int, list[float]] = {0: [], 1: [], 2: []}
+            pauses = PauseMeter(lambda generation, s: by_generation[generation].append(s))
             gc.callbacks.append(pauses)
             batch = webhook_cpu.signed(reports, args.moves)
             user, system, got, errors = await webhook_cpu.one_round(
@@ -83,7 +71,7 @@ async def one_side(args: Any) -> dict[str, Any]:
         "frames": got,
         "errors": errors,
         "cpu_ms": (user + system) / len(batch) * 1000,
-        "pauses": pauses.by_generation,
+        "pauses": by_generation,
     }
 
 

@@ -28,6 +28,7 @@ import asyncio
 import gc
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import Histogram
@@ -49,21 +50,26 @@ GC_PAUSE = Histogram(
 _FLOOR_OBJECTS = 200_000
 
 
-class _PauseMeter:
-    """A `gc.callbacks` entry; CPU time, so a descheduled process does not count."""
+class PauseMeter:
+    """A `gc.callbacks` entry that hands each collection's pause to `record`
+    (generation, seconds); CPU time, so a descheduled process does not count."""
 
-    def __init__(self) -> None:
+    def __init__(self, record: Callable[[int, float], None]) -> None:
+        self._record = record
         self._started = 0.0
 
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._started = time.thread_time()
         else:
-            pause = time.thread_time() - self._started
-            GC_PAUSE.labels(generation=str(info["generation"])).observe(pause)
+            self._record(info["generation"], time.thread_time() - self._started)
 
 
-_METER = _PauseMeter()
+def _observe(generation: int, seconds: float) -> None:
+    GC_PAUSE.labels(generation=str(generation)).observe(seconds)
+
+
+_METER = PauseMeter(_observe)
 
 
 def measure_pauses() -> None:
