@@ -26,6 +26,11 @@ class ThrowawayRedis:
         self.root = Path(tempfile.mkdtemp(prefix="bench-redis-"))
         self.process: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "not started"
+        return self.process.pid
+
     def url(self, db: int = 0) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
