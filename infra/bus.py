@@ -10,14 +10,15 @@ reconnects. Here:
   subscriber is told to RESYNC from the event log (nothing is lost: the log is
   the truth); a subscriber that overflows again and again is closed;
 - a failing backend, or a heartbeat that does not come back, triggers a
-  reconnect and a RESYNC to every subscriber.
+  reconnect and a RESYNC to every subscriber;
+- publishes made while an earlier one is on its way leave together, in order, as
+  one wire message where they fit (infra/bus_wire.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import uuid
@@ -29,21 +30,15 @@ from broadcaster._backends.base import BroadcastBackend
 
 from infra import json_text
 from infra.bus_backends import create_backend
+from infra.bus_wire import CoalescingSender, read_wire_message
 
 log = logging.getLogger(__name__)
 
 WIRE_CHANNEL: Final = "mission_planner_events"
 HEARTBEAT_CHANNEL: Final = "__heartbeat__"
-
-
-# PostgreSQL's NOTIFY refuses a payload of 8,000 bytes or more; the rest is headroom.
-# The publisher keeps every message under it (infra/publisher.py).
-MAX_WIRE_BYTES: Final = 7000
-
-
-def wire_envelope(channel: str, message: str) -> str:
-    """What one message is on the wire: its logical channel and itself (ASCII JSON)."""
-    return json.dumps({"c": channel, "m": message}, separators=(",", ":"))
+# A wire send that takes longer fails its publishers (who log it; the log has the
+# events) instead of holding up every publish queued behind it.
+SEND_TIMEOUT_SECONDS: Final = 5.0
 
 
 class Resync:
@@ -174,6 +169,7 @@ class EventBus:
         self._supervisor: asyncio.Task[None] | None = None
         self._last_heartbeat = time.monotonic()
         self._instance = uuid.uuid4().hex
+        self._sender = CoalescingSender(self._send_wire)
         self.reconnects = 0
 
     @classmethod
@@ -195,6 +191,7 @@ class EventBus:
         for subs in self._subscriptions.values():
             for sub in subs:
                 sub.close()
+        await self._sender.close()
         with contextlib.suppress(Exception):
             await self._backend.disconnect()
 
@@ -206,7 +203,15 @@ class EventBus:
         await self.disconnect()
 
     async def publish(self, channel: str, message: str) -> None:
-        await self._backend.publish(WIRE_CHANNEL, wire_envelope(channel, message))
+        await self._sender.publish([(channel, message)])
+
+    async def publish_many(self, messages: list[tuple[str, str]]) -> None:
+        """(channel, message) pairs, in order, as few wire messages as they fit."""
+        await self._sender.publish(messages)
+
+    async def _send_wire(self, wire: str) -> None:
+        async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+            await self._backend.publish(WIRE_CHANNEL, wire)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
@@ -267,17 +272,17 @@ class EventBus:
 
     def _route(self, envelope: str) -> None:
         try:
-            decoded = json_text.loads(envelope)
-            channel, message = decoded["c"], decoded["m"]
-        except (ValueError, KeyError, TypeError):
+            pairs = read_wire_message(json_text.loads(envelope))
+        except (ValueError, KeyError, TypeError, IndexError):
             log.warning("dropping malformed bus message")
             return
-        if channel == HEARTBEAT_CHANNEL:
-            if message == self._instance:
-                self._last_heartbeat = time.monotonic()
-            return
-        for subscription in list(self._subscriptions.get(channel, ())):
-            subscription.deliver(message)
+        for channel, message in pairs:
+            if channel == HEARTBEAT_CHANNEL:
+                if message == self._instance:
+                    self._last_heartbeat = time.monotonic()
+                continue
+            for subscription in list(self._subscriptions.get(channel, ())):
+                subscription.deliver(message)
 
     async def _reconnect(self) -> None:
         self._resync_all()

@@ -18,7 +18,8 @@ from typing import Any
 
 from domain.event_log import MalformedEvent, MissionEvent
 from infra import json_text
-from infra.bus import MAX_WIRE_BYTES, EventBus, wire_envelope
+from infra.bus import EventBus
+from infra.bus_wire import MAX_WIRE_BYTES, wire_envelope
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +110,24 @@ class BusEventPublisher:
         self._bus = bus
 
     async def publish(self, events: Sequence[MissionEvent]) -> None:
-        for event in events:
-            try:
+        """All of `events` at once, in order: they leave as few bus messages as fit."""
+        if not events:
+            return
+        try:
+            messages = []
+            for event in events:
                 message, whole = _bus_message(event)
                 if whole:
                     _recently_published.remember(message, event)
-                await self._bus.publish(user_channel(event.user_id), message)
-            except Exception:
-                # The event is committed; subscribers recover it from the log.
-                log.exception("publishing event %s/%s failed", event.report_id, event.sequence)
+                messages.append((user_channel(event.user_id), message))
+            await self._bus.publish_many(messages)
+        except Exception:
+            # The events are committed; subscribers recover them from the log.
+            first = events[0]
+            log.exception(
+                "publishing %d events (from %s/%s) failed",
+                len(events), first.report_id, first.sequence,
+            )  # fmt: skip
 
 
 class NoBusPublisher:

@@ -22,7 +22,7 @@ import pytest
 
 from domain.draft import place_delta
 from domain.plan_text import safe_markdown
-from infra.bus import MAX_WIRE_BYTES, wire_envelope
+from infra.bus_wire import MAX_WIRE_BYTES, wire_envelope
 from infra.publisher import user_channel
 from tests.e2e.client import SUBMIT, WIZARD
 from tests.integration.harness import ApiHarness, running_api, settings_for

@@ -169,3 +169,19 @@ async def drain(subscription: Any) -> None:
     with contextlib.suppress(TimeoutError):
         while await subscription.get(timeout=0.3) is not None:
             pass
+
+
+@pytest.mark.redis
+async def test_a_burst_published_on_one_process_reaches_another_whole_and_in_order(
+    redis_url: str,
+) -> None:
+    channel = own_channel()
+    async with EventBus(create_backend(redis_url), queue_size=1000) as sender:
+        async with EventBus(create_backend(redis_url), queue_size=1000) as receiver:
+            async with receiver.subscribe(channel) as subscription:
+                await asyncio.sleep(0.2)
+                burst = [f"event {n} " + "x" * (n * 37 % 900) for n in range(300)]
+                await asyncio.gather(*(sender.publish(channel, m) for m in burst[:150]))
+                await sender.publish_many([(channel, m) for m in burst[150:]])
+                got = [await next_message(subscription) for _ in burst]
+    assert got == burst

@@ -15,7 +15,8 @@ from domain.event_log import MissionEvent, ProgressPayload
 from domain.report import Progress
 from graph.streams import report_events, user_events
 from infra.auth import Viewer
-from infra.bus import MAX_WIRE_BYTES, Subscription, wire_envelope
+from infra.bus import Subscription
+from infra.bus_wire import MAX_WIRE_BYTES, wire_envelope
 from infra.publisher import OversizedEvent, read_bus_message, user_channel
 from tests.integration.harness import ApiHarness, running_api, settings_for
 from tests.reliability.test_streams import Report, new_report
@@ -89,15 +90,16 @@ async def test_an_event_too_large_for_the_bus_reaches_subscribers_whole(
     report = await new_report(api)
     bus = api.state.bus
     sent: list[str] = []
-    original = bus.publish
+    original = bus.publish_many
 
-    async def recording(channel: str, message: str) -> None:
-        if channel == user_channel(report.user):
-            sent.append(message)
-        assert len(wire_envelope(channel, message).encode()) <= MAX_WIRE_BYTES
-        await original(channel, message)
+    async def recording(messages: list[tuple[str, str]]) -> None:
+        for channel, message in messages:
+            if channel == user_channel(report.user):
+                sent.append(message)
+            assert len(wire_envelope(channel, message).encode()) <= MAX_WIRE_BYTES
+        await original(messages)
 
-    monkeypatch.setattr(bus, "publish", recording)
+    monkeypatch.setattr(bus, "publish_many", recording)
     async with bus.subscribe(user_channel(report.user)) as subscription:
         events = await reading_the_bus(api, report, which, subscription)
         big = await append_progress(api, report, LONG_NAME)

@@ -18,7 +18,8 @@ from domain.event_log import (
     ProgressPayload,
 )
 from domain.report import Progress
-from infra.bus import MAX_WIRE_BYTES, EventBus
+from infra.bus import EventBus
+from infra.bus_wire import MAX_WIRE_BYTES
 from infra.publisher import (
     BusEventPublisher,
     OversizedEvent,

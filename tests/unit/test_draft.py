@@ -39,7 +39,7 @@ from domain.jobs import JobUpdate, JobUpdateType
 from domain.plan import MAX_PLAN_CHARS
 from domain.report import MissionReport, MissionStatus, Progress
 from domain.transitions import TransitionContext, apply_update
-from infra.bus import MAX_WIRE_BYTES, wire_envelope
+from infra.bus_wire import MAX_WIRE_BYTES, wire_envelope
 from infra.publisher import bus_message, user_channel
 from tests.support.workflow_steps import GENERATE_MISSION_PLAN, PARSE_SECTIONS
 from tests.unit.fakes import (
