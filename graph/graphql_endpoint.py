@@ -243,10 +243,15 @@ class MissionPlannerGraphQL(GraphQL[Context, None]):
         if viewer is not None and not self.open_sockets.admit(viewer.user_id, slot):
             limit = self.open_sockets.limit_per_user
             raise HTTPException(429, f"Too many open connections: at most {limit} per user")
+        # The transport strawberry chose for this request, by the same rule.
+        transport = self._get_stream_transport_from_headers(request.headers)
+        assert transport is not None
         return StreamResponse(
             stream(),
             sub_response=sub_response,
             on_close=lambda: self.open_sockets.release(slot),
+            transport=transport,
+            encode_json=self.encode_json,
             status_code=sub_response.status_code or 200,
             headers={**sub_response.headers, **headers},
         )

@@ -9,7 +9,9 @@ a 200, which older clients expect.
 Subscriptions over SSE (graphql-sse) and multipart HTTP (Apollo Client) hold a
 response open for as long as they run. StreamResponse notices a client that went
 away at once rather than at the next heartbeat write, and always runs its
-`on_close`, which frees the user's connection slot.
+`on_close`, which frees the user's connection slot. A stream hung up on (a subscriber
+too slow to keep up) ends as its protocol ends a failed one: a last result with the
+error, the end marker, the end of the body.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any
 import anyio
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.streaming import HTTPStreamTransport, JSONEncoder
 from strawberry.types import ExecutionResult
 
 from infra.auth import Viewer
@@ -29,6 +33,10 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 _JSON_RANGES = frozenset({"application/json", "application/*", "*/*"})
 # An Accept header with more parts than this is not negotiated with.
 _MAX_ACCEPT_PARTS = 32
+# How long a stream hung up on waits for its client to take its ending. A client that
+# reads nothing for this long has its connection dropped (uvicorn then logs the
+# response as incomplete); one that reads on, however slowly, gets the ending.
+ENDING_GRACE_SECONDS = 60.0
 
 
 def prefers_graphql_response_json(accept: str | None) -> bool:
@@ -79,16 +87,22 @@ class GraphQLSubResponse(Response):
         del self.headers["content-length"]
         self.graphql_response_json = graphql_response_json
         self.viewer: Viewer | None = None
-        # Set while a stream runs: ends it (a subscriber too slow to keep up).
-        self.hang_up: Callable[[], None] | None = None
+        # Set while a stream runs: ends it with this error (a subscriber too slow).
+        self.hang_up: Callable[[str], None] | None = None
 
 
 class StreamResponse(StreamingResponse):
-    """A streaming response that stops as soon as the client disconnects.
+    """A streaming response that stops as soon as the client disconnects, and can be
+    hung up on with an error.
 
     Starlette, under ASGI 2.4 servers (uvicorn), notices a gone client only when a
     write fails: at the next heartbeat, up to 15 s later for SSE, while the stream's
     subscription and its connection slot stay held.
+
+    A hang-up stops the stream between two of its messages (uvicorn writes each whole,
+    once the connection can take it), gives back the subscription and the slot at once,
+    then completes the response with the protocol's ending: returning from an unfinished
+    response would have uvicorn log an error and its client see a truncated body.
     """
 
     def __init__(
@@ -97,20 +111,29 @@ class StreamResponse(StreamingResponse):
         *,
         sub_response: GraphQLSubResponse,
         on_close: Callable[[], None],
+        transport: HTTPStreamTransport,
+        encode_json: JSONEncoder,
         **kwargs: Any,
     ) -> None:
         super().__init__(content, **kwargs)
         self._sub_response = sub_response
-        self._on_close = on_close
+        self._on_close: Callable[[], None] | None = on_close
+        self._transport = transport
+        self._encode_json = encode_json
+        self._streaming = anyio.CancelScope()
+        self._hung_up_with: str | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             async with anyio.create_task_group() as task_group:
-                self._sub_response.hang_up = task_group.cancel_scope.cancel
+                self._sub_response.hang_up = self._hang_up
 
                 async def stream_then_stop() -> None:
                     with contextlib.suppress(OSError):  # the client went away mid-write
-                        await self.stream_response(send)
+                        with self._streaming:
+                            await self.stream_response(send)
+                        if self._hung_up_with is not None and self._streaming.cancelled_caught:
+                            await self._end_with(self._hung_up_with, send)
                     task_group.cancel_scope.cancel()
 
                 task_group.start_soon(stream_then_stop)
@@ -118,8 +141,30 @@ class StreamResponse(StreamingResponse):
                 task_group.cancel_scope.cancel()
         finally:
             self._sub_response.hang_up = None
-            self._on_close()
-            aclose = getattr(self.body_iterator, "aclose", None)
-            if aclose is not None:
-                with anyio.CancelScope(shield=True):
-                    await aclose()
+            await self._close_stream()
+
+    def _hang_up(self, error: str) -> None:
+        # Called from the bus's task; the stream has sent its head by then (its
+        # subscription is made once the body is iterated).
+        self._hung_up_with = error
+        self._streaming.cancel()
+
+    async def _end_with(self, error: str, send: Send) -> None:
+        await self._close_stream()
+        result: GraphQLHTTPResponse = {"data": None, "errors": [{"message": error}]}
+        ending = self._transport.encode_next(result, self._encode_json)
+        ending += self._transport.encode_complete()
+        with anyio.move_on_after(ENDING_GRACE_SECONDS):
+            message = {"type": "http.response.body", "body": ending.encode(), "more_body": False}
+            await send(message)
+
+    async def _close_stream(self) -> None:
+        """Gives back the stream's slot and closes its subscription (once)."""
+        on_close, self._on_close = self._on_close, None
+        if on_close is None:
+            return
+        on_close()
+        aclose = getattr(self.body_iterator, "aclose", None)
+        if aclose is not None:
+            with anyio.CancelScope(shield=True):
+                await aclose()

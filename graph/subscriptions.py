@@ -25,12 +25,18 @@ log = logging.getLogger(__name__)
 _closing: set[asyncio.Task[None]] = set()
 
 
+# Why a slow subscriber was hung up on, and what to do: the websocket's close reason,
+# an HTTP stream's last error.
+TOO_SLOW = "subscriber too slow; resume with afterSequence"
+
+
 def hang_up_when_too_slow(subscription: BusSubscription, context: Context) -> None:
     """A client that stays behind is disconnected; it can resume with afterSequence.
 
-    A websocket is closed with 1013; an SSE or multipart response is cut off (its
-    client sees the connection drop). Either client may be blocked in a write and
-    never read its subscription again, so the hang-up cannot wait for that.
+    A websocket is closed with 1013; an SSE or multipart stream stops and ends as its
+    protocol ends a failed one (the error, then the end marker: StreamResponse). Either
+    client may be blocked in a write and never read its subscription again, so the
+    hang-up cannot wait for that.
     """
     connection = context.request
     user = context.viewer.user_id if context.viewer is not None else "-"
@@ -49,14 +55,14 @@ def hang_up_when_too_slow(subscription: BusSubscription, context: Context) -> No
         def cut_off() -> None:
             log.warning("slow subscriber: cutting off the HTTP stream of user %s", user)
             if response.hang_up is not None:
-                response.hang_up()
+                response.hang_up(TOO_SLOW)
 
         subscription.on_closed = cut_off
 
 
 async def _close(connection: WebSocket) -> None:
     with contextlib.suppress(Exception):  # it may be closing already
-        await connection.close(code=1013, reason="subscriber too slow; resume with afterSequence")
+        await connection.close(code=1013, reason=TOO_SLOW)
 
 
 async def report_event_stream(

@@ -6,9 +6,12 @@ reading, so the server's sends to it block and its bus queue (SUBSCRIBER_QUEUE_S
 overflows again and again. The server must hang up on it and say so in its log, while
 a normal subscriber on the same protocol follows one of the same user's reports and
 gets every event. When the slow client finally reads, it gets what the kernel and the
-server had buffered when it was cut off, then the end of the connection: far less than
-the whole stream, and no end-of-stream marker, because the server stopped producing for
-it. Meanwhile the cut-off stream has given back its user's connection slot.
+server had buffered when it was cut off, then the protocol's ending of a failed stream
+(the "too slow" error, the end marker, the end of the chunked body) and the end of the
+connection: far less than the whole stream, because the server stopped producing for it.
+The server logs no error for it (uvicorn logged "ASGI callable returned without
+completing response" when the stream was cut off mid-body). Meanwhile the cut-off stream
+has given back its user's connection slot.
 
 Without the cut-off (checked: the slot check then sees 429) the stream's task stays blocked in its send, holding the slot, until
 the client reads again; only then does it send the "slow subscriber" error and end.
@@ -31,6 +34,7 @@ from tests.faults.conftest import (
     StartServer,
     assert_ends_with_the_completion,
     assert_in_order_without_gaps,
+    log_tail,
     new_user,
     poll,
     rss_bytes,
@@ -64,6 +68,9 @@ FAT_EVENTS = (
     + " } ... on NotificationEvent { sequence reportId } } }"
 )
 CUT_OFF_LOG = "slow subscriber: cutting off the HTTP stream of user"
+INCOMPLETE_RESPONSE_LOG = "ASGI callable returned without completing response"
+# The last chunk of a chunked body, then the chunked terminator, as uvicorn writes them.
+CHUNKED_END = b"\r\n0\r\n\r\n"
 MAX_RSS_GROWTH_BYTES = 50 * 1024 * 1024
 # What the slow client may still read after the hang-up: the kernel's buffers on both
 # sides and the server's write buffer. The whole stream is several times more.
@@ -140,6 +147,24 @@ async def open_streams(base_url: str, token: str, accept: str, count: int) -> li
         return statuses
 
 
+def last_error(tail: bytes, accept: str) -> str:
+    """The error message of the stream's last result, and that the end marker followed it."""
+    text = tail.decode(errors="replace")
+    if accept.startswith("text/event-stream"):
+        last_next, _, after = text.rpartition("event: next\r\ndata: ")
+        assert last_next, text[-500:]
+        data, _, rest = after.partition("\r\n")
+        assert rest.startswith("\r\nevent: complete\r\n"), text[-500:]
+        result = json.loads(data)
+    else:
+        assert text.endswith("\r\n--graphql--\r\n" + CHUNKED_END.decode()), text[-500:]
+        # The part's JSON follows its headers (and, before them, a chunk-size line).
+        last_part = text.split("--graphql")[-3]
+        result = json.loads(last_part.rpartition("\r\n\r\n")[2])["payload"]
+    assert result["data"] is None, result
+    return str(result["errors"][0]["message"])
+
+
 def parse_stream(text: str, accept: str) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     if accept.startswith("text/event-stream"):
@@ -198,8 +223,11 @@ async def test_a_slow_http_subscriber_is_cut_off_while_others_are_served(
         tail, ended = await asyncio.to_thread(drain, slow, 30)
     assert ended, "the server kept the slow subscriber's stream open"
     assert len(tail) < MAX_BUFFERED_BYTES, f"{len(tail)} bytes were kept for the slow client"
-    # Cut off, not finished: the stream never got its end marker.
-    assert b"event: complete" not in tail and b"--graphql--" not in tail
+    # Cut off, and told so in the protocol's own terms: a last error, then the end.
+    assert tail.endswith(CHUNKED_END), tail[-500:]
+    assert "resume with afterSequence" in last_error(tail, accept)
+    assert INCOMPLETE_RESPONSE_LOG not in server.log_text(), log_tail(server)
+    assert "Exception in ASGI application" not in server.log_text(), log_tail(server)
     assert growth < MAX_RSS_GROWTH_BYTES, f"RSS grew {growth / 1e6:.1f} MB"
     health = await httpx.AsyncClient().get(f"{server.base_url}/healthz")
     assert health.status_code == 200
