@@ -10,9 +10,10 @@ Python class, (response name, how to read and complete the value) per selected f
 
 Fields are collected by graphql-core's own collect_fields / collect_subfields, with the
 operation's fragments and coerced variables (so aliases, fragments, __typename and
-@include/@skip are its), and values completed as graph/fast_fields.py completes a plain
-field, so a program's result is the executor's. Whatever a program cannot answer that
-way gives None, and the event runs on the executor, which also makes any error:
+@include/@skip are its), and values completed by graph/field_plans.py's
+`leaf_completion`, the rule graph/fast_fields.py completes a plain field by, so a
+program's result is the executor's. Whatever a program cannot answer that way gives
+None, and the event runs on the executor, which also makes any error:
 - a member whose selection holds a field that is no plain attribute (the completed
   event's `report`, read when delivered: a resolver), has arguments, is a list, an
   interface or a union, or is deferred: every event of that member;
@@ -42,14 +43,14 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.cast import get_strawberry_type_cast
 from strawberry.types.field import StrawberryField
 
-from graph.field_plans import PLAIN_LEAF_VALUES, plan_for
+from graph.field_plans import NOT_PLAIN, plan_for
 
 _DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
 
 # What one selected field is: (response name, kind, attribute reader, attribute,
 # non-null, detail). The kinds and their details:
 _TYPENAME = 0  # the member's name
-_LEAF = 1  # (serialize, str is its own serialization, enum class, enum names)
+_LEAF = 1  # its completion (FieldPlan.complete_leaf)
 _OBJECT = 2  # (the object's Python class, its program)
 _Entry = tuple[str, int, Callable[[Any, str], Any], str, bool, Any]
 _Program = tuple[_Entry, ...]
@@ -77,7 +78,7 @@ class CompiledEvents:
             return None
         try:
             return {self._key: _run(program, event)}
-        except Exception:  # _NotPlain, or a scalar refusing its value: the executor's
+        except Exception:  # _NotPlain, or an attribute's reader raising: the executor's
             return None
 
 
@@ -93,20 +94,10 @@ def _run(program: _Program, source: Any) -> dict[str, Any]:
                 raise _NotPlain
             result[name] = None
         elif kind == _LEAF:
-            serialize, str_leaf, enum_class, enum_names = detail
-            if str_leaf and type(value) is str:
-                result[name] = value
-            elif isinstance(value, enum_class):
-                # `_value_` is what `.value` returns (as in fast_fields); a member
-                # without a GraphQL name is the executor's.
-                result[name] = enum_names[value._value_]
-            elif type(value) in PLAIN_LEAF_VALUES:
-                serialized = serialize(value)
-                if serialized is None or serialized is Undefined:
-                    raise _NotPlain
-                result[name] = serialized
-            else:
+            completed = detail(value)
+            if completed is NOT_PLAIN:
                 raise _NotPlain
+            result[name] = completed
         else:
             cls, sub_program = detail
             if type(value) is not cls:
@@ -239,7 +230,7 @@ def _program(
             return None
         if plan.leaf is not None:
             kind: int = _LEAF
-            detail: Any = (plan.leaf.serialize, plan.str_leaf, plan.enum_class, plan.enum_names)
+            detail: Any = plan.complete_leaf
         elif plan.obj is not None:
             cls = _origin(plan.obj)
             sub_program = _program(executor, plan.obj, field_details)

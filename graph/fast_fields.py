@@ -7,9 +7,10 @@ GraphQLResolveInfo and a response Path for each, calls strawberry's wrapper arou
 the dashboard's server CPU (20 reports x 10 fields). Here such a field is read with
 strawberry's own default resolver and completed directly:
 
-- a scalar or enum value is coerced by its type, as `complete_leaf_value` does (an
-  enum member by a dict lookup instead of strawberry's scan of every value; a str
-  for String or ID as is, which is what their serializers return for one);
+- a scalar or enum value by graph/field_plans.py's `leaf_completion` (the rule
+  graph/compiled_events.py completes events' values by), which gives what
+  `complete_leaf_value` does; what it leaves (null, errors, awaitables, refused
+  values) is completed here as graphql-core does, with graphql-core's errors;
 - an object value runs its sub-selection, when its type has no `is_type_of` check;
 - a list of scalars or enums is completed at once, and a list of such objects item
   by item, when every item is an ordinary value (no null, error or awaitable);
@@ -28,17 +29,12 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
-from graphql import (
-    GraphQLField,
-    GraphQLLeafType,
-    GraphQLObjectType,
-    GraphQLOutputType,
-)
+from graphql import GraphQLField, GraphQLObjectType, GraphQLOutputType
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graph.field_plans import COMPLETED_TYPES, PLAIN_LEAF_VALUES, FieldPlan, plan_for
+from graph.field_plans import COMPLETED_TYPES, NOT_PLAIN, FieldPlan, plan_for
 
 # One field of a selection: response name, its field nodes, definition (None: not in
 # the schema, left out as graphql-core does) and plan (None: the ordinary path).
@@ -113,57 +109,50 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         position_context,
                     )
                 else:
-                    result = self._direct_field(
-                        plan,
-                        field_def,
-                        parent_type,
-                        source_value,
-                        field_details_list,
-                        path,
-                        response_name,
-                        position_context,
-                    )
+                    try:
+                        value = plan.read(source_value, plan.attribute)
+                    except Exception as raw_error:  # then completed as a returned error is
+                        value = raw_error
+                    # Most values are plain leaves, completed with no call more.
+                    result = plan.complete_leaf(value)
+                    if result is NOT_PLAIN:
+                        result = self._direct_field(
+                            plan,
+                            value,
+                            field_def,
+                            parent_type,
+                            field_details_list,
+                            path,
+                            response_name,
+                            position_context,
+                        )
                 results[response_name] = result
                 if type(result) not in COMPLETED_TYPES and is_awaitable(result):
                     awaitable_fields.append(response_name)
         except Exception:
-            if awaitable_fields:
-                self.settle_in_background([results[name] for name in awaitable_fields])
+            self._settle_started(results, awaitable_fields)
             raise
-        if not awaitable_fields:
-            return results
-        return _gathered(results, awaitable_fields)
+        return _all_awaited(results, awaitable_fields)
 
     def _direct_field(
         self,
         plan: FieldPlan,
+        result: Any,
         field_def: GraphQLField,
         parent_type: GraphQLObjectType,
-        source: Any,
         field_details_list: FieldDetailsList,
         parent_path: Path | None,
         response_name: Any,
         position_context: Any,
     ) -> Any:
-        """What graphql-core's execute_field gives for a plain field; its Path is made
-        from the parent's when needed."""
+        """What graphql-core's execute_field gives for a plain field whose value (or
+        the error reading it) is `result`, when that is no plain leaf (the plan's
+        complete_leaf left it); its Path is made from the parent's when needed."""
         path: Path | None = None
         try:
-            result = plan.read(source, plan.attribute)
-            kind = type(result)
-            # First the values that are plainly no error, null or awaitable.
-            if plan.leaf is not None:
-                if kind is str and plan.str_leaf:
-                    return result
-                if isinstance(result, plan.enum_class):
-                    # `_value_` is what `.value` returns, without its descriptor's call.
-                    name = plan.enum_names.get(result._value_)
-                    if name is not None:
-                        return name
-                if kind in PLAIN_LEAF_VALUES:
-                    return self.complete_leaf_value(plan.leaf, result)
-            elif plan.items is not None and (kind is list or kind is tuple):
-                completed_items = self._leaf_list(plan, plan.items, result)
+            # First a list of plain leaves, plainly no error, null or awaitable.
+            if plan.items is not None and (type(result) is list or type(result) is tuple):
+                completed_items = self._leaf_list(plan, result)
                 if completed_items is not None:
                     return completed_items
             if isinstance(result, Exception):
@@ -176,10 +165,7 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     )
                 return None
             if plan.leaf is not None and not self.is_awaitable(result):
-                if isinstance(result, plan.enum_class):
-                    name = plan.enum_names.get(result._value_)
-                    if name is not None:
-                        return name
+                # What complete_leaf left: graphql-core's value or error.
                 return self.complete_leaf_value(plan.leaf, result)
             if path is None:
                 path = Path(parent_path, response_name, parent_type.name)
@@ -189,7 +175,7 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 )
             completed: Any = None
             if plan.items is not None:
-                completed = self._leaf_list(plan, plan.items, result)
+                completed = self._leaf_list(plan, result)
             elif plan.item_obj is not None:
                 completed = self._object_list(
                     plan, field_details_list, path, result, position_context
@@ -270,35 +256,22 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         awaitable_indices.append(index)
                 completed.append(value)
         except Exception:
-            if awaitable_indices:
-                self.settle_in_background([completed[index] for index in awaitable_indices])
+            self._settle_started(completed, awaitable_indices)
             raise
-        if not awaitable_indices:
-            return completed
-        return _gathered(completed, awaitable_indices)
+        return _all_awaited(completed, awaitable_indices)
 
-    def _leaf_list(
-        self, plan: FieldPlan, item_type: GraphQLLeafType, items: Any
-    ) -> list[Any] | None:
+    def _leaf_list(self, plan: FieldPlan, items: Any) -> list[Any] | None:
         """The completed items, or None when any item needs graphql-core's handling
-        (null, an error, an awaitable, a value its type refuses, a stream)."""
+        (one the plan's complete_item leaves) or the list is streamed."""
         if not self._no_stream or (type(items) is not list and type(items) is not tuple):
             return None
-        names, enum_class = plan.enum_names, plan.enum_class
+        complete_item = plan.complete_item
         completed = []
         for item in items:
-            if isinstance(item, enum_class):
-                name = names.get(item._value_)
-                if name is None:
-                    return None
-                completed.append(name)
-                continue
-            if item is None or isinstance(item, Exception) or self.is_awaitable(item):
+            value = complete_item(item)
+            if value is NOT_PLAIN:
                 return None
-            try:
-                completed.append(self.complete_leaf_value(item_type, item))
-            except Exception:
-                return None
+            completed.append(value)
         return completed
 
     def _complete_generic(
@@ -326,6 +299,13 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return self._await_completed(completed, return_type, field_details_list, path)
         return completed
 
+    def _settle_started(self, results: Any, awaitable_keys: list[Any]) -> None:
+        """When an error ends a dict or list of `results` midway: the values at
+        `awaitable_keys`, already started, settle in the background, as graphql-core's
+        execute_fields and complete_iterable_value leave theirs."""
+        if awaitable_keys:
+            self.settle_in_background([results[key] for key in awaitable_keys])
+
     async def _await_completed(
         self,
         completed: Awaitable[Any],
@@ -340,9 +320,16 @@ class FastFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
 
 
+def _all_awaited(results: Any, awaitable_keys: list[Any]) -> Any:
+    """`results` (a dict or list) when nothing in it is awaitable, else an awaitable of
+    it with the values at `awaitable_keys` awaited, as graphql-core's execute_fields
+    and complete_iterable_value give theirs."""
+    if not awaitable_keys:
+        return results
+    return _gathered(results, awaitable_keys)
+
+
 async def _gathered(results: Any, awaitable_keys: list[Any]) -> Any:
-    """`results` (a dict or list) with the values at `awaitable_keys` awaited, as
-    graphql-core's execute_fields and complete_iterable_value do."""
     if len(awaitable_keys) == 1:
         key = awaitable_keys[0]
         results[key] = await results[key]

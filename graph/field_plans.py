@@ -1,4 +1,7 @@
-"""How graph/fast_fields.py completes a plain field (`plan_for`), decided once per field."""
+"""How a plain field is read and completed (`plan_for`), decided once per field, with
+the one rule completing its scalar or enum values (`leaf_completion`) that
+graph/fast_fields.py (queries, subscriptions) and graph/compiled_events.py (events)
+both use."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from graphql import (
     GraphQLOutputType,
     is_leaf_type,
 )
+from graphql.pyutils import Undefined
 from graphql.type.scalars import serialize_id, serialize_string
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -36,22 +40,64 @@ class FieldPlan(NamedTuple):
     read: Callable[[Any, str], Any]
     non_null: bool
     leaf: GraphQLLeafType | None
-    # String or ID: a str value is its own serialization.
-    str_leaf: bool
+    # The value's completion: the leaf's `leaf_completion`, else NOT_PLAIN for any value.
+    complete_leaf: Callable[[Any], Any]
     obj: GraphQLObjectType | None
-    # A list of scalars or enums (`[Scenario!]!`): its item type, completed the same way.
+    # A list of scalars or enums (`[Scenario!]!`): its item type and their completion.
     items: GraphQLLeafType | None
+    complete_item: Callable[[Any], Any]
     # A list of objects (`[MissionReport!]!`): the item type as declared (an item's
     # error is located against it) and its object type.
     item_type: GraphQLOutputType | None
     item_obj: GraphQLObjectType | None
-    # For a strawberry enum: the python enum and each member value's GraphQL name.
-    enum_class: type[Enum]
-    enum_names: dict[Any, str]
+
+
+class NotPlain:
+    """What a leaf completion gives for a value the executor must complete."""
+
+    __slots__ = ()
+
+
+NOT_PLAIN = NotPlain()
+
+
+def leaf_completion(leaf_type: GraphQLLeafType) -> Callable[[Any], Any]:
+    """The completion of the type's values: a value as graphql-core's
+    complete_leaf_value gives it, or NOT_PLAIN when that needs the executor (null, an
+    exception, an awaitable, a value of no plain type, one the type refuses: the
+    executor then makes the error; the completion never raises). A str for String or
+    ID is itself; an enum member its name by a dict lookup (strawberry scans every
+    value). Made once per field: the function's own variables are quicker to read
+    than a plan's fields."""
+    coerce = leaf_type.coerce_output_value
+    str_is_itself = coerce in (serialize_string, serialize_id)
+    enum_class, enum_names = _enum_lookup(leaf_type)
+
+    def complete_leaf(value: Any) -> Any:
+        kind = type(value)
+        if kind is str and str_is_itself:
+            return value
+        try:
+            if isinstance(value, enum_class):
+                # `_value_` is what `.value` returns, without its descriptor's call.
+                return enum_names.get(value._value_, NOT_PLAIN)
+            if kind in PLAIN_LEAF_VALUES:
+                coerced = coerce(value)
+                if coerced is not None and coerced is not Undefined:
+                    return coerced
+        except Exception:  # refused: the executor's error
+            pass
+        return NOT_PLAIN
+
+    return complete_leaf
+
+
+def _not_a_leaf(value: Any) -> Any:
+    return NOT_PLAIN  # an object's or a list's value: completed by the caller's own path
 
 
 class _NotAnEnum(Enum):
-    """The enum_class of a field that is no enum: no value is one of its members."""
+    """The enum class of a type that is no enum: no value is one of its members."""
 
 
 def plan_for(field_def: GraphQLField) -> FieldPlan | None:
@@ -81,19 +127,17 @@ def plan_for(field_def: GraphQLField) -> FieldPlan | None:
         item_obj = _plain_object(item)
     if leaf is None and obj is None and items is None and item_obj is None:
         return None  # lists of lists, interfaces, unions, objects with is_type_of
-    enum_class, enum_names = _enum_lookup(leaf or items)
     return FieldPlan(
         definition.python_name,
         definition.default_resolver,
         non_null,
         leaf,
-        leaf is not None and leaf.serialize in (serialize_string, serialize_id),
+        leaf_completion(leaf) if leaf is not None else _not_a_leaf,
         obj,
         items,
+        leaf_completion(items) if items is not None else _not_a_leaf,
         item_type if item_obj is not None else None,
         item_obj,
-        enum_class,
-        enum_names,
     )
 
 

@@ -23,6 +23,16 @@ class Colour(Enum):
     GREEN = "green"
 
 
+class _Paint(Enum):
+    """No member of Colour, whatever its values."""
+
+    RED = "red"
+
+
+class _Shout(str):
+    pass
+
+
 @strawberry.type
 class Leaf:
     name: str
@@ -68,6 +78,15 @@ GOOD = Leaf(name="a", colour=Colour.GREEN, maybe=None, required=1)
 NULL_REQUIRED = Leaf(name="b", colour=Colour.RED, maybe=3, required=None)  # type: ignore[arg-type]
 
 
+class _Unreadable(Row):
+    """A row whose `count` raises when read."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "count":
+            raise LookupError("count unreadable")
+        return super().__getattribute__(name)
+
+
 def row(**changes: Any) -> Row:
     fields = {
         "id": "1",
@@ -101,10 +120,13 @@ def rows() -> list[Row]:
         row(tags=awaitable_tags()),
         row(tags=ValueError("bad value")),
         row(count="not a number"),
+        row(count=2**40),  # an int that Int refuses
+        row(tags=[_Shout("a str subclass")], colours=[_Paint.RED]),
         row(count=None),
         row(id=7, maybe_colours=[]),
         row(leaf=ValueError("no leaf")),
         row(leaf=None),
+        _Unreadable(**vars(row())),
     ]
 
 
