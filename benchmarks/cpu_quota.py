@@ -20,6 +20,13 @@ _V1 = Path("/sys/fs/cgroup/cpu")
 _V2 = Path("/sys/fs/cgroup")
 
 
+def available() -> bool:
+    """Whether this process may make CPU quota groups (root, with a cpu controller)."""
+    v2 = (_V2 / "cgroup.controllers").exists()
+    root = _V2 if v2 else _V1
+    return os.geteuid() == 0 and root.is_dir() and os.access(root, os.W_OK)
+
+
 class CpuQuota:
     """One cgroup named `name` allowing `cores` CPUs; `add(pid)` moves a process in."""
 

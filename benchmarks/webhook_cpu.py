@@ -40,6 +40,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks import clients, common, delivery, seeding, streaming_plans
+from benchmarks.redis_server import ThrowawayRedis
 from infra.db.tables import mission_reports
 from infra.webhook_signing import sign
 from tests.support.job_events import webhook_event
@@ -58,6 +59,10 @@ def parse_args() -> Any:
     p.add_argument("--deltas", type=int, default=30, help="deltas per report (--delta)")
     p.add_argument("--seed-draft", type=int, default=20_000, help="draft seeded (--delta)")
     p.add_argument("--profile", help="write a cProfile (CPU time) of the measured rounds here")
+    p.add_argument(
+        "--redis", action="store_true",
+        help="the bus on a throwaway redis-server (BROADCAST_URL) instead of memory://",
+    )  # fmt: skip
     return p.parse_args()
 
 
@@ -260,6 +265,9 @@ async def one_round(
 async def main(args: Any) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-webhook-cpu-"))
     url = await common.recreate_database(args.database)
+    redis = ThrowawayRedis().start() if args.redis else None
+    if redis is not None:
+        os.environ["BROADCAST_URL"] = redis.url()
     try:
         reports = await seeding.seed_generating(url, args.reports, "cpu")
         if args.delta:
@@ -299,6 +307,8 @@ async def main(args: Any) -> None:
             if profile:
                 profile.dump_stats(args.profile)
     finally:
+        if redis is not None:
+            redis.destroy()
         if not args.keep_db:
             await common.drop_database(args.database)
     for ms, user, got, sent, errors in results:

@@ -16,6 +16,7 @@ import uuid
 
 import pytest
 
+from benchmarks import cpu_quota
 from benchmarks.common import PROJECT_ROOT, parse_figures
 from benchmarks.run_all import SCRIPTS
 from tests.conftest import require_server
@@ -44,9 +45,12 @@ TOOLS: dict[str, list[str]] = {
     "webhook_cpu": ["--reports", "3", "--rounds", "1"],
     "webhook_cpu --subscribers": ["--reports", "2", "--subscribers", "2", "--rounds", "1"],
     "webhook_route_cpu": ["--webhooks", "20", "--rounds", "1"],
+    "webhook_cpu --redis": ["--reports", "3", "--rounds", "1", "--redis"],
     "webhook_cpu --delta": ["--delta", "--reports", "3", "--deltas", "4", "--rounds", "1",
                             "--seed-draft", "100"],
     "gc_pauses": ["--subscriptions", "3", "--moves", "1", "--freeze-seconds", "0.2"],
+    "two_processes --cpu-per-process": ["--subscriptions", "4", "--duration", "0.5",
+                                        "--clients", "2", "--cpu-per-process", "1"],
 }  # fmt: skip
 
 
@@ -58,8 +62,13 @@ def test_every_script_of_make_bench_has_a_tiny_run() -> None:
 @pytest.mark.parametrize("script", sorted(TINY | TOOLS))
 def test_script_runs_and_prints_its_figure(script: str) -> None:
     require_server("PostgreSQL", "127.0.0.1", 5432)
-    if script == "two_processes" and shutil.which("redis-server") is None:
+    needs_redis = script.startswith("two_processes") or "--redis" in script
+    if needs_redis and shutil.which("redis-server") is None:
         pytest.skip("redis-server not installed")
+    if "--cpu-per-process" in script and not cpu_quota.available():
+        # CI runs as root on a machine with cgroups, where this must run.
+        assert not os.environ.get("CI"), "CI must be able to make CPU quota cgroups"
+        pytest.skip("CPU quotas need root and a cgroup cpu controller")
     database = f"bench_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     args = {**TINY, **TOOLS}[script]
     argv = [sys.executable, "-m", f"benchmarks.{script.split()[0]}", *args, "--database", database]
