@@ -13,6 +13,8 @@ The server uses httptools (C, llhttp) when it is installed, as it is with
 caps an unfinished head itself (`h11_max_incomplete_event_size`); uvicorn's httptools
 protocol has no cap, so HeadLimitsHttpToolsProtocol counts the bytes of an unfinished
 head and answers 400 past `max_head_bytes`, as h11 does.
+
+Both also close a connection whose client stopped reading (graph/write_stall.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from graph.write_stall import WriteStallDeadline
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +68,7 @@ class HeadDeadline:
         self.transport.close()
 
 
-class HeaderTimeoutProtocol(HeadDeadline, H11Protocol):
+class HeaderTimeoutProtocol(HeadDeadline, WriteStallDeadline, H11Protocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_deadline: asyncio.TimerHandle | None = None
@@ -93,21 +97,30 @@ class HeaderTimeoutProtocol(HeadDeadline, H11Protocol):
         return self.conn.their_state is h11.IDLE
 
 
-def header_timeout_protocol(header_timeout: float) -> type[HeaderTimeoutProtocol]:
-    """The h11 protocol class for `uvicorn.run(http=...)`, with this deadline."""
-    return type(
-        "HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout": header_timeout}
-    )
+def header_timeout_protocol(
+    header_timeout: float, write_stall_seconds: float = WriteStallDeadline.write_stall_seconds
+) -> type[HeaderTimeoutProtocol]:
+    """The h11 protocol class for `uvicorn.run(http=...)`, with these deadlines."""
+    deadlines = {"header_timeout": header_timeout, "write_stall_seconds": write_stall_seconds}
+    return type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), deadlines)
 
 
-def head_limits_protocol(header_timeout: float, max_head_bytes: int) -> type[asyncio.Protocol]:
-    """httptools' protocol with both limits, or h11's when httptools is not installed
+def head_limits_protocol(
+    header_timeout: float,
+    max_head_bytes: int,
+    write_stall_seconds: float = WriteStallDeadline.write_stall_seconds,
+) -> type[asyncio.Protocol]:
+    """httptools' protocol with these limits, or h11's when httptools is not installed
     (the caller then passes `h11_max_incomplete_event_size`: see `uses_httptools`)."""
     if not uses_httptools():
-        return header_timeout_protocol(header_timeout)
+        return header_timeout_protocol(header_timeout, write_stall_seconds)
     from graph.httptools_protocol import HeadLimitsHttpToolsProtocol
 
-    limits = {"header_timeout": header_timeout, "max_head_bytes": max_head_bytes}
+    limits = {
+        "header_timeout": header_timeout,
+        "max_head_bytes": max_head_bytes,
+        "write_stall_seconds": write_stall_seconds,
+    }
     return type("HeadLimitsHttpToolsProtocol", (HeadLimitsHttpToolsProtocol,), limits)
 
 

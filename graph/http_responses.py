@@ -33,10 +33,6 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 _JSON_RANGES = frozenset({"application/json", "application/*", "*/*"})
 # An Accept header with more parts than this is not negotiated with.
 _MAX_ACCEPT_PARTS = 32
-# How long a stream hung up on waits for its client to take its ending. A client that
-# reads nothing for this long has its connection dropped (uvicorn then logs the
-# response as incomplete); one that reads on, however slowly, gets the ending.
-ENDING_GRACE_SECONDS = 60.0
 
 
 def prefers_graphql_response_json(accept: str | None) -> bool:
@@ -102,7 +98,10 @@ class StreamResponse(StreamingResponse):
     A hang-up stops the stream between two of its messages (uvicorn writes each whole,
     once the connection can take it), gives back the subscription and the slot at once,
     then completes the response with the protocol's ending: returning from an unfinished
-    response would have uvicorn log an error and its client see a truncated body.
+    response would have uvicorn log an error and its client see a truncated body. The
+    ending waits for the client to read, however slowly; one that reads nothing for
+    HTTP_WRITE_STALL_SECONDS has its connection dropped by the server
+    (graph/write_stall.py), which the response sees as the client gone.
     """
 
     def __init__(
@@ -154,9 +153,7 @@ class StreamResponse(StreamingResponse):
         result: GraphQLHTTPResponse = {"data": None, "errors": [{"message": error}]}
         ending = self._transport.encode_next(result, self._encode_json)
         ending += self._transport.encode_complete()
-        with anyio.move_on_after(ENDING_GRACE_SECONDS):
-            message = {"type": "http.response.body", "body": ending.encode(), "more_body": False}
-            await send(message)
+        await send({"type": "http.response.body", "body": ending.encode(), "more_body": False})
 
     async def _close_stream(self) -> None:
         """Gives back the stream's slot and closes its subscription (once)."""

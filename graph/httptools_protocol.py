@@ -5,7 +5,8 @@ request) until its headers are complete. While one is open a deadline runs, and 
 bytes received are counted: past `max_head_bytes` the request is refused with 400,
 as h11 refuses an unfinished event over its size. The count may include the tail of
 a pipelined request before it (the chunk a head starts in is counted whole): it can
-only refuse early, never late.
+only refuse early, never late. A client that stops reading is cut off as
+graph/write_stall.py describes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from graph.http_protocol import HeadDeadline
+from graph.write_stall import WriteStallDeadline
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 _TOO_LARGE = "Invalid HTTP request received."
 
 
-class HeadLimitsHttpToolsProtocol(HeadDeadline, HttpToolsProtocol):
+class HeadLimitsHttpToolsProtocol(HeadDeadline, WriteStallDeadline, HttpToolsProtocol):
     max_head_bytes: int = 16 * 1024
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -5,7 +5,8 @@ deflate off (it nearly doubles memory per websocket), a websocket message cap,
 a graceful-shutdown window that lets in-flight requests finish on SIGTERM, and the
 limits against slow or flooding clients: a deadline for each request's headers
 (uvicorn has none: see graph/http_protocol.py), a keep-alive timeout, a cap on
-header size and a cap on open connections.
+header size, a cap on open connections, and a deadline for a client that stops reading
+(graph/write_stall.py), on HTTP connections and websockets alike.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import uvicorn
 
 from graph.http_protocol import head_limits_protocol, uses_httptools
+from graph.write_stall import write_stall_ws_protocol
 from graph.ws_protocol import MAX_WS_MESSAGE_BYTES
 from infra.settings import Settings
 
@@ -44,11 +46,15 @@ def _stopped_on_request(signum: int, frame: FrameType | None) -> None:
 
 def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's settings for the API (also used by benchmarks that serve it in-process)."""
-    head_limits = (settings.http_header_timeout_seconds, settings.http_max_header_bytes)
-    h11_cap = {} if uses_httptools() else {"h11_max_incomplete_event_size": head_limits[1]}
+    max_head_bytes = settings.http_max_header_bytes
+    h11_cap = {} if uses_httptools() else {"h11_max_incomplete_event_size": max_head_bytes}
+    write_stall = settings.http_write_stall_seconds
     return {
-        "http": head_limits_protocol(*head_limits),
+        "http": head_limits_protocol(
+            settings.http_header_timeout_seconds, max_head_bytes, write_stall
+        ),
         **h11_cap,
+        "ws": write_stall_ws_protocol(write_stall),
         "timeout_keep_alive": settings.http_keep_alive_seconds,
         "limit_concurrency": settings.http_max_concurrency,
         "ws_per_message_deflate": False,

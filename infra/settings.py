@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     http_header_timeout_seconds: float = Field(
         10.0, gt=0, validation_alias="HTTP_HEADER_TIMEOUT_SECONDS"
     )
+    # A connection (websockets included) whose client has read nothing for this many
+    # seconds while the server had more to send is dropped, as if the client hung up
+    # (graph/write_stall.py): uvicorn would wait for it for ever.
+    http_write_stall_seconds: float = Field(60.0, gt=0, validation_alias="HTTP_WRITE_STALL_SECONDS")
     # An idle keep-alive connection is closed after this many seconds.
     http_keep_alive_seconds: int = Field(5, ge=1, validation_alias="HTTP_KEEP_ALIVE_SECONDS")
     # Open connections (websockets included) above which new requests answer 503. Above

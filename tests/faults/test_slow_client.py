@@ -35,6 +35,8 @@ SUBSCRIPTIONS_PER_CONNECTION = 20  # the server's default cap per connection
 SATURATING_PLANS = 6
 FLOOD_PLANS = 20
 MAX_RSS_GROWTH_BYTES = 50 * 1024 * 1024
+WRITE_STALL_SECONDS = 6.0  # HTTP_WRITE_STALL_SECONDS where a client never reads again
+STALL_MARGIN_SECONDS = 5.0  # how late the server may drop it on a busy machine
 PLAN_COPIES = 10  # aliases; the schema allows 15
 # A fat selection: each completion carries the plan (~7 KB with 365 days) ten times. A
 # server that kept buffering frames for clients that do not read would grow by about
@@ -87,6 +89,17 @@ def server_send_queues(server_port: int, client_ports: set[int]) -> list[int]:
         if local_port == server_port and remote_port in client_ports:
             queues.append(int(fields[4].split(":")[0], 16))
     return queues
+
+
+def server_end_established(server_port: int, client_port: int) -> bool:
+    """Whether the server's end of the connection from `client_port` is still open."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        remote_port = int(fields[2].split(":")[1], 16)
+        if (local_port, remote_port) == (server_port, client_port):
+            return fields[3] == "01"  # TCP_ESTABLISHED
+    return False
 
 
 async def _all_done(server: RunningServer, token: str) -> bool:
@@ -205,3 +218,38 @@ async def test_a_client_that_stays_behind_is_disconnected(start_server: StartSer
             pytest.fail("the server kept the slow client connected")
         code = closed.rcvd.code if closed is not None and closed.rcvd else ws.close_code
         assert code in (1013, 1006), code
+
+
+async def test_a_client_that_never_reads_again_is_dropped_without_an_error(
+    start_server: StartServer,
+) -> None:
+    """Its subscriptions blocked in their sends, without overflowing their queues enough to
+    be hung up on (or hung up on while blocked: the close waits behind the same sends),
+    it would be held for ever: the write deadline (HTTP_WRITE_STALL_SECONDS) drops its
+    connection as if it had hung up, and nothing is logged as an error."""
+    server = start_server(
+        OFFLINE_STEP_DELAY_MS="0",
+        MAX_ACTIVE_JOBS_PER_USER="10000",
+        SUBMISSION_RATE_LIMIT="0",
+        HTTP_WRITE_STALL_SECONDS=str(WRITE_STALL_SECONDS),
+    )
+    token = server.token(new_user())
+    async with slow_client(server, token) as ws:
+        stopped_reading = time.monotonic()
+        client_port = ws.local_address[1]
+        await _submit_many(server, token, 3 * SATURATING_PLANS)
+        await poll(lambda: _all_done(server, token), timeout=90, what="plans done")
+        plans_done = time.monotonic()
+        await poll(
+            lambda: not server_end_established(server.port, client_port),
+            timeout=WRITE_STALL_SECONDS + STALL_MARGIN_SECONDS,
+            interval=0.1,
+            what="the server dropping the connection",
+        )
+        dropped = time.monotonic()
+    assert dropped - stopped_reading >= WRITE_STALL_SECONDS
+    assert dropped - plans_done <= WRITE_STALL_SECONDS + STALL_MARGIN_SECONDS
+    log = server.log_text()
+    assert "read nothing for" in log, log[-4000:]
+    for error in ("Exception in ASGI application", "ERROR", "Traceback"):
+        assert error not in log, log[-4000:]

@@ -13,8 +13,13 @@ The server logs no error for it (uvicorn logged "ASGI callable returned without
 completing response" when the stream was cut off mid-body). Meanwhile the cut-off stream
 has given back its user's connection slot.
 
-Without the cut-off (checked: the slot check then sees 429) the stream's task stays blocked in its send, holding the slot, until
-the client reads again; only then does it send the "slow subscriber" error and end.
+Without the cut-off (checked: the slot check then sees 429) the stream's task stays
+blocked in its send, holding the slot, until the client reads again; only then does it
+send the "slow subscriber" error and end.
+
+A client that never reads again would leave that ending waiting for ever: the server's
+write deadline (HTTP_WRITE_STALL_SECONDS, graph/write_stall.py) drops its connection as
+if it had hung up, and still nothing is logged as an error.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from typing import Any
@@ -40,7 +46,7 @@ from tests.faults.conftest import (
     rss_bytes,
     submit_plan,
 )
-from tests.faults.test_slow_client import _all_done, _submit_many
+from tests.faults.test_slow_client import _all_done, _submit_many, server_end_established
 
 pytestmark = pytest.mark.e2e
 
@@ -69,6 +75,12 @@ FAT_EVENTS = (
 )
 CUT_OFF_LOG = "slow subscriber: cutting off the HTTP stream of user"
 INCOMPLETE_RESPONSE_LOG = "ASGI callable returned without completing response"
+STALL_LOG = "read nothing for"
+# HTTP_WRITE_STALL_SECONDS for a client that never reads again: long enough that the
+# stream is hung up on first (the ending is what the deadline then abandons).
+WRITE_STALL_SECONDS = 6.0
+# How late the server may drop it on a busy machine, past the deadline.
+STALL_MARGIN_SECONDS = 5.0
 # The last chunk of a chunked body, then the chunked terminator, as uvicorn writes them.
 CHUNKED_END = b"\r\n0\r\n\r\n"
 MAX_RSS_GROWTH_BYTES = 50 * 1024 * 1024
@@ -231,3 +243,43 @@ async def test_a_slow_http_subscriber_is_cut_off_while_others_are_served(
     assert growth < MAX_RSS_GROWTH_BYTES, f"RSS grew {growth / 1e6:.1f} MB"
     health = await httpx.AsyncClient().get(f"{server.base_url}/healthz")
     assert health.status_code == 200
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_subscriber_that_never_reads_again_is_dropped_without_an_error(
+    start_server: StartServer, protocol: str
+) -> None:
+    """The hang-up's ending waits for a client that never takes it: the write deadline
+    drops the connection, as if the client had hung up, and nothing is logged as an error."""
+    server = start_server(
+        OFFLINE_STEP_DELAY_MS="0",
+        MAX_ACTIVE_JOBS_PER_USER="10000",
+        SUBMISSION_RATE_LIMIT="0",
+        SUBSCRIBER_QUEUE_SIZE="16",
+        HTTP_WRITE_STALL_SECONDS=str(WRITE_STALL_SECONDS),
+    )
+    token = server.token(new_user())
+    with stalled_subscriber(server.port, token, PROTOCOLS[protocol]) as slow:
+        stopped_reading = time.monotonic()
+        client_port = slow.getsockname()[1]
+        await _submit_many(server, token, SATURATING_PLANS + FLOOD_PLANS)
+        await poll(lambda: _all_done(server, token), timeout=120, what="plans done")
+        # By now every buffer on the way is full: the server's writes are paused.
+        plans_done = time.monotonic()
+        await poll(
+            lambda: not server_end_established(server.port, client_port),
+            timeout=WRITE_STALL_SECONDS + STALL_MARGIN_SECONDS,
+            interval=0.1,
+            what="the server dropping the connection",
+        )
+        dropped = time.monotonic()
+        assert dropped - stopped_reading >= WRITE_STALL_SECONDS
+        assert dropped - plans_done <= WRITE_STALL_SECONDS + STALL_MARGIN_SECONDS
+        log = server.log_text()
+        assert CUT_OFF_LOG in log and STALL_LOG in log, log_tail(server)
+        # The stream was hung up on, and its ending abandoned, before the connection went.
+        assert log.index(CUT_OFF_LOG) < log.index(STALL_LOG), log_tail(server)
+        _, ended = await asyncio.to_thread(drain, slow, 30)
+    assert ended, "the connection was not closed"
+    assert INCOMPLETE_RESPONSE_LOG not in server.log_text(), log_tail(server)
+    assert "Exception in ASGI application" not in server.log_text(), log_tail(server)

@@ -21,12 +21,23 @@ def test_websocket_pings_follow_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert (options["ws_ping_interval"], options["ws_ping_timeout"]) == (30.0, 10.0)
 
 
+def test_the_write_deadline_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    default = server_options(Settings())
+    monkeypatch.setenv("HTTP_WRITE_STALL_SECONDS", "7.5")
+    options = server_options(Settings())
+    seconds = [
+        (o["http"].write_stall_seconds, o["ws"].write_stall_seconds) for o in (default, options)
+    ]
+    assert seconds == [(60.0, 60.0), (7.5, 7.5)]
+
+
 @pytest.mark.parametrize(
     "values",
     [
         {"WS_PING_SECONDS": "1"},  # a ping a second per socket is a flood, not a check
         {"WS_PING_SECONDS": "0"},
         {"WS_PING_TIMEOUT_SECONDS": "0"},
+        {"HTTP_WRITE_STALL_SECONDS": "0"},
         {"DATABASE_POOL_SIZE": "0"},
         {"DATABASE_MAX_OVERFLOW": "-1"},
     ],
