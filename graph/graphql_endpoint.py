@@ -20,6 +20,7 @@ from cross_web import HTTPException, StarletteRequestAdapter
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocketDisconnected as AlreadyClosed
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
@@ -107,6 +108,12 @@ def _too_large(text: str) -> bool:
     return len(text) > MAX_WS_MESSAGE_BYTES or len(text.encode()) > MAX_WS_MESSAGE_BYTES
 
 
+# What a send raises once the socket is gone: the client hung up (WebSocketDisconnect), or
+# the server closed it already, e.g. a slow subscriber's hang-up (AlreadyClosed). Either way
+# the operation ends (MissionPlannerWSHandler.run_operation).
+_SOCKET_GONE = (WebSocketDisconnect, AlreadyClosed)
+
+
 class CappedWebSocketAdapter(ASGIWebSocketAdapter):
     async def iter_json(
         self, *, ignore_parsing_errors: bool = False
@@ -132,11 +139,23 @@ class CappedWebSocketAdapter(ASGIWebSocketAdapter):
         except WebSocketDisconnect:
             pass
 
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        # Strawberry's, with a send after our own close also raising WebSocketDisconnected
+        # (Starlette raises its own RuntimeError, which escaped as an error).
+        encoded = self.view.encode_json(message)
+        try:
+            if isinstance(encoded, bytes):
+                await self.ws.send_bytes(encoded)
+            else:
+                await self.ws.send_text(encoded)
+        except _SOCKET_GONE as exc:
+            raise WebSocketDisconnected from exc
+
     async def send_text(self, text: str) -> None:
         """A message already encoded (the light path's frames), sent as `send_json` sends."""
         try:
             await self.ws.send_text(text)
-        except WebSocketDisconnect as exc:
+        except _SOCKET_GONE as exc:
             raise WebSocketDisconnected from exc
 
     async def close(self, code: int, reason: str) -> None:

@@ -15,6 +15,7 @@ import contextlib
 import sys
 from typing import TYPE_CHECKING, Any, cast
 
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -164,15 +165,33 @@ class MissionPlannerWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """Our two subscriptions on the light path (graph/light_subscriptions.py), the
-        rest (and any of them with an error before its stream starts) on strawberry's."""
-        plan = self._light_plan(operation)
-        if plan is None:
-            await super().run_operation(operation)
-            return
+        rest (and any of them with an error before its stream starts) on strawberry's.
+
+        A socket closed under its operation (a slow subscriber hung up on, a refusal, the
+        client gone) ends it at its next send, on either path: its stream and bus
+        subscription are closed on the way out, nothing more is sent, nothing is logged.
+        """
+        try:
+            plan = self._light_plan(operation)
+            if plan is None:
+                await super().run_operation(operation)
+            else:
+                await self._run_light(operation, plan)
+        except WebSocketDisconnected:
+            if self.operations.get(operation.id) is operation:
+                del self.operations[operation.id]
+
+    async def handle_task_exception(self, error: Exception) -> None:
+        if not isinstance(error, WebSocketDisconnected):  # routine: see run_operation
+            await super().handle_task_exception(error)
+
+    async def _run_light(self, operation: Operation[Context, None], plan: LightPlan) -> None:
         complete: Any = {"id": operation.id, "type": "complete"}
         try:
             await self._view.light_path.serve(self.context, operation, plan, self._send_text)
             await operation.send_operation_message(complete)
+        except WebSocketDisconnected:
+            raise
         except Exception as error:  # as strawberry's run_operation does
             await self.handle_task_exception(error)
             with contextlib.suppress(Exception):
