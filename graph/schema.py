@@ -9,7 +9,14 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import strawberry
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, parse, specified_rules
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    parse,
+    specified_rules,
+)
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import Schema
 from strawberry.extensions import MaskErrors
@@ -90,7 +97,44 @@ class LoggedSchema(Schema):
 # clients send the same few subscriptions. Invalid documents raise, so are never cached.
 CACHE_SIZE = 512
 _cached_parse = lru_cache(maxsize=CACHE_SIZE)(parse)
-_cached_validate = lru_cache(maxsize=CACHE_SIZE)(validate_document)
+
+
+class _ValidationByDocument:
+    """validate_document's errors per parsed document, found by the document's identity.
+
+    The parse cache hands out one DocumentNode per query text, so the object is the key;
+    an lru_cache keyed on the document hashed its whole tree at every request instead
+    (graphql-core hashes a node by all its fields, recursively). Each entry keeps its
+    document and schema, so an id is never taken for a newer object's.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self.hits = 0
+        self._found: dict[
+            tuple[int, int, tuple[type[ASTValidationRule], ...]],
+            tuple[object, DocumentNode, list[GraphQLError]],
+        ] = {}
+
+    def __call__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        rules: tuple[type[ASTValidationRule], ...],
+    ) -> list[GraphQLError]:
+        key = (id(schema), id(document), rules)
+        found = self._found.get(key)
+        if found is not None and found[0] is schema and found[1] is document:
+            self.hits += 1
+            return found[2]
+        errors = validate_document(schema, document, rules)
+        if len(self._found) >= self._size:
+            del self._found[next(iter(self._found))]  # the oldest
+        self._found[key] = (schema, document, errors)
+        return errors
+
+
+_cached_validate = _ValidationByDocument(CACHE_SIZE)
 
 
 # Strawberry's disable_field_suggestions covers fields only; graphql-core still
@@ -152,8 +196,10 @@ class GuardedOperation(PublicErrors):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
+        document = context.graphql_document
+        assert document is not None, "strawberry validates only a parsed document"
         context.pre_execution_errors = _cached_validate(
-            context.schema._schema, context.graphql_document, context.validation_rules
+            context.schema._schema, document, context.validation_rules
         )
         yield
 

@@ -46,6 +46,7 @@ TOOLS: dict[str, list[str]] = {
     "webhook_cpu --subscribers": ["--reports", "2", "--subscribers", "2", "--rounds", "1"],
     "webhook_route_cpu": ["--webhooks", "20", "--rounds", "1"],
     "webhook_cpu --redis": ["--reports", "3", "--rounds", "1", "--redis"],
+    "subscribe_cpu": ["--reports", "24", "--at-once", "2"],
     "webhook_cpu --delta": ["--delta", "--reports", "3", "--deltas", "4", "--rounds", "1",
                             "--seed-draft", "100"],
     "gc_pauses": ["--subscriptions", "3", "--moves", "1", "--freeze-seconds", "0.2"],
