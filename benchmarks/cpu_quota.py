@@ -20,10 +20,15 @@ _V1 = Path("/sys/fs/cgroup/cpu")
 _V2 = Path("/sys/fs/cgroup")
 
 
+def _tree() -> tuple[Path, bool]:
+    """The cgroup tree CPU quotas are made in, and whether it is cgroup v2."""
+    v2 = (_V2 / "cgroup.controllers").exists()
+    return (_V2 if v2 else _V1), v2
+
+
 def available() -> bool:
     """Whether this process may make CPU quota groups (root, with a cpu controller)."""
-    v2 = (_V2 / "cgroup.controllers").exists()
-    root = _V2 if v2 else _V1
+    root, _ = _tree()
     return os.geteuid() == 0 and root.is_dir() and os.access(root, os.W_OK)
 
 
@@ -34,9 +39,7 @@ class CpuQuota:
         if cores <= 0:
             raise SystemExit("--cpu-per-process must be > 0")
         self._quota_us = max(1000, round(cores * _PERIOD_US))
-        v2 = (_V2 / "cgroup.controllers").exists()
-        self._root = _V2 if v2 else _V1
-        self._v2 = v2
+        self._root, v2 = _tree()
         self.path = self._root / f"bench-{name}-{os.getpid()}"
         try:
             self.path.mkdir()
@@ -55,16 +58,6 @@ class CpuQuota:
 
     def add(self, pid: int) -> None:
         (self.path / "cgroup.procs").write_text(str(pid))
-
-    def throttled_seconds(self) -> float:
-        """How long the quota held the processes back so far."""
-        for line in (self.path / "cpu.stat").read_text().splitlines():
-            key, _, value = line.partition(" ")
-            if key == "throttled_time":  # v1: nanoseconds
-                return int(value) / 1e9
-            if key == "throttled_usec":  # v2
-                return int(value) / 1e6
-        return 0.0
 
     def remove(self) -> None:
         """Moves what is left back to the root group, then removes the group."""

@@ -60,9 +60,7 @@ async def one_side(args: Any) -> dict[str, Any]:
                 app, batch, frames, args.concurrency, 1
             )
             gc.callbacks.remove(pauses)
-            for socket in sockets:
-                socket.incoming.put_nowait({"type": "websocket.disconnect", "code": 1000})
-            await asyncio.gather(*(s.task for s in sockets), return_exceptions=True)  # type: ignore[attr-defined]
+            await webhook_cpu.hang_up(sockets)
     finally:
         if not args.keep_db:
             await common.drop_database(args.database)

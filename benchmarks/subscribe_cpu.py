@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import common, seeding
-from benchmarks.webhook_cpu import FakeSocket, running_app, subscribe
+from benchmarks.webhook_cpu import FakeSocket, hang_up, running_app, subscribe
 
 WARM_UP = 20
 
@@ -69,9 +69,7 @@ async def main(args: Any) -> None:
             common.callgrind("off")
             if profile:
                 profile.dump_stats(args.profile)
-            for socket in sockets:
-                socket.incoming.put_nowait({"type": "websocket.disconnect", "code": 1000})
-            await asyncio.gather(*(s.task for s in sockets), return_exceptions=True)  # type: ignore[attr-defined]
+            await hang_up(sockets)
     finally:
         if not args.keep_db:
             await common.drop_database(args.database)

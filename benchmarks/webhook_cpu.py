@@ -133,6 +133,13 @@ async def subscribe(app: Any, report: dict[str, Any], frames: asyncio.Queue[str]
     return socket
 
 
+async def hang_up(sockets: list[FakeSocket]) -> None:
+    """Every socket's client hangs up; returns once the app has ended each connection."""
+    for socket in sockets:
+        socket.incoming.put_nowait({"type": "websocket.disconnect", "code": 1000})
+    await asyncio.gather(*(s.task for s in sockets), return_exceptions=True)  # type: ignore[attr-defined]
+
+
 def signed(reports: list[dict[str, Any]], moves: int) -> list[tuple[bytes, dict[str, str]]]:
     """`moves` rounds of one step move per report (at most the ladder's length: progress
     never goes back), each with its own webhook id, in order."""
@@ -301,9 +308,7 @@ async def main(args: Any) -> None:
                     ms = (user + system) / len(batch) * 1000
                     frames_due = len(batch) * args.subscribers
                     results.append((ms, user / len(batch) * 1000, got, frames_due, errors))
-            for socket in sockets:
-                socket.incoming.put_nowait({"type": "websocket.disconnect", "code": 1000})
-            await asyncio.gather(*(s.task for s in sockets), return_exceptions=True)  # type: ignore[attr-defined]
+            await hang_up(sockets)
             if profile:
                 profile.dump_stats(args.profile)
     finally:

@@ -141,14 +141,10 @@ class CappedWebSocketAdapter(ASGIWebSocketAdapter):
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         # Strawberry's, with a send after our own close also raising WebSocketDisconnected
-        # (Starlette raises its own RuntimeError, which escaped as an error).
-        encoded = self.view.encode_json(message)
+        # (Starlette raises its own RuntimeError there, which escaped as an error).
         try:
-            if isinstance(encoded, bytes):
-                await self.ws.send_bytes(encoded)
-            else:
-                await self.ws.send_text(encoded)
-        except _SOCKET_GONE as exc:
+            await super().send_json(message)
+        except AlreadyClosed as exc:
             raise WebSocketDisconnected from exc
 
     async def send_text(self, text: str) -> None:

@@ -36,7 +36,9 @@ SUBSCRIPTIONS_PER_CONNECTION = 20  # the server's default cap per connection
 SATURATING_PLANS = 6
 FLOOD_PLANS = 20
 MAX_RSS_GROWTH_BYTES = 50 * 1024 * 1024
-WRITE_STALL_SECONDS = 6.0  # HTTP_WRITE_STALL_SECONDS where a client never reads again
+# HTTP_WRITE_STALL_SECONDS for a client that never reads again: long enough that a slow
+# subscriber is hung up on first (its ending is what the deadline then abandons).
+WRITE_STALL_SECONDS = 6.0
 STALL_MARGIN_SECONDS = 5.0  # how late the server may drop it on a busy machine
 PLAN_COPIES = 10  # aliases; the schema allows 15
 # A fat selection: each completion carries the plan (~7 KB with 365 days) ten times. A
@@ -101,6 +103,23 @@ def server_end_established(server_port: int, client_port: int) -> bool:
         if (local_port, remote_port) == (server_port, client_port):
             return fields[3] == "01"  # TCP_ESTABLISHED
     return False
+
+
+async def assert_dropped_for_its_stall(
+    server: RunningServer, client_port: int, stopped_reading: float, plans_done: float
+) -> None:
+    """The server drops the connection from `client_port`, whose client stopped reading
+    at `stopped_reading`, once the write deadline passed and not much later than that
+    after the plans (what it had to send) were done."""
+    await poll(
+        lambda: not server_end_established(server.port, client_port),
+        timeout=WRITE_STALL_SECONDS + STALL_MARGIN_SECONDS,
+        interval=0.1,
+        what="the server dropping the connection",
+    )
+    dropped = time.monotonic()
+    assert dropped - stopped_reading >= WRITE_STALL_SECONDS
+    assert dropped - plans_done <= WRITE_STALL_SECONDS + STALL_MARGIN_SECONDS
 
 
 async def _all_done(server: RunningServer, token: str) -> bool:
@@ -251,15 +270,7 @@ async def test_a_client_that_never_reads_again_is_dropped_without_an_error(
         await _submit_many(server, token, 3 * SATURATING_PLANS)
         await poll(lambda: _all_done(server, token), timeout=90, what="plans done")
         plans_done = time.monotonic()
-        await poll(
-            lambda: not server_end_established(server.port, client_port),
-            timeout=WRITE_STALL_SECONDS + STALL_MARGIN_SECONDS,
-            interval=0.1,
-            what="the server dropping the connection",
-        )
-        dropped = time.monotonic()
-    assert dropped - stopped_reading >= WRITE_STALL_SECONDS
-    assert dropped - plans_done <= WRITE_STALL_SECONDS + STALL_MARGIN_SECONDS
+        await assert_dropped_for_its_stall(server, client_port, stopped_reading, plans_done)
     log = server.log_text()
     assert "read nothing for" in log, log[-4000:]
     for error in ("Exception in ASGI application", "ERROR", "Traceback"):
